@@ -1,0 +1,328 @@
+"""Layer-level intermediate representation (SPEC.md section 7).
+
+A :class:`Layer` is one operator with a loop-nest shape in the conv convention
+``O[n, g, k, p, q] += W[g, k, c, r, s] * I[n, g, c, p*stride + r, q*stride + s]``.
+Linear layers are the 1x1 case with tokens laid out as ``P x Q``; matmuls with two
+dynamic operands (attention ``Q @ K^T`` and ``A @ V``) use ``P*Q`` rows of the left
+operand, ``C`` the reduction and ``K`` the columns of the right operand, repeated
+``batch`` times (heads x windows). Every derived quantity (MACs, bytes, element
+counts, parameters) is a property computed from the shape, never stored.
+
+Units: bytes for sizes, element counts for non-MAC work, MACs for multiply-accumulates.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Iterable, Mapping
+
+import networkx as nx
+import pandas as pd
+
+
+class Op(str, Enum):
+    """Operator kinds. MAC-bearing kinds are :data:`MAC_OPS`."""
+
+    CONV2D = "conv2d"
+    DWCONV2D = "dwconv2d"
+    LINEAR = "linear"
+    MATMUL = "matmul"
+    ELTWISE = "eltwise"
+    NORM = "norm"
+    SOFTMAX = "softmax"
+    RESIZE = "resize"
+    POOL = "pool"
+    CONCAT = "concat"
+    OTHER = "other"
+
+
+MAC_OPS = frozenset({Op.CONV2D, Op.DWCONV2D, Op.LINEAR, Op.MATMUL})
+CONV_OPS = frozenset({Op.CONV2D, Op.DWCONV2D})
+
+#: Name used as the producer of the network's input tensor in ``Layer.inputs``.
+INPUT = "input"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One operator of a workload.
+
+    Shape fields follow the conv convention (see module docstring):
+
+    - ``k``: output channels (for matmul: columns of the right operand);
+    - ``c``: input channels, total over groups (for matmul: reduction length);
+    - ``p``, ``q``: output height and width (for linear/matmul: tokens as ``p x q``);
+    - ``r``, ``s``: kernel height and width; ``stride``, ``padding`` in pixels;
+    - ``groups``: conv groups (``groups == c == k`` for a depthwise conv);
+    - ``batch``: independent repetitions (heads x windows for attention);
+    - ``n``: images (batch size, 1 in the study).
+
+    Non-MAC kinds use ``k`` = ``c`` = channels and ``p x q`` = output positions;
+    ``ops_per_element`` is the PPU work per output element (e.g. a pooling window's
+    ``r * s`` reads). ``fn`` names the function (``gelu``, ``relu``, ``layernorm``,
+    ``batchnorm``, ``bilinear``, ``add`` ...). ``fused`` marks element-wise work that
+    the hardware applies in the producing layer's drain (activation, folded BN).
+    ``inputs`` names the producing layers (``"input"`` for the network input);
+    ``weight_dynamic`` marks a matmul whose right operand is an activation.
+    ``extra_params`` counts learned tensors that are not weights of this op's MACs
+    (position embeddings, class tokens, query embeddings) so parameter totals match.
+    """
+
+    name: str
+    op: Op
+    k: int
+    c: int
+    p: int = 1
+    q: int = 1
+    r: int = 1
+    s: int = 1
+    stride: int = 1
+    padding: int = 0
+    groups: int = 1
+    batch: int = 1
+    n: int = 1
+    bias: bool = False
+    fn: str = ""
+    fused: bool = False
+    ops_per_element: int = 1
+    inputs: tuple[str, ...] = ()
+    extra_params: int = 0
+    in_h: int = 0
+    in_w: int = 0
+    tags: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.op, Op):
+            object.__setattr__(self, "op", Op(self.op))
+        for fname in ("k", "c", "p", "q", "r", "s", "stride", "groups", "batch", "n"):
+            v = getattr(self, fname)
+            if int(v) != v or v < 1:
+                raise ValueError(f"layer {self.name!r}: {fname}={v!r} must be a positive integer")
+        if self.c % self.groups or self.k % self.groups:
+            raise ValueError(
+                f"layer {self.name!r}: groups={self.groups} must divide c={self.c} and k={self.k}"
+            )
+        if isinstance(self.tags, Mapping):
+            object.__setattr__(self, "tags", tuple(sorted(self.tags.items())))
+        object.__setattr__(self, "inputs", tuple(self.inputs))
+
+    # ----------------------------------------------------------------- shape
+    @property
+    def is_mac(self) -> bool:
+        """True for kinds whose work is multiply-accumulates."""
+        return self.op in MAC_OPS
+
+    @property
+    def weight_dynamic(self) -> bool:
+        """True when the right/weight operand is an activation (attention matmul)."""
+        return self.op is Op.MATMUL
+
+    @property
+    def c_per_group(self) -> int:
+        return self.c // self.groups
+
+    @property
+    def k_per_group(self) -> int:
+        return self.k // self.groups
+
+    @property
+    def input_hw(self) -> tuple[int, int]:
+        """Input height and width in pixels (tokens for linear/matmul)."""
+        if self.in_h and self.in_w:
+            return self.in_h, self.in_w
+        if self.op in CONV_OPS or self.op is Op.POOL:
+            h = (self.p - 1) * self.stride + self.r - 2 * self.padding
+            w = (self.q - 1) * self.stride + self.s - 2 * self.padding
+            return max(h, 1), max(w, 1)
+        return self.p, self.q
+
+    @property
+    def tag(self) -> dict[str, str]:
+        return dict(self.tags)
+
+    # ----------------------------------------------------------------- work
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates (0 for non-MAC kinds)."""
+        if not self.is_mac:
+            return 0
+        return (self.n * self.batch * self.k * self.c_per_group * self.r * self.s
+                * self.p * self.q)
+
+    @property
+    def flops(self) -> int:
+        """2 x MACs (SPEC.md section 1)."""
+        return 2 * self.macs
+
+    @property
+    def output_elements(self) -> int:
+        return self.n * self.batch * self.k * self.p * self.q
+
+    @property
+    def input_elements(self) -> int:
+        h, w = self.input_hw
+        return self.n * self.batch * self.c * h * w
+
+    @property
+    def nonmac_ops(self) -> int:
+        """Element operations done by the PPU/vector unit (0 for MAC kinds; concat is a copy)."""
+        if self.is_mac or self.op is Op.CONCAT:
+            return 0
+        return self.output_elements * self.ops_per_element
+
+    @property
+    def weight_elements(self) -> int:
+        """Elements of the weight-side operand (static weights, or the dynamic right operand)."""
+        if not self.is_mac:
+            return 0
+        return self.batch * self.k * self.c_per_group * self.r * self.s
+
+    @property
+    def params(self) -> int:
+        """Learned parameters: static weights, bias, affine norm parameters, extra tensors."""
+        n = self.extra_params
+        if self.op in (Op.CONV2D, Op.DWCONV2D, Op.LINEAR):
+            n += self.weight_elements + (self.k if self.bias else 0)
+        elif self.op is Op.NORM and self.fn in ("layernorm", "batchnorm", "groupnorm"):
+            n += 2 * self.k
+        return n
+
+    def weight_bytes(self, bits: int = 8) -> int:
+        return self.weight_elements * bits // 8
+
+    def input_bytes(self, bits: int = 8) -> int:
+        return self.input_elements * bits // 8
+
+    def output_bytes(self, bits: int = 8) -> int:
+        return self.output_elements * bits // 8
+
+    def shape_key(self) -> tuple:
+        """Everything the cost model depends on; equal keys are mapped once (memoised)."""
+        return (self.op.value, self.k, self.c, self.p, self.q, self.r, self.s, self.stride,
+                self.padding, self.groups, self.batch, self.n, self.fused,
+                self.ops_per_element, *self.input_hw)
+
+    def with_(self, **changes) -> "Layer":
+        """A copy with fields changed (layers are immutable)."""
+        return replace(self, **changes)
+
+    def row(self) -> dict:
+        """A flat dict for tables."""
+        h, w = self.input_hw
+        return {
+            "name": self.name, "op": self.op.value, "fn": self.fn, "n": self.n, "k": self.k,
+            "c": self.c, "p": self.p, "q": self.q, "r": self.r, "s": self.s,
+            "stride": self.stride, "padding": self.padding, "groups": self.groups,
+            "batch": self.batch, "in_h": h, "in_w": w, "macs": self.macs,
+            "nonmac_ops": self.nonmac_ops, "params": self.params,
+            "weight_bytes": self.weight_bytes(), "input_bytes": self.input_bytes(),
+            "output_bytes": self.output_bytes(), "fused": self.fused,
+            "inputs": ",".join(self.inputs), **{f"tag_{k}": v for k, v in self.tags},
+        }
+
+
+@dataclass(frozen=True)
+class Workload:
+    """An ordered layer list (a topological order of its dataflow graph) plus metadata.
+
+    ``input_size`` is (H, W) in pixels; ``exec_path`` the execution-path string
+    (SPEC.md section 8) that produced it, empty for the full model.
+    """
+
+    name: str
+    family: str
+    variant: str
+    input_size: tuple[int, int]
+    num_classes: int
+    layers: tuple[Layer, ...]
+    dataset: str = ""
+    exec_path: str = ""
+    meta: tuple[tuple[str, str], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", tuple(self.layers))
+        object.__setattr__(self, "input_size", tuple(int(v) for v in self.input_size))
+        if isinstance(self.meta, Mapping):
+            object.__setattr__(self, "meta", tuple(sorted((k, str(v)) for k, v in self.meta.items())))
+        names = [layer.name for layer in self.layers]
+        if len(set(names)) != len(names):
+            dup = sorted({n for n in names if names.count(n) > 1})
+            raise ValueError(f"workload {self.name!r}: duplicate layer names {dup[:5]}")
+
+    # ------------------------------------------------------------ totals
+    @property
+    def macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
+
+    @property
+    def params(self) -> int:
+        return sum(layer.params for layer in self.layers)
+
+    def layer(self, name: str) -> Layer:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(f"workload {self.name!r} has no layer {name!r}")
+
+    def __contains__(self, name: str) -> bool:
+        return any(layer.name == name for layer in self.layers)
+
+    def replace(self, **changes) -> "Workload":
+        return replace(self, **changes)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per layer (see :meth:`Layer.row`)."""
+        return pd.DataFrame([layer.row() for layer in self.layers])
+
+    def macs_by_op(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for layer in self.layers:
+            if layer.macs:
+                out[layer.op.value] = out.get(layer.op.value, 0) + layer.macs
+        return out
+
+    def graph(self) -> nx.DiGraph:
+        """The dataflow graph: one node per layer (plus ``input``), producer -> consumer.
+
+        Node attribute ``layer`` holds the :class:`Layer`; edge attributes ``channels``,
+        ``h``, ``w`` describe the tensor on the edge (the producer's output).
+        """
+        return build_graph(self.layers)
+
+
+def build_graph(layers: Iterable[Layer]) -> nx.DiGraph:
+    """Producer -> consumer DiGraph of ``layers`` (see :meth:`Workload.graph`)."""
+    g = nx.DiGraph()
+    g.add_node(INPUT, layer=None)
+    by_name: dict[str, Layer] = {}
+    for layer in layers:
+        g.add_node(layer.name, layer=layer)
+        for src in layer.inputs:
+            if src != INPUT and src not in by_name:
+                raise ValueError(f"layer {layer.name!r} reads {src!r}, which is not produced before it")
+            prod = by_name.get(src)
+            if prod is None:
+                g.add_edge(src, layer.name, channels=layer.c, h=layer.input_hw[0], w=layer.input_hw[1])
+            else:
+                g.add_edge(src, layer.name, channels=prod.k, h=prod.p, w=prod.q)
+        by_name[layer.name] = layer
+    return g
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def conv_out(size: int, kernel: int, stride: int, pad: int) -> int:
+    """Output size of a conv or pool along one axis (floor convention)."""
+    return (size + 2 * pad - kernel) // stride + 1
+
+
+def pad_to(size: int, multiple: int) -> int:
+    return int(math.ceil(size / multiple) * multiple)

@@ -1,0 +1,46 @@
+"""Options and output helpers shared by the CLI commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+import click
+import pandas as pd
+
+OBJECTIVE_CHOICES = ("latency", "energy", "edp")
+
+
+def workload_options(fn: Callable) -> Callable:
+    """``--workload/--input/--classes/--exec-path`` (one workload)."""
+    fn = click.option("--exec-path", "exec_path", default="", show_default=False,
+                      help="execution path, e.g. 'blocks=2-3-5-3;fuse_in=896'")(fn)
+    fn = click.option("--classes", type=int, default=None, help="number of classes (default: the model's)")(fn)
+    fn = click.option("--input", "input_size", default=None, metavar="HxW",
+                      help="input size, e.g. 512x512 (default: the model's)")(fn)
+    fn = click.option("--workload", "-w", default="segformer-b2", show_default=True,
+                      help="registry name (see `accelsim workload list`) or workload YAML")(fn)
+    return fn
+
+
+def emit(text: str, out: str | None) -> None:
+    """Print ``text`` or write it to ``out``."""
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text)
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text)
+
+
+def frame_text(df: pd.DataFrame, fmt: str, totals: dict | None = None) -> str:
+    """A DataFrame as an aligned table, CSV or JSON (``{"totals": ..., "layers": [...]}``)."""
+    if fmt == "csv":
+        return df.to_csv(index=False)
+    if fmt == "json":
+        return json.dumps({"totals": totals or {}, "layers": json.loads(df.to_json(orient="records"))},
+                          indent=2, default=float)
+    with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250,
+                           "display.max_colwidth", 48):
+        return df.to_string(index=False)

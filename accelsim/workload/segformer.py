@@ -6,7 +6,7 @@ Layer names follow the official module names of the mmseg / NVlabs SegFormer cod
 Operations that are functional calls rather than modules get a name under the module
 that performs them: ``attn.qk`` (Q @ K^T), ``attn.softmax``, ``attn.av`` (A @ V),
 ``blockN.i.add1`` / ``add2`` (residuals), ``mlp.act`` (GELU), ``linear_cX.resize``,
-``decode_head.concat``, ``decode_head.linear_fuse.bn`` / ``.relu`` and
+``decode_head.concat``, ``decode_head.linear_fuse.bn`` / ``.activate`` (mmcv ConvModule) and
 ``decode_head.resize`` (the final bilinear upsampling to the input size).
 The decoder linears are named after their MLP modules (``decode_head.linear_c4``
 rather than ``decode_head.linear_c4.proj``) and the fuse conv after its ConvModule
@@ -59,6 +59,14 @@ def check_input(name: str, input_size: tuple[int, int], multiple: int = 32) -> t
         raise WorkloadError(f"{name}: input size {h}x{w} must have H and W divisible by "
                             f"{multiple} (e.g. 512x512)")
     return h, w
+
+
+def conv_module(b: Builder, name: str, x: T, k: int, r: int, stride: int = 1,
+                pad: int = 0) -> T:
+    """mmcv ConvModule: conv (no bias) + BatchNorm + ReLU, both folded into the conv's drain."""
+    x = b.conv(name, x, k, r=r, stride=stride, pad=pad, bias=False)
+    x = b.norm(f"{name}.bn", x, fn="batchnorm", fused=True)
+    return b.act(f"{name}.activate", x, fn="relu")
 
 
 def efficient_attention(b: Builder, pre: str, x: T, heads: int, sr: int) -> T:
@@ -127,9 +135,7 @@ def mlp_decoder(b: Builder, feats: list[T], dim: int, num_classes: int,
             y = b.resize(f"decode_head.linear_c{i + 1}.resize", y, h4, w4)
         ups.append(y)
     x = b.concat("decode_head.concat", ups)
-    x = b.conv("decode_head.linear_fuse", x, dim, r=1, bias=False)
-    x = b.norm("decode_head.linear_fuse.bn", x, fn="batchnorm", fused=True)
-    x = b.act("decode_head.linear_fuse.relu", x, fn="relu")
+    x = conv_module(b, "decode_head.linear_fuse", x, dim, r=1)
     x = b.conv("decode_head.linear_pred", x, num_classes, r=1, bias=True)
     return b.resize("decode_head.resize", x, *out_hw)
 

@@ -1,0 +1,279 @@
+"""ONNX importer: a model file, shape-inferred, mapped node by node onto the layer IR.
+
+``onnx.shape_inference.infer_shapes`` (with data propagation, so ``Reshape`` targets
+computed from ``Shape`` are resolved) gives every tensor a concrete shape; each node
+then becomes a layer by the same conventions as the PyTorch importer (SPEC.md
+sections 1 and 7): ``Conv``/``ConvTranspose`` -> conv, ``Gemm`` and ``MatMul`` with
+an initializer operand -> linear, ``MatMul``/``Einsum`` between activations ->
+matmul, norms, activations, ``Softmax``, ``Resize``, pooling, reductions, ``Concat``
+and element-wise arithmetic. Layout ops (``Reshape``, ``Transpose``, ``Slice``,
+``Gather`` with constant indices ...) are free. Nodes on constants only are folded.
+Anything else touching the input becomes an ``other`` layer, listed in one warning.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from ...errors import WorkloadError
+from ..ir import INPUT, Layer, Op, Workload
+from .common import (LayerSink, conv_layer, einsum_layer, elementwise_layer, fuses_into,
+                     matmul_layer, nchw, part_tag, prod, token_pq)
+
+_ACT = {"Relu": "relu", "Gelu": "gelu", "Sigmoid": "sigmoid", "Tanh": "tanh",
+        "HardSwish": "hardswish", "HardSigmoid": "hardsigmoid", "LeakyRelu": "leaky_relu",
+        "Elu": "elu", "Selu": "selu", "Celu": "celu", "Softplus": "softplus", "Mish": "mish",
+        "PRelu": "prelu", "Clip": "clamp", "Erf": "erf", "ThresholdedRelu": "threshold",
+        "Softsign": "softsign"}
+_NORM = {"BatchNormalization": "batchnorm", "LayerNormalization": "layernorm",
+         "GroupNormalization": "groupnorm", "InstanceNormalization": "instancenorm",
+         "RMSNormalization": "rmsnorm", "LpNormalization": "l2norm"}
+_POOL = {"MaxPool": "max", "AveragePool": "avg", "GlobalAveragePool": "avg",
+         "GlobalMaxPool": "max", "LpPool": "lp"}
+_REDUCE = {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2",
+           "ReduceL1", "ReduceLogSumExp", "ReduceSumSquare"}
+_ELTWISE = {"Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Exp", "Log", "Neg", "Abs", "Where",
+            "Max", "Min", "Sin", "Cos", "Reciprocal", "Equal", "Less", "Greater",
+            "LessOrEqual", "GreaterOrEqual", "And", "Or", "Not", "Xor", "Sign", "Floor", "Ceil",
+            "Round", "Mod", "IsNaN", "IsInf", "Sum", "Mean", "BitShift"}
+_FREE = {"Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout",
+         "Cast", "CastLike", "Slice", "Split", "Expand", "Tile", "Pad", "DepthToSpace",
+         "SpaceToDepth", "Gather", "GatherElements", "Trilu", "Optional", "OptionalGetElement"}
+#: ops whose outputs describe shapes, not data (never dynamic)
+_SHAPE = {"Shape", "Size", "Constant", "ConstantOfShape", "Range", "EyeLike", "RandomNormal",
+          "RandomUniform", "RandomNormalLike", "RandomUniformLike"}
+
+
+def _import_onnx():
+    try:
+        import onnx
+    except ImportError:
+        raise WorkloadError("importing an ONNX file needs the onnx extra: pip install onnx") from None
+    return onnx
+
+
+def _attrs(node: Any) -> dict[str, Any]:
+    from onnx import helper
+
+    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _load(path: Path, onnx: Any) -> Any:
+    if not path.is_file():
+        raise WorkloadError(f"{path}: ONNX file not found")
+    try:
+        model = onnx.load(str(path))
+        onnx.checker.check_model(model)
+    except Exception as exc:  # protobuf DecodeError, ValidationError ...
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise WorkloadError(f"{path}: not a valid ONNX model: {type(exc).__name__}: {first}"[:300]) from None
+    return model
+
+
+def _fix_inputs(model: Any, initializers: set[str], input_shapes: Mapping[str, Any] | None,
+                path: Path) -> None:
+    """Give every graph input a concrete shape: ``input_shapes`` overrides, a symbolic
+    leading (batch) dim becomes 1, any other symbolic dim is an error."""
+    for inp in model.graph.input:
+        if inp.name in initializers:
+            continue
+        dims = inp.type.tensor_type.shape.dim
+        given = (input_shapes or {}).get(inp.name)
+        if given is not None:
+            del dims[:]
+            for v in given:
+                dims.add().dim_value = int(v)
+            continue
+        for i, d in enumerate(dims):
+            if d.dim_value > 0:
+                continue
+            if i == 0:
+                d.dim_value = 1
+            else:
+                raise WorkloadError(f"{path}: input {inp.name!r} dim {i} is symbolic "
+                                    f"({d.dim_param or '?'}); pass input_shapes={{'{inp.name}': [...]}}")
+
+
+def _shapes(model: Any, onnx: Any, path: Path) -> dict[str, list[int]]:
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+    except Exception as exc:
+        raise WorkloadError(f"{path}: ONNX shape inference failed: {str(exc).splitlines()[0]}"[:300]) from None
+    out: dict[str, list[int]] = {}
+    g = inferred.graph
+    for vi in [*g.input, *g.value_info, *g.output]:
+        t = vi.type.tensor_type
+        if t.HasField("shape"):
+            out[vi.name] = [int(d.dim_value) if d.dim_value > 0 else 0 for d in t.shape.dim]
+    for init in g.initializer:
+        out[init.name] = [int(d) for d in init.dims]
+    return out
+
+
+def from_onnx(path: "str | Path", name: str | None = None, input_shapes: Mapping[str, Any] | None = None,
+              warn: bool = True, family: str = "imported", num_classes: int = 0,
+              dataset: str = "") -> Workload:
+    """Read an ONNX file into a :class:`Workload` (one layer per compute node).
+
+    ``input_shapes`` fixes symbolic input dims (``{"pixel_values": [1, 3, 512, 512]}``).
+    Raises :class:`~accelsim.errors.WorkloadError` for a missing, corrupt or invalid file.
+    """
+    onnx = _import_onnx()
+    path = Path(path)
+    model = _load(path, onnx)
+    g = model.graph
+    init_sizes = {i.name: prod(i.dims) for i in g.initializer}
+    _fix_inputs(model, set(init_sizes), input_shapes, path)
+    shapes = _shapes(model, onnx, path)
+    sink = LayerSink()
+    producer: dict[str, str] = {i.name: INPUT for i in g.input if i.name not in init_sizes}
+    if not producer:
+        raise WorkloadError(f"{path}: the graph has no non-initializer input")
+    used: set[str] = set()
+    folded = 0
+    for idx, node in enumerate(g.node):
+        srcs = tuple(dict.fromkeys(producer[t] for t in node.input if t in producer))
+        is_mac = node.op_type in ("Conv", "ConvTranspose", "Gemm", "MatMul", "Einsum")
+        if node.op_type in _SHAPE or (not srcs and not is_mac):
+            folded += 1
+            continue
+        if node.op_type in _FREE:
+            for o in node.output:
+                if o:
+                    producer[o] = srcs[0]
+            continue
+        lname = sink.unique(node.name or f"{node.op_type.lower()}_{idx}")
+        try:
+            layer = _map_node(node, lname, srcs, shapes, init_sizes, producer, sink, used)
+        except (KeyError, IndexError, ValueError, ZeroDivisionError) as exc:
+            raise WorkloadError(f"{path}: node {lname} ({node.op_type}): shape not resolved "
+                                f"({type(exc).__name__}: {exc})") from None
+        tags = {"part": part_tag(lname)}
+        layer = sink.add(layer.with_(tags=tuple(sorted(tags.items()))))
+        for o in node.output:
+            if o:
+                producer[o] = layer.name
+    if not sink.layers:
+        raise WorkloadError(f"{path}: no operation on the graph input was found")
+    if warn:
+        sink.warn(f"from_onnx({path.name})")
+    first = next(i for i in g.input if i.name not in init_sizes)
+    ishape = shapes.get(first.name, [])
+    size = (ishape[-2], ishape[-1]) if len(ishape) == 4 else (1, max(ishape[-1:] or [1]))
+    meta = {"source": "onnx", "file": path.name, "model_params": sum(init_sizes.values()),
+            "folded_constant_ops": folded, "unmapped": sink.unmapped_text()}
+    return Workload(name=name or path.stem, family=family, variant=g.name or path.stem,
+                    input_size=size, num_classes=num_classes, layers=tuple(sink.layers),
+                    dataset=dataset, meta=meta)
+
+
+def _map_node(node: Any, lname: str, srcs: tuple[str, ...], shapes: dict[str, list[int]],
+              inits: dict[str, int], producer: dict[str, str], sink: LayerSink,
+              used: set[str]) -> Layer:
+    """One ONNX node -> one layer (shapes from inference; initializers are weights)."""
+    op = node.op_type
+    at = _attrs(node)
+    ins = list(node.input)
+    y = shapes[node.output[0]]
+
+    def static(t: str) -> bool:
+        return t not in producer
+
+    def extra() -> int:
+        n = 0
+        for t in ins:
+            if t in inits and t not in used:
+                used.add(t)
+                n += inits[t]
+        return n
+
+    def mark_weights(*ts: str) -> None:
+        used.update(t for t in ts if t)
+
+    if op in ("Conv", "ConvTranspose"):
+        x, w = shapes[ins[0]], shapes[ins[1]]
+        groups = int(at.get("group", 1))
+        bias = len(ins) > 2 and bool(ins[2])
+        mark_weights(*ins[1:3])
+        pads = at.get("pads", [0])
+        if op == "ConvTranspose":
+            k = int(w[1]) * groups
+            return conv_layer(lname, x, [k, int(w[0]) // groups, *w[2:]], x, 1, 0, groups, bias,
+                              srcs, fn="conv_transpose")
+        return conv_layer(lname, x, w, y, at.get("strides", [1]), pads, groups, bias, srcs)
+    if op == "Gemm":
+        a, b = shapes[ins[0]], shapes[ins[1]]
+        a = a[::-1] if at.get("transA", 0) else a
+        b = b[::-1] if at.get("transB", 0) else b
+        mark_weights(*ins[1:3])
+        return matmul_layer(lname, a, b, static(ins[0]), static(ins[1]), srcs,
+                            bias=len(ins) > 2 and bool(ins[2]))
+    if op == "MatMul":
+        mark_weights(*ins[:2])
+        return matmul_layer(lname, shapes[ins[0]], shapes[ins[1]], static(ins[0]), static(ins[1]),
+                            srcs)
+    if op == "Einsum":
+        if len(ins) != 2:
+            sink.unmapped["Einsum(>2 operands)"] += 1
+            return elementwise_layer(lname, Op.OTHER, y, fn="einsum", inputs=srcs)
+        mark_weights(*ins)
+        return einsum_layer(lname, at["equation"].decode() if isinstance(at["equation"], bytes)
+                            else at["equation"], shapes[ins[0]], shapes[ins[1]], static(ins[0]),
+                            static(ins[1]), srcs)
+    if op in _NORM:
+        fn = _NORM[op]
+        x = shapes[ins[0]]
+        mark_weights(*ins[1:])
+        prod_layer = sink.by_name.get(producer.get(ins[0], ""))
+        if op == "LayerNormalization" or op == "RMSNormalization":
+            axis = int(at.get("axis", -1))
+            axis = axis % len(x)
+            chans = prod(x[axis:])
+            p, q = token_pq(x[:axis])
+            n = 1
+        else:
+            n, chans, p, q = nchw(x)
+        fused = fuses_into(prod_layer, fn)
+        return Layer(lname, Op.NORM, k=chans, c=chans, p=p, q=q, n=n, fn=fn, fused=fused,
+                     ops_per_element=1 if fused else 4, inputs=srcs)
+    if op in _ACT:
+        prod_layer = sink.by_name.get(producer.get(ins[0], ""))
+        return elementwise_layer(lname, Op.ELTWISE, y, fn=_ACT[op], inputs=srcs,
+                                 fused=fuses_into(prod_layer, _ACT[op]), extra_params=extra())
+    if op in ("Softmax", "LogSoftmax"):
+        axis = int(at.get("axis", -1)) % len(y)
+        chans = y[axis]
+        return Layer(lname, Op.SOFTMAX, k=chans, c=chans, p=max(prod(y) // max(chans, 1), 1),
+                     fn=op.lower(), ops_per_element=3, inputs=srcs)
+    if op in ("Resize", "Upsample"):
+        mode = at.get("mode", b"nearest")
+        mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+        return elementwise_layer(lname, Op.RESIZE, y, fn="bilinear" if mode == "linear" else mode,
+                                 inputs=srcs, ops_per_element=4 if "linear" in mode else 1,
+                                 x=shapes[ins[0]])
+    if op in _POOL:
+        x = shapes[ins[0]]
+        n, c, p, q = nchw(y)
+        _, _, h, w = nchw(x)
+        kern = at.get("kernel_shape", [h, w])
+        r, s = int(kern[0]), int(kern[-1])
+        stride = int(at.get("strides", [r])[0])
+        pad = int(at.get("pads", [0])[0])
+        return Layer(lname, Op.POOL, k=c, c=c, p=p, q=q, r=r, s=s, stride=max(stride, 1),
+                     padding=pad, n=n, fn=_POOL[op], ops_per_element=r * s, inputs=srcs,
+                     in_h=h, in_w=w)
+    if op in _REDUCE:
+        x = shapes[ins[0]]
+        return elementwise_layer(lname, Op.POOL, y, fn=op[6:].lower(), inputs=srcs,
+                                 ops_per_element=max(prod(x) // max(prod(y), 1), 1), x=x)
+    if op == "Concat":
+        return elementwise_layer(lname, Op.CONCAT, y, fn="concat", inputs=srcs,
+                                 extra_params=extra())
+    if op in _ELTWISE:
+        return elementwise_layer(lname, Op.ELTWISE, y, fn=op.lower(), inputs=srcs,
+                                 extra_params=extra())
+    sink.unmapped[op] += 1
+    total = sum(prod(shapes.get(o, [])) for o in node.output if o)
+    return elementwise_layer(lname, Op.OTHER, y if len(node.output) == 1 else [total],
+                             fn=op.lower(), inputs=srcs, extra_params=extra())

@@ -1,0 +1,96 @@
+"""Pareto (non-dominated) sets over 2 or 3 objectives with min/max directions (SPEC.md section 10).
+
+A row is on the front when no other row is at least as good in every objective and
+strictly better in one. Rows with a missing (NaN) objective are never on the front;
+identical rows do not dominate each other, so ties all stay. Vectorised numpy,
+processed in blocks so memory stays bounded (``O(n^2)`` comparisons).
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..errors import AccelsimError
+
+#: Short names accepted for the result columns.
+ALIASES: dict[str, str] = {
+    "energy_per_op": "energy_per_op_j",
+    "throughput_per_mm2": "throughput_ops_per_s_per_mm2",
+    "throughput": "throughput_ops_per_s_per_mm2",
+    "latency": "latency_s",
+    "energy": "energy_j",
+    "area": "area_mm2",
+}
+DEFAULT_OBJECTIVES: dict[str, str] = {"energy_per_op": "min", "throughput_per_mm2": "max"}
+
+
+def resolve_column(df: pd.DataFrame, name: str) -> str:
+    """``name`` or its alias as a column of ``df`` (error lists the choices)."""
+    if name in df.columns:
+        return name
+    full = ALIASES.get(name)
+    if full and full in df.columns:
+        return full
+    raise AccelsimError(f"pareto objective {name!r} is not a column; choose from "
+                        f"{', '.join(sorted(set(ALIASES) | set(df.select_dtypes('number').columns)))}")
+
+
+def pareto_mask(values: np.ndarray, maximize: "np.ndarray | list[bool]", block: int = 2048) -> np.ndarray:
+    """Boolean mask of the non-dominated rows of ``values`` (n x m)."""
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 2:
+        raise ValueError("values must be a 2-D array (rows x objectives)")
+    sign = np.where(np.asarray(maximize, dtype=bool), -1.0, 1.0)
+    v = v * sign  # everything minimised
+    ok = ~np.isnan(v).any(axis=1)
+    mask = np.zeros(len(v), dtype=bool)
+    w = v[ok]
+    if len(w) == 0:
+        return mask
+    keep = np.ones(len(w), dtype=bool)
+    step = max(1, min(block, 4_000_000 // max(len(w) * v.shape[1], 1)))
+    for lo in range(0, len(w), step):
+        cur = w[lo:lo + step]                          # (b, m)
+        le = (w[None, :, :] <= cur[:, None, :]).all(axis=2)  # (b, n): j at least as good as i
+        lt = (w[None, :, :] < cur[:, None, :]).any(axis=2)   # j strictly better somewhere
+        keep[lo:lo + step] = ~(le & lt).any(axis=1)
+    mask[np.flatnonzero(ok)[keep]] = True
+    return mask
+
+
+def _parse_objectives(df: pd.DataFrame, objectives: "Mapping[str, str] | None") -> tuple[list[str], list[bool]]:
+    objectives = dict(objectives or DEFAULT_OBJECTIVES)
+    if not 2 <= len(objectives) <= 3:
+        raise AccelsimError(f"pareto needs 2 or 3 objectives, got {len(objectives)}")
+    cols, maxi = [], []
+    for name, sense in objectives.items():
+        s = str(sense).lower()
+        if s not in ("min", "max"):
+            raise AccelsimError(f"pareto objective {name!r}: direction {sense!r} must be 'min' or 'max'")
+        cols.append(resolve_column(df, name))
+        maxi.append(s == "max")
+    if len(set(cols)) != len(cols):
+        raise AccelsimError(f"pareto objectives name the same column twice: {cols}")
+    return cols, maxi
+
+
+def pareto(df: pd.DataFrame, objectives: "Mapping[str, str] | None" = None, *,
+           by: "str | list[str] | None" = None, mask: bool = False) -> "pd.DataFrame | pd.Series":
+    """Rows of ``df`` on the Pareto front of ``objectives`` (column or alias -> ``min``/``max``).
+
+    ``by`` computes one front per group (e.g. per ``workload``). With ``mask=True`` a
+    boolean Series aligned with ``df`` is returned instead of the rows. Default
+    objectives: minimum ``energy_per_op_j``, maximum ``throughput_ops_per_s_per_mm2``.
+    """
+    cols, maxi = _parse_objectives(df, objectives)
+    out = np.zeros(len(df), dtype=bool)
+    if by is None:
+        out = pareto_mask(df[cols].to_numpy(float), maxi)
+    else:
+        for _, idx in df.groupby(by, sort=False).indices.items():
+            out[idx] = pareto_mask(df.iloc[idx][cols].to_numpy(float), maxi)
+    series = pd.Series(out, index=df.index, name="pareto")
+    return series if mask else df[series]

@@ -1,0 +1,403 @@
+"""Run a sweep: expand the spec, evaluate points in chunks on an executor, stream rows.
+
+Executors: ``local`` (in this process for one worker, else a
+:class:`concurrent.futures.ProcessPoolExecutor`, all cores by default) and ``dask``
+(a ``distributed`` scheduler address, or a ``LocalCluster``). Points are grouped by
+architecture into chunks (a few per worker) so per-task overhead stays small and
+the per-layer memo is shared by all workloads and paths of one architecture. Every
+point's row depends only on the point, and the output is rewritten in point order
+at the end, so the file is identical whatever the executor and worker count.
+
+A row (one per arch x workload x path): ``arch``, every arch parameter, ``workload``,
+``exec_path``, ``macs``, ``latency_s``, ``energy_j``, ``area_mm2``, ``energy_per_op_j``
+and ``throughput_ops_per_s_per_mm2`` (op = one FLOP = half a MAC, SPEC.md section 1),
+``utilization``, ``accuracy`` and ``accuracy_metric`` (``unknown`` when none is known).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from ..arch.config import ArchConfig
+from ..errors import ConfigError
+from ..workload.ir import Workload
+from ..workload.registry import load_workload
+from .cache import DiskMemo, model_tag
+from .spec import (ARCH_PARAMS, SweepPoint, SweepSpec, WorkloadItem, expand_arch_space, load_spec,
+                   sweep_points, workload_items)
+from .store import RowStore
+
+KEY = ["arch", "workload", "exec_path"]
+RESULT_COLUMNS = ["arch", *ARCH_PARAMS, "workload", "exec_path", "macs", "latency_s", "energy_j", "area_mm2",
+                  "energy_per_op_j", "throughput_ops_per_s_per_mm2", "utilization", "accuracy",
+                  "accuracy_metric"]
+UNKNOWN_METRIC = "unknown"
+
+Simulate = Callable[..., Any]
+
+
+# ------------------------------------------------------------------ one chunk (runs in a worker)
+@dataclass(frozen=True)
+class ChunkTask:
+    """Points to evaluate in one worker call, with everything they need (picklable)."""
+
+    points: tuple[tuple[int, ArchConfig, str, str], ...]  # index, arch, workload label, exec path
+    workloads: dict[tuple[str, str], Workload]
+    accuracy: dict[tuple[str, str], tuple[float, str]]
+    objective: str
+    max_candidates: int | None
+    cache_dir: str | None
+    want_layers: bool
+    simulate: Simulate | None = None
+
+
+@dataclass
+class ChunkResult:
+    rows: list[dict]
+    layers: pd.DataFrame | None
+    memo_hits: int = 0
+    memo_misses: int = 0
+    seconds: float = 0.0
+
+
+def result_row(arch: ArchConfig, workload: str, exec_path: str, res: Any,
+               accuracy: tuple[float, str]) -> dict:
+    """The tidy row of one point from a :class:`~accelsim.cost.SimResult`-like object."""
+    macs = int(res.macs)
+    ops = 2.0 * macs  # SPEC.md section 1: one op = one FLOP = half a MAC
+    latency, energy, area = float(res.latency_s), float(res.energy_j), float(res.area_mm2)
+    row = {"arch": arch.name, **arch.params(), "workload": workload, "exec_path": exec_path, "macs": macs,
+           "latency_s": latency, "energy_j": energy, "area_mm2": area,
+           "energy_per_op_j": energy / ops if ops else math.nan,
+           "throughput_ops_per_s_per_mm2": ops / latency / area if latency > 0 and area > 0 else math.nan,
+           "utilization": float(res.utilization), "accuracy": accuracy[0], "accuracy_metric": accuracy[1]}
+    return row
+
+
+def run_chunk(task: ChunkTask) -> ChunkResult:
+    """Evaluate the points of ``task`` with one memo (and the disk cache when given)."""
+    t0 = time.perf_counter()
+    simulate = task.simulate
+    if simulate is None:
+        from ..cost import simulate
+    memo = DiskMemo(task.cache_dir)
+    rows, layer_frames = [], []
+    for _, arch, wl_label, path in task.points:
+        wl = task.workloads[(wl_label, path)]
+        res = simulate(wl, arch, objective=task.objective, max_candidates=task.max_candidates, memo=memo)
+        rows.append(result_row(arch, wl_label, path, res, task.accuracy[(wl_label, path)]))
+        if task.want_layers:
+            layer_frames.append(res.layers.assign(arch=arch.name, workload=wl_label, exec_path=path))
+    memo.flush()
+    layers = None
+    if layer_frames:
+        layers = pd.concat(layer_frames, ignore_index=True)
+        layers = layers[KEY + [c for c in layers.columns if c not in KEY]]
+    return ChunkResult(rows, layers, memo.hits, memo.misses, time.perf_counter() - t0)
+
+
+# ------------------------------------------------------------------ planning
+@dataclass(frozen=True)
+class SweepPlan:
+    """A spec resolved into points, built workloads and file locations."""
+
+    spec: SweepSpec
+    points: tuple[SweepPoint, ...]
+    workloads: dict[tuple[str, str], Workload]
+    accuracy: dict[tuple[str, str], tuple[float, str]]
+    output: Path | None
+    layers: Path | None
+    cache: Path | None
+    grid_size: int = 0
+    rejected: tuple[int, int] = (0, 0)
+
+
+def _resolve(path: str | None, base: Path) -> Path | None:
+    if not path:
+        return None
+    p = Path(path)
+    return p if p.is_absolute() else base / p
+
+
+def plan_sweep(spec_or_path: "SweepSpec | dict | str | Path", **overrides: Any) -> SweepPlan:
+    """Validate and expand a spec (CLI/keyword ``overrides`` win over the file's fields)."""
+    spec, base = load_spec(spec_or_path)
+    over = {k: v for k, v in overrides.items() if v is not None}
+    if over:
+        spec = spec.model_copy(update=over)
+    space = expand_arch_space(spec.arch)
+    items = workload_items(spec.workloads, base)
+    points = sweep_points(space.archs, items)
+    workloads, accuracy = build_workloads(items)
+    cwd = Path.cwd()
+    # paths given on the command line are relative to the working directory, the file's to the file
+    out_base = cwd if "output" in over else base
+    return SweepPlan(spec, tuple(points), workloads, accuracy, _resolve(spec.output, out_base),
+                     _resolve(spec.layers, cwd if "layers" in over else base),
+                     _resolve(spec.cache, cwd if "cache" in over else base), space.grid_size,
+                     (space.rejected_constraints, space.rejected_invalid))
+
+
+def build_workloads(items: list[WorkloadItem]) -> tuple[dict, dict]:
+    """Every (label, path) workload, built once, and its published accuracy if any."""
+    workloads: dict[tuple[str, str], Workload] = {}
+    accuracy: dict[tuple[str, str], tuple[float, str]] = {}
+    for w in items:
+        for p in w.exec_paths:
+            wl = load_workload(w.name, input_size=w.input_size, num_classes=w.num_classes, exec_path=p,
+                               **dict(w.options))
+            workloads[(w.label, p)] = wl
+            accuracy[(w.label, p)] = lookup_accuracy(wl, p)
+    return workloads, accuracy
+
+
+def lookup_accuracy(wl: Workload, exec_path: str) -> tuple[float, str]:
+    """Published accuracy of a workload + path via :mod:`accelsim.paths.accuracy`, else (NaN, unknown)."""
+    try:
+        from ..paths.accuracy import lookup
+    except ImportError:
+        return math.nan, UNKNOWN_METRIC
+    found = lookup(wl.family, wl.variant, wl.dataset or "", tuple(wl.input_size), wl.exec_path or exec_path)
+    if found is None:
+        return math.nan, UNKNOWN_METRIC
+    return float(found[0]), str(found[1])
+
+
+def make_chunks(points: list[SweepPoint], workers: int, per_worker: int = 4,
+                chunk_size: int | None = None) -> list[list[SweepPoint]]:
+    """Consecutive points, about ``len/(workers*per_worker)`` per chunk (or ``chunk_size``).
+
+    Without an explicit ``chunk_size`` an architecture's points stay together (they
+    share the per-layer memo) unless that would double the chunk.
+    """
+    if not points:
+        return []
+    target = chunk_size or max(1, math.ceil(len(points) / (workers * per_worker)))
+    chunks: list[list[SweepPoint]] = [[]]
+    for pt in points:
+        cur = chunks[-1]
+        full = len(cur) >= target
+        same_arch = bool(cur) and cur[-1].arch.name == pt.arch.name
+        if full and (chunk_size is not None or not same_arch or len(cur) >= 2 * target):
+            chunks.append([])
+        chunks[-1].append(pt)
+    return chunks
+
+
+# ------------------------------------------------------------------ resume
+def _norm(v: Any) -> Any:
+    if v is None or (isinstance(v, (float, np.floating)) and math.isnan(v)):
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return float(v)
+    return str(v)
+
+
+def finished_points(existing: pd.DataFrame, points: Iterable[SweepPoint]) -> tuple[set, pd.DataFrame]:
+    """Keys of points whose row is stored with the same arch parameters, and the rows to keep.
+
+    Rows of this sweep's points that differ in a parameter (a changed config) are
+    dropped so they are recomputed; rows of other points are kept untouched.
+    """
+    if existing.empty:
+        return set(), existing
+    missing = [c for c in RESULT_COLUMNS if c not in existing.columns]
+    if missing:
+        raise ConfigError(f"the existing output is not a sweep result (no column {missing[0]!r}); "
+                          "remove it, choose another file or use --overwrite")
+    by_key = {p.key: p for p in points}
+    keep = np.ones(len(existing), dtype=bool)
+    done: set = set()
+    for i, row in enumerate(existing[KEY + list(ARCH_PARAMS)].itertuples(index=False, name=None)):
+        key = row[:3]
+        pt = by_key.get(key)
+        if pt is None:
+            continue
+        params = pt.arch.params()
+        same = all(_norm(params[p]) == _norm(v) for p, v in zip(ARCH_PARAMS, row[3:]))
+        if not same or key in done:
+            keep[i] = False
+        else:
+            done.add(key)
+    return done, existing[keep]
+
+
+# ------------------------------------------------------------------ executors
+def _local_results(tasks: list[ChunkTask], workers: int) -> Iterable[ChunkResult]:
+    if workers <= 1 or len(tasks) <= 1:
+        for t in tasks:
+            yield run_chunk(t)
+        return
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)))
+    try:
+        futures = [pool.submit(run_chunk, t) for t in tasks]
+        for fut in as_completed(futures):
+            yield fut.result()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _dask_results(tasks: list[ChunkTask], workers: int, scheduler: str | None) -> Iterable[ChunkResult]:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ConfigError("the dask executor needs the 'dask' extra (pip install 'accelsim[dask]')") from None
+    cluster = None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise ConfigError(f"cannot reach the dask scheduler {scheduler!r}: {exc}") from None
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    try:
+        futures = [client.submit(run_chunk, t, pure=False) for t in tasks]
+        for fut in as_completed(futures):
+            yield fut.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# ------------------------------------------------------------------ entry point
+@dataclass
+class SweepStats:
+    """What a run did: points in the sweep, resumed (kept), computed, wall time (s)."""
+
+    points: int = 0
+    resumed: int = 0
+    computed: int = 0
+    seconds: float = 0.0
+    memo_hits: int = 0
+    memo_misses: int = 0
+    chunks: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | Path | None" = None,
+              layers: "str | Path | None" = None, executor: str | None = None, workers: int | None = None,
+              scheduler: str | None = None, cache: "str | Path | None" = None, objective: str | None = None,
+              max_candidates: int | None = None, overwrite: bool = False, progress: bool = False,
+              chunk_size: int | None = None, simulate: Simulate | None = None) -> pd.DataFrame:
+    """Run (or resume) a sweep; returns the result rows in point order.
+
+    ``spec_or_path``: a YAML path, a dict or a :class:`SweepSpec`. Keyword arguments
+    override the spec's fields. Rows stream to ``output`` (CSV or Parquet) as chunks
+    finish; re-running with the same output keeps finished points (not recomputed).
+    ``cache`` is a folder for per-layer costs reused across runs. ``simulate``
+    replaces :func:`accelsim.simulate` (same signature; for tests and custom models).
+    The returned frame's ``attrs["sweep"]`` holds a :class:`SweepStats` as a dict.
+    """
+    t0 = time.perf_counter()
+    plan = plan_sweep(spec_or_path, output=str(output) if output else None,
+                      layers=str(layers) if layers else None, cache=str(cache) if cache else None,
+                      executor=executor, workers=workers, scheduler=scheduler, objective=objective,
+                      max_candidates=max_candidates)
+    spec = plan.spec
+    n_workers = spec.workers or os.cpu_count() or 1
+    with tempfile.TemporaryDirectory(prefix="accelsim-sweep-") as tmp:
+        out = plan.output or Path(tmp) / "results.csv"
+        store = RowStore(out)
+        layer_store = RowStore(plan.layers) if plan.layers else None
+        if overwrite:
+            store.remove()
+            if layer_store:
+                layer_store.remove()
+        existing = store.read()
+        done, kept = finished_points(existing, plan.points)
+        if layer_store is not None:
+            done, kept = _sync_layers(layer_store, done, kept, plan.points)
+        if len(kept) != len(existing):
+            store.rewrite(kept.reindex(columns=RESULT_COLUMNS))
+        todo = [p for p in plan.points if p.key not in done]
+        stats = SweepStats(points=len(plan.points), resumed=len(plan.points) - len(todo))
+        tasks = _tasks(plan, todo, n_workers, chunk_size, simulate)
+        stats.chunks = len(tasks)
+        results = (_dask_results(tasks, n_workers, spec.scheduler) if spec.executor == "dask"
+                   else _local_results(tasks, n_workers))
+        bar = _progress(len(plan.points), stats.resumed, progress)
+        try:
+            for res in results:
+                if layer_store is not None and res.layers is not None:
+                    layer_store.append(res.layers)
+                store.append(pd.DataFrame(res.rows, columns=RESULT_COLUMNS))
+                stats.computed += len(res.rows)
+                stats.memo_hits += res.memo_hits
+                stats.memo_misses += res.memo_misses
+                if bar is not None:
+                    bar.update(len(res.rows))
+        finally:
+            if bar is not None:
+                bar.close()
+        order = {p.key: p.index for p in plan.points}
+        sort_key = _sort_key(order)
+        df = store.finalize(sort_key)
+        if layer_store is not None:
+            layer_store.finalize(sort_key)
+    stats.seconds = time.perf_counter() - t0
+    df.attrs["sweep"] = stats.__dict__
+    return df
+
+
+def _sort_key(order: dict) -> Callable[[pd.DataFrame], pd.Series]:
+    def key(df: pd.DataFrame) -> pd.Series:
+        idx = [order.get(k, len(order)) for k in df[KEY].itertuples(index=False, name=None)]
+        return pd.Series(idx, index=df.index)
+    return key
+
+
+def _sync_layers(layer_store: RowStore, done: set, kept: pd.DataFrame,
+                 points: tuple[SweepPoint, ...]) -> tuple[set, pd.DataFrame]:
+    """A point is finished only with its per-layer rows too; drop layer rows of unfinished points."""
+    layers = layer_store.read()
+    have = set(layers[KEY].itertuples(index=False, name=None)) if len(layers) else set()
+    done = {k for k in done if k in have}
+    ours = {p.key for p in points}
+    if len(kept):
+        kept = kept[[k not in ours or k in done for k in kept[KEY].itertuples(index=False, name=None)]]
+    if len(layers):
+        keys = list(layers[KEY].itertuples(index=False, name=None))
+        mask = [k not in ours or k in done for k in keys]
+        if not all(mask):
+            layer_store.rewrite(layers[mask])
+    return done, kept
+
+
+def _tasks(plan: SweepPlan, todo: list[SweepPoint], workers: int, chunk_size: int | None,
+           simulate: Simulate | None) -> list[ChunkTask]:
+    spec = plan.spec
+    cache_dir = str(plan.cache / model_tag()) if plan.cache else None
+    tasks = []
+    for chunk in make_chunks(todo, workers, chunk_size=chunk_size):
+        keys = {(p.workload, p.exec_path) for p in chunk}
+        tasks.append(ChunkTask(tuple((p.index, p.arch, p.workload, p.exec_path) for p in chunk),
+                               {k: plan.workloads[k] for k in keys}, {k: plan.accuracy[k] for k in keys},
+                               spec.objective, spec.max_candidates, cache_dir, plan.layers is not None,
+                               simulate))
+    return tasks
+
+
+def _progress(total: int, initial: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, unit="pt", desc="sweep", dynamic_ncols=True, smoothing=0.1)

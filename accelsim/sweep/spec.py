@@ -1,0 +1,431 @@
+"""Sweep specifications (SPEC.md section 10): architecture space, workloads, objective, output.
+
+A spec is a YAML file (or a dict) validated with pydantic; every mistake is a
+one-line :class:`~accelsim.errors.ConfigError` naming the file and the field::
+
+    name: study
+    arch:
+      configs: [A..M]               # labels, label ranges, arch YAML paths
+    # or a grid around a base config:
+    #   base: E
+    #   grid:
+    #     num_pe: [8, 16, 32]
+    #     k0: {start: 8, stop: 64, factor: 2}     # 8 16 32 64
+    #     c0: {values: [16, 32]}
+    #     weight_buffer_kb: {start: 64, stop: 256, step: 64}
+    #   constraints: ["k0 == c0", "area_mm2 <= 10"]
+    #   sample: {n: 2000, seed: 0}  # random subset of the constrained grid
+    workloads:
+      - segformer-b2
+      - {name: swin-t-upernet, input: 512x512, classes: 150, exec_paths: ["", "fpn_in=1536"]}
+    objective: latency              # mapping-search objective: latency | energy | edp
+    output: results.csv             # .csv or .parquet
+
+Points are ordered arch-major (configs, then grid in row-major order of the keys as
+written), then workloads as listed, then execution paths as listed; that order is
+the row order of the output whatever executor ran the sweep.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..arch.config import ArchConfig, _format_errors, _read_yaml, arch_from_dict, list_arch_labels, load_arch
+from ..errors import AccelsimError, ConfigError
+from ..workload.registry import parse_size
+from .constraints import Constraint, parse_constraint
+
+Objective = Literal["latency", "energy", "edp"]
+
+#: ArchConfig fields a grid may vary (everything but the name and description).
+ARCH_PARAMS: tuple[str, ...] = tuple(f for f in ArchConfig.model_fields if f not in ("name", "description"))
+#: Parameters whose change makes a synthesised PE-array area stale.
+AREA_PARAMS = frozenset({"num_pe", "k0", "c0", "weight_buffer_kb", "input_buffer_kb"})
+#: Derived names a constraint may use besides the arch parameters.
+DERIVED = ("macs_per_cycle", "area_mm2")
+#: Largest grid enumerated exhaustively for sampling (larger grids sample indices at random).
+_MAX_PERMUTE = 4_000_000
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RangeSpec(_Strict):
+    """``{start, stop, step}`` (arithmetic, stop inclusive) or ``{start, stop, factor}`` (geometric)."""
+
+    start: float
+    stop: float
+    step: float | None = Field(default=None, gt=0)
+    factor: float | None = Field(default=None, gt=1)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "RangeSpec":
+        if (self.step is None) == (self.factor is None):
+            raise ValueError("give exactly one of step (arithmetic) or factor (geometric)")
+        if self.stop < self.start:
+            raise ValueError(f"stop={self.stop} is below start={self.start}")
+        if self.factor is not None and self.start <= 0:
+            raise ValueError("a geometric range needs start > 0")
+        return self
+
+    def values(self) -> list[float]:
+        out: list[float] = []
+        if self.step is not None:
+            n = int(math.floor((self.stop - self.start) / self.step + 1e-9)) + 1
+            out = [self.start + i * self.step for i in range(n)]
+        else:
+            v = self.start
+            while v <= self.stop * (1 + 1e-9):
+                out.append(v)
+                v *= self.factor  # type: ignore[operator]
+        return out
+
+
+class ValuesSpec(_Strict):
+    values: list[Union[float, int, str]] = Field(min_length=1)
+
+
+GridValue = Union[list[Union[float, int, str]], RangeSpec, ValuesSpec, float, int, str]
+
+
+class SampleSpec(_Strict):
+    """Random subset of the (constrained) grid: ``n`` points, reproducible with ``seed``."""
+
+    n: int = Field(gt=0)
+    seed: int = 0
+
+
+class ArchSpace(_Strict):
+    """Named configs and/or a grid over ArchConfig parameters around each of them."""
+
+    configs: list[str] = Field(default_factory=list, description="labels (A), ranges (A..M), YAML paths")
+    base: str | None = Field(default=None, description="config the grid varies (default E)")
+    grid: dict[str, GridValue] = Field(default_factory=dict)
+    constraints: list[str] = Field(default_factory=list)
+    sample: SampleSpec | None = None
+
+    @field_validator("configs", mode="before")
+    @classmethod
+    def _listify(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("grid")
+    @classmethod
+    def _known_params(cls, v: dict) -> dict:
+        bad = sorted(set(v) - set(ARCH_PARAMS))
+        if bad:
+            raise ValueError(f"unknown arch parameter(s) {', '.join(bad)}; allowed: {', '.join(ARCH_PARAMS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _base_or_configs(self) -> "ArchSpace":
+        if self.base is not None and self.configs:
+            raise ValueError("give either base (one config varied by the grid) or configs, not both")
+        if not self.configs and self.base is None and not self.grid:
+            raise ValueError("the arch space is empty: give configs (e.g. [A..M]) or a grid")
+        return self
+
+
+class WorkloadEntry(_Strict):
+    """One workload: registry name or YAML path, with optional input, classes and paths."""
+
+    name: str
+    input: Union[str, int, list[int], None] = None
+    classes: int | None = Field(default=None, gt=0)
+    exec_paths: list[str] = Field(default_factory=lambda: [""])
+    label: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("exec_paths", mode="before")
+    @classmethod
+    def _paths(cls, v: Any) -> Any:
+        if v is None:
+            return [""]
+        if isinstance(v, str):
+            return [v]
+        return ["" if p is None else p for p in v]
+
+
+class SweepSpec(_Strict):
+    """A whole sweep. ``output``/``layers``/``cache`` paths are relative to the spec file."""
+
+    name: str = "sweep"
+    arch: ArchSpace
+    workloads: list[WorkloadEntry] = Field(min_length=1)
+    objective: Objective = "latency"
+    max_candidates: int | None = Field(default=None, gt=0)
+    output: str | None = None
+    layers: str | None = None
+    cache: str | None = None
+    executor: Literal["local", "dask"] = "local"
+    workers: int | None = Field(default=None, gt=0)
+    scheduler: str | None = None
+
+    @field_validator("arch", mode="before")
+    @classmethod
+    def _arch_shorthand(cls, v: Any) -> Any:
+        if isinstance(v, (str, list)):
+            return {"configs": v}
+        return v
+
+    @field_validator("workloads", mode="before")
+    @classmethod
+    def _wl_shorthand(cls, v: Any) -> Any:
+        if isinstance(v, (str, dict)):
+            v = [v]
+        if isinstance(v, list):
+            return [{"name": w} if isinstance(w, str) else w for w in v]
+        return v
+
+
+# ------------------------------------------------------------------ loading
+def load_spec(spec: "SweepSpec | dict | str | Path") -> tuple[SweepSpec, Path]:
+    """A validated spec and the folder its relative paths are resolved against."""
+    if isinstance(spec, SweepSpec):
+        return spec, Path.cwd()
+    if isinstance(spec, dict):
+        return _validate(spec, "<sweep spec>"), Path.cwd()
+    path = Path(spec)
+    if not path.exists():
+        raise ConfigError(f"{path}: sweep spec not found")
+    return _validate(_read_yaml(path), str(path)), path.resolve().parent
+
+
+def _validate(data: dict, source: str) -> SweepSpec:
+    try:
+        return SweepSpec.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_errors(source, err)) from None
+
+
+# ------------------------------------------------------------------ arch space
+def expand_arch_names(items: "list[str] | str") -> list[str]:
+    """``["A..C", "x.yaml", "E"]`` -> ``["A", "B", "C", "x.yaml", "E"]`` (labels of shipped configs)."""
+    labels = list_arch_labels()
+    out: list[str] = []
+    for item in [items] if isinstance(items, str) else items:
+        for part in str(item).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if ".." in part and not part.endswith((".yaml", ".yml")):
+                lo, hi = (x.strip() for x in part.split("..", 1))
+                if lo not in labels or hi not in labels:
+                    raise ConfigError(f"arch range {part!r}: both ends must be shipped configs "
+                                      f"({', '.join(labels)})")
+                i, j = labels.index(lo), labels.index(hi)
+                if j < i:
+                    raise ConfigError(f"arch range {part!r} is reversed; did you mean {hi}..{lo}?")
+                out.extend(labels[i:j + 1])
+            else:
+                out.append(part)
+    return out
+
+
+def _grid_values(name: str, spec: GridValue) -> list:
+    if isinstance(spec, RangeSpec):
+        vals: list = spec.values()
+    elif isinstance(spec, ValuesSpec):
+        vals = list(spec.values)
+    elif isinstance(spec, list):
+        vals = list(spec)
+    else:
+        vals = [spec]
+    if not vals:
+        raise ConfigError(f"arch.grid.{name}: no values")
+    ann = ArchConfig.model_fields[name].annotation
+    if ann is int:
+        bad = [v for v in vals if isinstance(v, str) or float(v) != int(float(v))]
+        if bad:
+            raise ConfigError(f"arch.grid.{name}: {bad[0]!r} is not an integer")
+        vals = [int(float(v)) for v in vals]
+    elif ann in (float, float | None):
+        bad = [v for v in vals if isinstance(v, str)]
+        if bad:
+            raise ConfigError(f"arch.grid.{name}: {bad[0]!r} is not a number")
+        vals = [float(v) for v in vals]
+    return list(dict.fromkeys(vals))  # drop repeats, keep order
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+@dataclass(frozen=True)
+class ArchSpaceResult:
+    """The expanded architectures plus counts of what was filtered out."""
+
+    archs: tuple[ArchConfig, ...]
+    grid_size: int
+    rejected_constraints: int
+    rejected_invalid: int
+    first_invalid: str = ""
+
+
+def _env(params: dict, arch: ArchConfig | None) -> dict:
+    env = dict(params)
+    env["macs_per_cycle"] = params["num_pe"] * params["k0"] * params["c0"]
+    if arch is not None:
+        from ..arch.area import arch_area_mm2
+
+        env["area_mm2"] = arch_area_mm2(arch)
+    return env
+
+
+def expand_arch_space(space: ArchSpace, source: str = "arch") -> ArchSpaceResult:
+    """Every architecture of ``space``, in point order, that is valid and meets the constraints."""
+    allowed = set(ARCH_PARAMS) | set(DERIVED)
+    cons = [parse_constraint(c, allowed, f"{source}.constraints") for c in space.constraints]
+    cheap = [c for c in cons if "area_mm2" not in c.names]
+    costly = [c for c in cons if "area_mm2" in c.names]
+    names = expand_arch_names(space.configs) if space.configs else [space.base or "E"]
+    bases = [load_arch(n) for n in names]
+    keys = list(space.grid)
+    axes = [_grid_values(k, space.grid[k]) for k in keys]
+    per_base = math.prod(len(a) for a in axes)
+    total = len(bases) * per_base
+
+    def point(index: int) -> tuple[ArchConfig | None, str]:
+        b, rest = divmod(index, per_base)
+        combo = []
+        for ax in reversed(axes):
+            rest, i = divmod(rest, len(ax))
+            combo.append(ax[i])
+        combo.reverse()
+        return _make_arch(bases[b], dict(zip(keys, combo)), cheap, costly)
+
+    if space.sample is None:
+        order: Any = range(total)
+        want = total
+    else:
+        order = _random_order(total, space.sample.seed)
+        want = space.sample.n
+    chosen: list[tuple[int, ArchConfig]] = []
+    n_cons = n_bad = 0
+    first_bad = ""
+    for idx in order:
+        arch, why = point(int(idx))
+        if arch is None:
+            if why == "constraint":
+                n_cons += 1
+            else:
+                n_bad += 1
+                first_bad = first_bad or why
+            continue
+        chosen.append((int(idx), arch))
+        if len(chosen) >= want:
+            break
+    if not chosen:
+        detail = f"; first invalid point: {first_bad}" if first_bad else ""
+        raise ConfigError(f"{source}: no architecture is left: {n_cons} of {total} violate the "
+                          f"constraints and {n_bad} are not valid configs{detail}")
+    chosen.sort(key=lambda t: t[0])
+    return ArchSpaceResult(tuple(a for _, a in chosen), total, n_cons, n_bad, first_bad)
+
+
+def _random_order(total: int, seed: int):
+    rng = np.random.default_rng(seed)
+    if total <= _MAX_PERMUTE:
+        yield from rng.permutation(total)
+        return
+    seen: set[int] = set()
+    while len(seen) < total:
+        for i in rng.integers(0, total, size=4096):
+            if int(i) not in seen:
+                seen.add(int(i))
+                yield int(i)
+
+
+def _make_arch(base: ArchConfig, change: dict, cheap: list[Constraint],
+               costly: list[Constraint]) -> tuple[ArchConfig | None, str]:
+    """The config ``base`` with ``change`` applied, or (None, reason)."""
+    params = base.params()
+    changed = {k: v for k, v in change.items() if params.get(k) != v}
+    params.update(change)
+    if AREA_PARAMS & set(changed) and "pe_array_area_mm2" not in change:
+        params["pe_array_area_mm2"] = None  # the synthesised area no longer applies
+    env = _env(params, None)
+    if not all(c(env) for c in cheap):
+        return None, "constraint"
+    name = base.name + ("[" + ",".join(f"{k}={_fmt(v)}" for k, v in changed.items()) + "]" if changed else "")
+    try:
+        arch = arch_from_dict({"name": name, "description": base.description, **params}, name) \
+            if changed else base
+    except AccelsimError as exc:
+        return None, str(exc)
+    if costly:
+        env = _env(params, arch)
+        if not all(c(env) for c in costly):
+            return None, "constraint"
+    return arch, ""
+
+
+# ------------------------------------------------------------------ workloads
+@dataclass(frozen=True)
+class WorkloadItem:
+    """One workload of a sweep (before its execution paths are applied)."""
+
+    label: str
+    name: str
+    input_size: tuple[int, int] | None
+    num_classes: int | None
+    exec_paths: tuple[str, ...]
+    options: tuple[tuple[str, Any], ...] = ()
+
+
+def workload_items(entries: list[WorkloadEntry], base_dir: Path | None = None) -> list[WorkloadItem]:
+    """Resolve names, sizes and labels; labels must be unique (error otherwise)."""
+    items = []
+    for i, e in enumerate(entries):
+        try:
+            size = parse_size(e.input)
+        except AccelsimError as exc:
+            raise ConfigError(f"workloads.{i}.input: {exc}") from None
+        name = e.name
+        if base_dir is not None and name.endswith((".yaml", ".yml")) and not Path(name).is_absolute():
+            cand = base_dir / name
+            name = str(cand) if cand.exists() else name
+        label = e.label or (e.name + (f"@{size[0]}x{size[1]}" if size else "")
+                            + (f"/{e.classes}cls" if e.classes else ""))
+        paths = tuple(dict.fromkeys(e.exec_paths))
+        items.append(WorkloadItem(label, name, size, e.classes, paths, tuple(sorted(e.options.items()))))
+    labels = [w.label for w in items]
+    dup = sorted({x for x in labels if labels.count(x) > 1})
+    if dup:
+        raise ConfigError(f"workloads: {', '.join(dup)} listed twice with the same input and classes "
+                          "(give each a distinct label)")
+    return items
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One row of the result: an architecture, a workload label and an execution path."""
+
+    index: int
+    arch: ArchConfig
+    workload: str
+    exec_path: str
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.arch.name, self.workload, self.exec_path)
+
+
+def sweep_points(archs: "tuple[ArchConfig, ...] | list[ArchConfig]", items: list[WorkloadItem]) -> list[SweepPoint]:
+    """Arch-major, then workloads, then paths (the output row order)."""
+    names = [a.name for a in archs]
+    dup = sorted({x for x in names if names.count(x) > 1})
+    if dup:
+        raise ConfigError(f"arch: {', '.join(dup)} appear(s) twice in the space")
+    out = []
+    for arch, (w, p) in itertools.product(archs, [(w, p) for w in items for p in w.exec_paths]):
+        out.append(SweepPoint(len(out), arch, w.label, p))
+    return out

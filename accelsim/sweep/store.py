@@ -1,0 +1,159 @@
+"""Streaming, resumable sweep output files (CSV or Parquet).
+
+Rows are appended to a CSV journal as soon as a chunk of points finishes (flushed
+and fsynced). For a CSV output the journal is the output file itself; for Parquet it
+is ``<output>.partial.csv`` next to it, converted once the sweep completes. A journal
+cut by a kill (half-written last line) is repaired on the next run by dropping the
+partial line. Finalising rewrites the file atomically (temporary file + rename),
+with rows in point order. Every row goes through the same CSV round trip
+(``float_precision="round_trip"``), so a resumed sweep writes the same bytes as an
+uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from ..errors import ConfigError
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+#: Columns that hold text (an empty string is a value, not a missing number).
+TEXT_COLUMNS = frozenset({"arch", "workload", "exec_path", "accuracy_metric", "dram_type", "tech", "name",
+                          "op", "fn", "bound", "loop_order", "inputs", "description"})
+
+
+def is_parquet(path: "str | Path") -> bool:
+    return Path(path).suffix.lower() in PARQUET_SUFFIXES
+
+
+def repair_tail(path: Path) -> None:
+    """Drop a partial last line (a write cut by a kill)."""
+    if not path.exists():
+        return
+    size = path.stat().st_size
+    if size == 0:
+        return
+    with open(path, "rb+") as fh:
+        fh.seek(size - 1)
+        if fh.read(1) == b"\n":
+            return
+        pos = size
+        while pos > 0:
+            start = max(0, pos - 65536)
+            fh.seek(start)
+            buf = fh.read(pos - start)
+            i = buf.rfind(b"\n")
+            if i >= 0:
+                fh.truncate(start + i + 1)
+                return
+            pos = start
+        fh.truncate(0)
+
+
+def read_csv_rows(path: Path) -> pd.DataFrame:
+    """A journal or output CSV as written by :class:`RowStore` (empty frame when absent)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return pd.DataFrame()
+    header = pd.read_csv(path, nrows=0).columns
+    text = {c: str for c in header if c in TEXT_COLUMNS}
+    # pandas >= 3 parses floats exactly by default; older versions need round_trip
+    exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+    df = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=text, low_memory=False, **exact)
+    for col in text:
+        df[col] = df[col].fillna("")
+    return df
+
+
+class RowStore:
+    """The rows of one output file: existing rows, appends, and the final sorted rewrite."""
+
+    def __init__(self, path: "str | Path") -> None:
+        self.path = Path(path)
+        self.parquet = is_parquet(self.path)
+        self.journal = self.path.with_name(self.path.name + ".partial.csv") if self.parquet else self.path
+        self._header: list[str] | None = None
+
+    def remove(self) -> None:
+        for p in {self.path, self.journal}:
+            if p.exists():
+                p.unlink()
+
+    def read(self) -> pd.DataFrame:
+        """Every row already stored: the finished Parquet file (if any) and the journal."""
+        repair_tail(self.journal)
+        parts = []
+        if self.parquet and self.path.exists():
+            try:
+                parts.append(_normalise(pd.read_parquet(self.path)))
+            except Exception as exc:  # noqa: BLE001  (any unreadable file is reported the same way)
+                raise ConfigError(f"{self.path}: cannot read the existing output ({exc}); remove it or "
+                                  "use --overwrite") from None
+        journal = read_csv_rows(self.journal)
+        if len(journal.columns):
+            self._header = list(journal.columns)
+            parts.append(journal)
+        parts = [p for p in parts if len(p.columns)]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    def rewrite(self, df: pd.DataFrame) -> None:
+        """Replace the journal by ``df`` (used to drop stale or unfinished rows before a run)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.parquet and self.path.exists():
+            self.path.unlink()
+        _atomic_csv(df, self.journal)
+        self._header = list(df.columns) if len(df.columns) else None
+
+    def append(self, df: pd.DataFrame) -> None:
+        """Append rows to the journal, flushed to disk before returning."""
+        if df.empty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        new = self._header is None or not self.journal.exists() or self.journal.stat().st_size == 0
+        if new:
+            self._header = list(df.columns)
+        else:
+            extra = [c for c in df.columns if c not in self._header]
+            if extra:
+                raise ConfigError(f"{self.journal}: existing rows lack column(s) {', '.join(extra)}; "
+                                  "remove the file or use --overwrite")
+            df = df.reindex(columns=self._header)
+        with open(self.journal, "a", newline="") as fh:
+            df.to_csv(fh, header=new, index=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def finalize(self, sort_key: "Callable[[pd.DataFrame], pd.Series] | None" = None) -> pd.DataFrame:
+        """Rewrite the output in ``sort_key(df)`` order (stable); returns the rows as read back."""
+        df = self.read()
+        if sort_key is not None and len(df):
+            df = df.assign(_order=sort_key(df)).sort_values("_order", kind="stable").drop(columns="_order")
+            df = df.reset_index(drop=True)
+        if self.parquet:
+            tmp = self.path.with_name(f".{self.path.name}.tmp")
+            df.to_parquet(tmp, index=False)
+            os.replace(tmp, self.path)
+            if self.journal.exists():
+                self.journal.unlink()
+        else:
+            _atomic_csv(df, self.path)
+            df = read_csv_rows(self.path)
+        return df
+
+
+def _atomic_csv(df: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", newline="") as fh:
+        df.to_csv(fh, index=False)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _normalise(df: pd.DataFrame) -> pd.DataFrame:
+    for col in TEXT_COLUMNS & set(df.columns):
+        df[col] = df[col].fillna("").astype(str)
+    return df

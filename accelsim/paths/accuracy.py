@@ -1,0 +1,157 @@
+"""Published accuracy annotations for models and execution paths (SPEC.md section 8).
+
+``accelsim/data/accuracy.csv`` ships the published accuracies with a source per row;
+a user CSV with the same columns adds (and overrides) rows. A result carries accuracy
+only when a row matches its (family, variant, dataset, input, path); otherwise it says
+``"unknown"``, never an interpolated number.
+
+PAUMER publishes accuracy against throughput (images/s on a V100), not per pause
+configuration: :func:`load_paumer_curve` returns that curve on its own, labelled so.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+from ..errors import WorkloadError
+from ..resources import DATA_DIR
+from .syntax import format_path, parse_path
+
+COLUMNS = ("family", "variant", "dataset", "input", "path", "metric", "value", "source")
+METRICS = ("miou", "ap", "top1")
+UNKNOWN = "unknown"
+PAUMER_LABEL = ("PAUMER (Courdier et al., BMVC 2022, App. F Table 3): mIoU vs throughput "
+                "(images/s, V100, Cityscapes 512x512); not per pause configuration")
+
+
+def _norm_input(text: Any) -> str:
+    from ..workload.registry import parse_size
+
+    h, w = parse_size(str(text))
+    return f"{h}x{w}"
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        df = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError) as exc:
+        raise WorkloadError(f"{path}: cannot read accuracy CSV: {exc}") from None
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise WorkloadError(f"{path}: missing column(s) {', '.join(missing)}; "
+                            f"required: {', '.join(COLUMNS)}")
+    df = df[list(COLUMNS)].copy()
+    for i, row in df.iterrows():
+        where = f"{path}: row {i + 1}"
+        if row.metric not in METRICS:
+            raise WorkloadError(f"{where}: metric {row.metric!r}; allowed: {', '.join(METRICS)}")
+        try:
+            value = float(row.value)
+        except ValueError:
+            raise WorkloadError(f"{where}: value {row.value!r} is not a number") from None
+        if not 0.0 <= value <= 1.0:
+            raise WorkloadError(f"{where}: value {value} must be a fraction in [0, 1] "
+                                "(write 46.5 % as 0.465)")
+        try:
+            df.at[i, "path"] = format_path(parse_path(row.path))
+            df.at[i, "input"] = _norm_input(row.input)
+        except WorkloadError as exc:
+            raise WorkloadError(f"{where}: {exc}") from None
+    df["value"] = df["value"].astype(float)
+    df["family"] = df["family"].str.lower()
+    df["variant"] = df["variant"].str.lower()
+    df["dataset"] = df["dataset"].str.lower()
+    return df
+
+
+def load_accuracy(extra_csv: "str | Path | None" = None) -> pd.DataFrame:
+    """Shipped published accuracies plus a user CSV (same columns); user rows come last
+    and win on a match. Paths are canonical, inputs ``HxW``, values fractions."""
+    frames = [_read_csv(DATA_DIR / "accuracy.csv").assign(origin="published")]
+    if extra_csv is not None:
+        path = Path(extra_csv)
+        if not path.is_file():
+            raise WorkloadError(f"{path}: accuracy CSV not found")
+        frames.append(_read_csv(path).assign(origin="user"))
+    return pd.concat(frames, ignore_index=True)
+
+
+@lru_cache(maxsize=64)
+def _identity_values(family: str, variant: str, input_size: str) -> tuple[tuple[str, str], ...]:
+    """Path values that leave the registered (family, variant) model unchanged."""
+    from ..workload.registry import list_models
+    from .structure import PRUNE_TARGETS, encoder_blocks
+
+    specs = [s for s in list_models() if s.family == family and s.variant == variant]
+    out: dict[str, Any] = {"variant": variant, "decoder_sum": False, "gate_prune": 0.0,
+                           "cts_reduction": 0.0, "cts_share": 0}
+    if not specs:
+        return tuple((k, str(v)) for k, v in out.items())
+    h, w = (int(v) for v in input_size.split("x"))
+    try:
+        wl = specs[0].build(input_size=(h, w), num_classes=specs[0].default_classes)
+    except WorkloadError:
+        return tuple((k, str(v)) for k, v in out.items())
+    out["blocks"] = tuple(len(b) for b in encoder_blocks(wl).values())
+    for key, target in PRUNE_TARGETS.items():
+        if target in wl:
+            out[key] = wl.layer(target).c
+    grid = dict(wl.meta).get("patch_grid")
+    if grid:
+        out["cluster"] = tuple(int(v) for v in grid.split("x"))
+    return tuple((k, str(v)) for k, v in out.items())
+
+
+def effective_path(family: str, variant: str, input_size: str, path: "str | Mapping") -> str:
+    """The canonical path with keys that change nothing for this model removed
+    (``blocks=3-4-6-3`` on SegFormer-B2, ``fuse_in=3072``, ``variant=<own>``, ...)."""
+    keys = parse_path(path)
+    ident = dict(_identity_values(family.lower(), variant.lower(), _norm_input(input_size)))
+    kept = {k: v for k, v in keys.items() if str(v) != ident.get(k, object())}
+    if "cluster" not in kept:
+        for k in ("alpha", "beta", "gamma", "kappa", "lambda", "k"):
+            kept.pop(k, None)
+    return format_path(kept)
+
+
+def lookup(family: str, variant: str, dataset: str, input: "str | tuple[int, int]", path: str = "",
+           table: pd.DataFrame | None = None) -> tuple[float, str, str] | None:
+    """``(value, metric, source)`` of the row for this model and path, or ``None`` when
+    none is known. Paths match after removing keys that change nothing."""
+    df = load_accuracy() if table is None else table
+    size = _norm_input("x".join(map(str, input)) if isinstance(input, tuple) else input)
+    fam, var = family.lower(), variant.lower()
+    rows = df[(df.family == fam) & (df.variant == var) & (df.dataset == str(dataset).lower())
+              & (df.input == size)]
+    if rows.empty:
+        return None
+    want = effective_path(fam, var, size, path)
+    for _, row in rows[::-1].iterrows():  # user rows (last) win
+        if effective_path(fam, var, size, row.path) == want:
+            return float(row.value), str(row.metric), str(row.source)
+    return None
+
+
+def annotate(workload, table: pd.DataFrame | None = None) -> dict[str, Any]:
+    """``{"accuracy", "accuracy_metric", "accuracy_source"}`` for a workload; ``"unknown"``
+    (and empty metric/source) when no published or user value matches."""
+    found = lookup(workload.family, workload.variant, workload.dataset or "",
+                   tuple(workload.input_size), workload.exec_path, table=table)
+    if found is None:
+        return {"accuracy": UNKNOWN, "accuracy_metric": "", "accuracy_source": ""}
+    value, metric, source = found
+    return {"accuracy": value, "accuracy_metric": metric, "accuracy_source": source}
+
+
+def load_paumer_curve() -> pd.DataFrame:
+    """PAUMER's published throughput-vs-mIoU curve (mIoU as fractions), a ``label`` column
+    saying what it is. Not a per-configuration accuracy: never joined to path rows."""
+    df = pd.read_csv(DATA_DIR / "paumer_tradeoff.csv", comment="#")
+    for col in ("miou_paumer", "miou_random_pausing"):
+        df[col] = df[col] / 100.0  # published in percent
+    df["label"] = PAUMER_LABEL
+    return df

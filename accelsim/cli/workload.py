@@ -1,0 +1,129 @@
+"""``accelsim workload list|show|table|import``: the model registry and named workloads."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import pandas as pd
+import yaml
+
+from ..errors import WorkloadError
+from ..workload import list_models, list_named_workloads, load_workload
+from ..workload.ir import Workload
+from .common import emit, frame_text
+
+SHOW_COLUMNS = ["name", "op", "fn", "k", "c", "p", "q", "r", "s", "stride", "groups", "batch",
+                "macs", "params", "nonmac_ops"]
+
+
+def models_frame() -> pd.DataFrame:
+    """Registry entries: name, family, variant, default input, classes, dataset, options."""
+    return pd.DataFrame([{
+        "name": m.name, "family": m.family, "variant": m.variant,
+        "default_input": f"{m.default_input[0]}x{m.default_input[1]}",
+        "classes": m.default_classes, "dataset": m.dataset, "options": ",".join(m.options),
+    } for m in list_models()])
+
+
+def named_frame() -> pd.DataFrame:
+    """Named workloads (``workloads/*.yaml``): stem, model, input, classes, dataset, path."""
+    rows = []
+    for path in list_named_workloads():
+        data = yaml.safe_load(path.read_text()) or {}
+        rows.append({"name": path.stem, "model": data.get("model", "(layer list)"),
+                     "input": data.get("input", ""), "classes": data.get("classes", ""),
+                     "dataset": data.get("dataset", ""), "exec_path": data.get("exec_path", "")})
+    return pd.DataFrame(rows)
+
+
+def workload_totals(wl: Workload) -> dict:
+    """Totals of ``wl``: layers, MACs, FLOPs (2 x MACs), params, non-MAC ops, MACs by op."""
+    return {
+        "workload": wl.name, "family": wl.family, "variant": wl.variant,
+        "input": f"{wl.input_size[0]}x{wl.input_size[1]}", "classes": wl.num_classes,
+        "dataset": wl.dataset, "exec_path": wl.exec_path, "layers": len(wl.layers),
+        "macs": wl.macs, "flops": wl.flops, "params": wl.params,
+        "nonmac_ops": sum(layer.nonmac_ops for layer in wl.layers),
+        "macs_by_op": wl.macs_by_op(),
+    }
+
+
+def _totals_text(totals: dict) -> str:
+    lines = ["", "totals:"]
+    for key, v in totals.items():
+        if key != "macs_by_op":
+            lines.append(f"  {key:12s} {v}")
+    total = totals["macs"] or 1
+    lines.append(f"  GMACs        {totals['macs'] / 1e9:.4f}")
+    lines.append("MACs by op:")
+    for op, macs in sorted(totals["macs_by_op"].items(), key=lambda kv: -kv[1]):
+        lines.append(f"  {op:12s} {macs:>16,d} ({macs / total:6.1%})")
+    return "\n".join(lines)
+
+
+def register(cli: click.Group) -> None:
+    @cli.group("workload")
+    def workload_group() -> None:
+        """Model registry, named workloads (workloads/*.yaml), tables and importers."""
+
+    @workload_group.command("list")
+    @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+                  show_default=True)
+    def workload_list(fmt: str) -> None:
+        """Registry models (family, variant, default input), then named workloads."""
+        models, named = models_frame(), named_frame()
+        if fmt == "json":
+            click.echo(json.dumps({"models": models.to_dict("records"),
+                                   "named_workloads": named.to_dict("records")}, indent=2))
+        elif fmt == "csv":
+            click.echo(pd.concat([models.assign(kind="model"), named.assign(kind="named")])
+                       .to_csv(index=False))
+        else:
+            click.echo("models:\n" + frame_text(models, "table"))
+            click.echo("\nnamed workloads (workloads/*.yaml):\n" + frame_text(named, "table"))
+
+    @workload_group.command("show")
+    @click.argument("name")
+    @click.option("--input", "input_size", default=None, metavar="HxW",
+                  help="input size, e.g. 512x512 (default: the model's)")
+    @click.option("--classes", type=int, default=None, help="number of classes (default: the model's)")
+    @click.option("--exec-path", "exec_path", default="", help="execution path string")
+    @click.option("--json", "as_json", is_flag=True, help="JSON: totals plus per-layer rows")
+    @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+                  show_default=True)
+    @click.option("-o", "out", default=None, help="write to FILE instead of stdout")
+    def workload_show(name: str, input_size: str | None, classes: int | None, exec_path: str,
+                      as_json: bool, fmt: str, out: str | None) -> None:
+        """Per-layer MACs and totals (MACs by op kind) of NAME (registry name or YAML)."""
+        wl = load_workload(name, input_size=input_size, num_classes=classes, exec_path=exec_path)
+        fmt = "json" if as_json else fmt
+        df = wl.to_frame()
+        tags = sorted(c for c in df.columns if c.startswith("tag_"))
+        df = df[[c for c in SHOW_COLUMNS if c in df.columns] + tags].fillna({t: "" for t in tags})
+        totals = workload_totals(wl)
+        text = frame_text(df, fmt, totals=totals)
+        emit(text + (_totals_text(totals) if fmt == "table" else ""), out)
+
+    @workload_group.command("table")
+    @click.option("-o", "out", default=None, help="write the markdown report to FILE")
+    def workload_table(out: str | None) -> None:
+        """Every named workload: layers, params, GMACs, conv and decoder/head MAC shares."""
+        from ..workload.report import workloads_report, workloads_table
+
+        emit(workloads_report(workloads_table()), out)
+
+    @workload_group.command("import")
+    @click.argument("model_file")
+    @click.option("-o", "out", required=True, help="layer-list YAML to write")
+    @click.option("--name", default=None, help="workload name (default: the file stem)")
+    def workload_import(model_file: str, out: str, name: str | None) -> None:
+        """Import MODEL_FILE (.onnx, .pt2) into a layer-list YAML that loads like any workload."""
+        try:
+            from ..workload.importers import import_model_file
+            from ..workload.yamlio import save_workload_yaml
+        except ImportError as exc:
+            raise WorkloadError(f"model import is not available in this installation ({exc})") from None
+        wl = import_model_file(model_file, name=name)
+        path = save_workload_yaml(wl, out)
+        click.echo(f"wrote {path}: {len(wl.layers)} layers, {wl.macs / 1e9:.4f} GMACs", err=True)

@@ -1,0 +1,432 @@
+"""Cost equations of one OS-LWS mapping candidate (SPEC.md sections 3-5), numba-jitted.
+
+Every function is pure and works on scalars or on the packed vectors built by
+:mod:`accelsim.cost.model`:
+
+- ``prob`` (int64): the canonical MAC problem, indices ``P_*``;
+- ``arch`` (float64): architecture numbers, indices ``A_*`` (bytes, bytes/cycle);
+- ``en`` (float64): per-access energies in pJ, already scaled by (V/V_ref)^2, ``E_*``.
+
+:func:`candidate_cost` writes cycles (per term), energies (pJ, per component) and
+access counts of one candidate into an output vector (indices ``O_*``). The mapper
+and the result builder both call it, so the equations exist once. The assumptions
+beyond SPEC.md are listed in docs/cost_model.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# ------------------------------------------------------------------ packed layouts
+# problem (int64)
+(P_G, P_K, P_C, P_P, P_Q, P_R, P_S, P_ST, P_H, P_W, P_DW, P_DYN,
+ P_IN_DRAM, P_OUT_DRAM) = range(14)
+N_PROB = 14
+# architecture (float64)
+(A_NUM_PE, A_K0, A_C0, A_AD, A_BYTES, A_ACC_BYTES, A_WB, A_IB, A_AB, A_GB, A_GB_BW,
+ A_NOC_BW, A_DRAM_BW, A_PPU, A_HOPS) = range(15)
+N_ARCH = 15
+# energies, pJ (dynamic ones voltage-scaled)
+(E_MAC, E_RMW, E_WB_READ, E_IB_READ, E_AB_BIT, E_GB_BIT, E_WRITE_FACTOR, E_NOC_BIT_HOP,
+ E_CTRL_MAC, E_PPU_OP, E_DRAM_BIT, E_LEAK_CYCLE) = range(12)
+N_EN = 12
+# outputs: cycle terms, energy components (pJ), access counts (bytes or accesses)
+(O_COMPUTE, O_IB_CYC, O_WB_CYC, O_GB_CYC, O_DRAM_CYC, O_PPU_CYC, O_FILL_DRAIN, O_CYCLES,
+ O_E_MAC, O_E_ACC, O_E_WB, O_E_IB, O_E_GB, O_E_NOC, O_E_DRAM, O_E_PPU, O_E_LEAK, O_ENERGY,
+ O_MACS, O_RMW, O_IB_READS, O_WB_READS, O_AB_ACCESSES, O_IB_FILL, O_WB_FILL, O_GB_READ,
+ O_GB_WRITE, O_NOC_SENT, O_DRAM_READ, O_DRAM_WRITE, O_PPU_ELEMS, O_SPILL, O_PSUM,
+ O_MULT_W, O_MULT_IN, O_MULT_OUT, O_BOUND) = range(37)
+N_OUT = 37
+
+#: the bound names in the order of the cycle terms O_COMPUTE..O_PPU_CYC (ties: first wins)
+BOUNDS = ("compute", "input_buffer", "weight_buffer", "global_buffer", "dram", "ppu")
+#: GB/DRAM loop orders, outermost first; 0 = K tiles, 1 = C tiles, 2 = P*Q tiles
+ORDERS = np.array([[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]],
+                  dtype=np.int64)
+ORDER_NAMES = ("K,C,PQ", "K,PQ,C", "C,K,PQ", "C,PQ,K", "PQ,K,C", "PQ,C,K")
+#: objectives understood by :func:`objective_keys` (3 = compute cycles, for tests)
+OBJ_LATENCY, OBJ_ENERGY, OBJ_EDP, OBJ_COMPUTE = 0, 1, 2, 3
+
+
+@njit(cache=True)
+def cdiv(a, b):
+    """Ceiling division of positive integers."""
+    return -(-a // b)
+
+
+@njit(cache=True)
+def split_extent(n, parts, unit):
+    """Largest per-PE extent when ``n`` is split over ``parts`` PEs in whole ``unit`` blocks
+    (SPEC.md 3: K split in K0 blocks, C in C0 blocks, P rows and G groups in units of 1)."""
+    return min(n, cdiv(cdiv(n, unit), parts) * unit)
+
+
+@njit(cache=True)
+def ad_blocks(pn, qn, pt, qt, ad):
+    """Accumulation-depth blocks, sum over the (pt x qt) tiles of a pn x qn output patch of
+    ceil(tile positions / AD); partial last tiles exact (SPEC.md 4, ceil(PQ/AD))."""
+    pf = pn // pt
+    pr = pn - pf * pt
+    qf = qn // qt
+    qr = qn - qf * qt
+    s = pf * qf * cdiv(pt * qt, ad)
+    if pr > 0:
+        s += qf * cdiv(pr * qt, ad)
+    if qr > 0:
+        s += pf * cdiv(pt * qr, ad)
+    if pr > 0 and qr > 0:
+        s += cdiv(pr * qr, ad)
+    return s
+
+
+@njit(cache=True)
+def halo_sum(n, t, stride, r):
+    """Input rows read over the tiles of one output axis: sum of (t_i - 1) * stride + r
+    (SPEC.md 3 loop nest: I[c, p*stride + r]); partial last tile exact."""
+    f = n // t
+    rem = n - f * t
+    s = f * ((t - 1) * stride + r)
+    if rem > 0:
+        s += (rem - 1) * stride + r
+    return s
+
+
+@njit(cache=True)
+def order_multipliers(order, nk, nc, npq):
+    """Re-fetch multipliers (weights, inputs, outputs) of a GB-level loop order.
+
+    An operand's tile is re-fetched once per iteration of every loop that lies outside
+    the innermost loop relevant to it (weights: K, C; inputs: C, PQ; outputs: K, PQ);
+    loops with one iteration are ignored (the tile stays resident). Depthwise inputs
+    follow K instead of C; with nc == 1 the formula is the same.
+    """
+    trips = (nk, nc, npq)
+    pos_k = 0
+    pos_c = 0
+    pos_pq = 0
+    for i in range(3):
+        if order[i] == 0:
+            pos_k = i
+        elif order[i] == 1:
+            pos_c = i
+        else:
+            pos_pq = i
+    mw = 1
+    if (nk > 1 and pos_k > pos_pq) or (nc > 1 and pos_c > pos_pq):
+        mw = trips[2]
+    mi = 1
+    if (nc > 1 and pos_c > pos_k) or (npq > 1 and pos_pq > pos_k):
+        mi = trips[0]
+    mo = 1
+    if (nk > 1 and pos_k > pos_c) or (npq > 1 and pos_pq > pos_c):
+        mo = trips[1]
+    return mw, mi, mo
+
+
+@njit(cache=True)
+def order_code(order, nk, nc, npq):
+    """Code of the loop order with single-iteration loops removed (equal codes: equal cost)."""
+    code = 0
+    trips = (nk, nc, npq)
+    for i in range(3):
+        if trips[order[i]] > 1:
+            code = code * 4 + order[i] + 1
+    return code
+
+
+@njit(cache=True)
+def tiles_fit(prob, arch, kt, ct, pt, qt):
+    """True when the PE tiles fit: weights K_t*C_t*R*S, inputs incl. halo, and K_t*P_t*Q_t
+    24-bit sums in the accumulation buffer (SPEC.md 3, mapping search)."""
+    b = arch[A_BYTES]
+    r = prob[P_R]
+    s = prob[P_S]
+    st = prob[P_ST]
+    cin = kt if prob[P_DW] else ct
+    if kt * ct * r * s * b > arch[A_WB]:
+        return False
+    if cin * ((pt - 1) * st + r) * ((qt - 1) * st + s) * b > arch[A_IB]:
+        return False
+    return kt * pt * qt * arch[A_ACC_BYTES] <= arch[A_AB]
+
+
+@njit(cache=True)
+def candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, order, out):
+    """Cycles, energy (pJ) and access counts of one mapping candidate, written to ``out``.
+
+    ``pk, pp, pc, pg``: PEs over K, P rows, C and independent groups; ``kt, ct, pt, qt``:
+    PE tile of the busiest PE; ``order``: GB-level loop order (row of :data:`ORDERS`).
+    """
+    g_ = prob[P_G]
+    k_ = prob[P_K]
+    c_ = prob[P_C]
+    p_ = prob[P_P]
+    q_ = prob[P_Q]
+    r = prob[P_R]
+    s = prob[P_S]
+    st = prob[P_ST]
+    dw = prob[P_DW] != 0
+    k0 = np.int64(arch[A_K0])
+    c0 = np.int64(arch[A_C0])
+    ad = np.int64(arch[A_AD])
+    b = arch[A_BYTES]
+    accb = arch[A_ACC_BYTES]
+
+    # busiest-PE extents and the (size, count) classes of every split (SPEC.md 3)
+    kp = split_extent(k_, pk, k0)
+    cp = split_extent(c_, pc, c0)
+    ppe = split_extent(p_, pp, 1)
+    gp = split_extent(g_, pg, 1)
+    k_full = k_ // kp
+    c_full = c_ // cp
+    p_full = p_ // ppe
+    k_sz = (kp, k_ - k_full * kp)
+    c_sz = (cp, c_ - c_full * cp)
+    p_sz = (ppe, p_ - p_full * ppe)
+    k_n = (k_full, 1 if k_sz[1] > 0 else 0)
+    c_n = (c_full, 1 if c_sz[1] > 0 else 0)
+    p_n = (p_full, 1 if p_sz[1] > 0 else 0)
+    nc_ne = c_n[0] + c_n[1]
+    nq = cdiv(q_, qt)
+    iw = halo_sum(q_, qt, st, s)
+
+    # per-class traffic: every PE walks its own tiles in the chosen order
+    wb_fill = 0.0
+    ib_fill = 0.0
+    gb_w = 0.0
+    gb_in = 0.0
+    spill = 0.0
+    ab_acc = 0.0
+    adb_sum = 0.0
+    ih_sum = 0.0
+    pe_in = 0.0
+    pe_w = 0.0
+    m_w = 1
+    m_i = 1
+    m_o = 1
+    for a in range(2):
+        if k_n[a] == 0:
+            continue
+        ki = k_sz[a]
+        nki = cdiv(ki, kt)
+        for bb in range(2):
+            if c_n[bb] == 0:
+                continue
+            ci = c_sz[bb]
+            nci = cdiv(ci, ct)
+            for d in range(2):
+                if p_n[d] == 0:
+                    continue
+                pi = p_sz[d]
+                npqi = cdiv(pi, pt) * nq
+                mw, mi, mo = order_multipliers(order, nki, nci, npqi)
+                cnt = k_n[a] * c_n[bb] * p_n[d]
+                ihs = halo_sum(pi, pt, st, r)
+                cin = ki if dw else ci
+                wbytes = mw * ki * ci * r * s
+                ibytes = mi * cin * ihs * iw
+                wb_fill += cnt * wbytes
+                ib_fill += cnt * ibytes
+                spill += cnt * (mo - 1) * ki * pi * q_
+                if d == 0:  # weights multicast to the P-split PEs: GB reads once per group
+                    gb_w += k_n[a] * c_n[bb] * wbytes
+                if a == 0 or dw:  # inputs multicast to the K-split PEs (not depthwise)
+                    gb_in += c_n[bb] * p_n[d] * ibytes * (k_n[a] if dw else 1)
+                if a == 0 and bb == 0 and d == 0:
+                    pe_in = gp * ibytes * b
+                    pe_w = gp * wbytes * b
+                    m_w = mw
+                    m_i = mi
+                    m_o = mo
+                if a == 0 and d == 0:
+                    ab_acc += c_n[bb] * (nci - 1)
+                if a == 0 and bb == 0:
+                    adb_sum += p_n[d] * ad_blocks(pi, q_, pt, qt, ad)
+                    ih_sum += p_n[d] * ihs
+
+    kblk = k_n[0] * cdiv(k_sz[0], k0) + k_n[1] * cdiv(k_sz[1], k0)
+    cblk = c_n[0] * cdiv(c_sz[0], c0) + c_n[1] * cdiv(c_sz[1], c0)
+    outs = float(g_ * k_ * p_ * q_)
+    macs = float(g_ * k_ * c_ * r * s * p_ * q_)
+    gf = float(g_)
+    wb_fill *= gf * b
+    ib_fill *= gf * b
+    gb_w *= gf * b
+    gb_in *= gf * b
+    spill *= gf * accb  # 24-bit partial sums spilled to the GB, each way
+    ab_acc *= outs  # accumulation-buffer writes (= reads) of partial sums between C tiles
+    psum = outs * nc_ne * accb if nc_ne > 1 else 0.0  # cross-PE reduction, each way
+    out_b = outs * b
+
+    # access counts (SPEC.md 5)
+    rmw = outs * r * s * cblk  # one 24-bit RMW per output per C0 chunk per (r, s)
+    ib_reads = gf * p_ * q_ * kblk * cblk * r * s  # one C0 vector per position, K0 block, chunk
+    wb_reads = gf * k_ * cblk * r * s * adb_sum  # one per lane per chunk per (r, s) per AD block
+
+    # DRAM residency: an operand that fits half the GB stays on chip (docs/cost_model.md)
+    half = 0.5 * arch[A_GB]
+    w_total = gf * k_ * c_ * r * s * b
+    in_total = gf * (k_ if dw else c_) * prob[P_H] * prob[P_W] * b
+    if w_total <= half:
+        dram_w = 0.0 if prob[P_DYN] else w_total
+    else:
+        dram_w = gb_w
+    if in_total <= half:
+        dram_in = in_total if prob[P_IN_DRAM] else 0.0
+    else:
+        dram_in = gb_in
+    dram_out = out_b if (prob[P_OUT_DRAM] or out_b > half) else 0.0
+    dram_spill = spill if outs * nc_ne * accb > half else 0.0
+    dram_rd = dram_w + dram_in + dram_spill
+    dram_wr = dram_out + dram_spill
+    gb_rd = gb_w + gb_in + psum + spill + dram_wr
+    gb_wr = out_b + psum + spill + dram_rd
+    noc_sent = gb_w + gb_in + out_b + 2.0 * psum + 2.0 * spill
+    noc_recv_extra = (wb_fill - gb_w) + (ib_fill - gb_in)
+
+    # cycle terms of the busiest PE (SPEC.md 4)
+    compute = float(gp * cdiv(kp, k0) * cdiv(cp, c0) * r * s * ad_blocks(ppe, q_, pt, qt, ad) * ad)
+    port = c0 * b  # buffer fill port: one C0 vector per cycle
+    ib_cyc = pe_in / port
+    wb_cyc = pe_w / port
+    gb_cyc = max((gb_rd + gb_wr) / arch[A_GB_BW], noc_sent / arch[A_NOC_BW])
+    dram_cyc = (dram_rd + dram_wr) / arch[A_DRAM_BW]
+    ppu_elems = float(gp * kp * ppe * q_) * (2.0 - 1.0 / nc_ne)
+    ppu_cyc = ppu_elems / arch[A_PPU]
+    cin_t = kt if dw else ct
+    first = max(kt * ct * r * s * b, cin_t * ((pt - 1) * st + r) * ((qt - 1) * st + s) * b)
+    fill_drain = first / port + kt * pt * qt / arch[A_PPU]
+    terms = (compute, ib_cyc, wb_cyc, gb_cyc, dram_cyc, ppu_cyc)
+    bound = 0
+    for i in range(1, 6):
+        if terms[i] > terms[bound]:
+            bound = i
+    cycles = terms[bound] + fill_drain
+
+    # energy, pJ (SPEC.md 5)
+    wf = en[E_WRITE_FACTOR]
+    ib_bit = en[E_IB_READ] / (port * 8.0)
+    wb_bit = en[E_WB_READ] / (port * 8.0)
+    e_mac = macs * en[E_MAC]
+    e_acc = rmw * en[E_RMW] + ab_acc * accb * 8.0 * en[E_AB_BIT] * (1.0 + wf)
+    e_ib = ib_reads * en[E_IB_READ] + ib_fill * 8.0 * ib_bit * wf
+    e_wb = wb_reads * en[E_WB_READ] + wb_fill * 8.0 * wb_bit * wf
+    e_gb = (gb_rd + gb_wr * wf) * 8.0 * en[E_GB_BIT]
+    e_noc = (noc_sent * arch[A_HOPS] + noc_recv_extra) * 8.0 * en[E_NOC_BIT_HOP]
+    e_dram = (dram_rd + dram_wr) * 8.0 * en[E_DRAM_BIT]
+    e_ppu = macs * en[E_CTRL_MAC] + outs * (nc_ne - 1) * en[E_PPU_OP]
+    e_leak = cycles * en[E_LEAK_CYCLE]
+
+    out[O_COMPUTE] = compute
+    out[O_IB_CYC] = ib_cyc
+    out[O_WB_CYC] = wb_cyc
+    out[O_GB_CYC] = gb_cyc
+    out[O_DRAM_CYC] = dram_cyc
+    out[O_PPU_CYC] = ppu_cyc
+    out[O_FILL_DRAIN] = fill_drain
+    out[O_CYCLES] = cycles
+    out[O_E_MAC] = e_mac
+    out[O_E_ACC] = e_acc
+    out[O_E_WB] = e_wb
+    out[O_E_IB] = e_ib
+    out[O_E_GB] = e_gb
+    out[O_E_NOC] = e_noc
+    out[O_E_DRAM] = e_dram
+    out[O_E_PPU] = e_ppu
+    out[O_E_LEAK] = e_leak
+    out[O_ENERGY] = e_mac + e_acc + e_wb + e_ib + e_gb + e_noc + e_dram + e_ppu + e_leak
+    out[O_MACS] = macs
+    out[O_RMW] = rmw
+    out[O_IB_READS] = ib_reads
+    out[O_WB_READS] = wb_reads
+    out[O_AB_ACCESSES] = ab_acc
+    out[O_IB_FILL] = ib_fill
+    out[O_WB_FILL] = wb_fill
+    out[O_GB_READ] = gb_rd
+    out[O_GB_WRITE] = gb_wr
+    out[O_NOC_SENT] = noc_sent
+    out[O_DRAM_READ] = dram_rd
+    out[O_DRAM_WRITE] = dram_wr
+    out[O_PPU_ELEMS] = ppu_elems
+    out[O_SPILL] = spill
+    out[O_PSUM] = psum
+    out[O_MULT_W] = m_w
+    out[O_MULT_IN] = m_i
+    out[O_MULT_OUT] = m_o
+    out[O_BOUND] = bound
+
+
+@njit(cache=True)
+def objective_keys(out, objective):
+    """(primary, secondary) of a candidate: latency -> (cycles, energy), energy ->
+    (energy, cycles), edp -> (cycles x energy, cycles), compute -> (compute, cycles)."""
+    if objective == OBJ_LATENCY:
+        return out[O_CYCLES], out[O_ENERGY]
+    if objective == OBJ_ENERGY:
+        return out[O_ENERGY], out[O_CYCLES]
+    if objective == OBJ_EDP:
+        return out[O_CYCLES] * out[O_ENERGY], out[O_CYCLES]
+    return out[O_COMPUTE], out[O_CYCLES]
+
+
+@njit(cache=True)
+def is_better(a1, a2, b1, b2):
+    """True when (a1, a2) beats (b1, b2): lower primary, then lower secondary; values within
+    1e-12 relative count as equal, so the first candidate in enumeration order wins ties."""
+    tol = 1e-12
+    if a1 < b1 * (1.0 - tol):
+        return True
+    if a1 <= b1 * (1.0 + tol) and a2 < b2 * (1.0 - tol):
+        return True
+    return False
+
+
+@njit(cache=True)
+def nonmac_cost(ops, in_bytes, out_bytes, in_dram, out_dram, is_copy, fused, arch, en, out):
+    """Cost of a non-MAC layer (eltwise, norm, softmax, resize, pool, concat), written to ``out``.
+
+    SPEC.md 4: PPU time at ``ppu_elems_per_cycle`` per PE over all PEs, overlapped with the
+    GB/NoC and DRAM traffic of reading the input and writing the output. ``fused`` work rides
+    the producer's drain: PPU energy only, 0 cycles. ``is_copy`` (concat): a copy through the
+    global buffer, no PPU ops and no NoC.
+    """
+    out[:] = 0.0
+    out[O_BOUND] = 5
+    if fused:
+        out[O_PPU_ELEMS] = ops
+        out[O_E_PPU] = ops * en[E_PPU_OP]
+        out[O_ENERGY] = out[O_E_PPU]
+        return
+    half = 0.5 * arch[A_GB]
+    dram_rd = in_bytes if (in_dram or in_bytes > half) else 0.0
+    dram_wr = out_bytes if (out_dram or out_bytes > half) else 0.0
+    gb_rd = in_bytes + dram_wr
+    gb_wr = out_bytes + dram_rd
+    noc_sent = 0.0 if is_copy else in_bytes + out_bytes
+    ppu_cyc = ops / (arch[A_NUM_PE] * arch[A_PPU])
+    gb_cyc = max((gb_rd + gb_wr) / arch[A_GB_BW], noc_sent / arch[A_NOC_BW])
+    dram_cyc = (dram_rd + dram_wr) / arch[A_DRAM_BW]
+    terms = (0.0, 0.0, 0.0, gb_cyc, dram_cyc, ppu_cyc)
+    bound = 5
+    for i in (3, 4):
+        if terms[i] > terms[bound]:
+            bound = i
+    cycles = terms[bound]
+    out[O_GB_CYC] = gb_cyc
+    out[O_DRAM_CYC] = dram_cyc
+    out[O_PPU_CYC] = ppu_cyc
+    out[O_CYCLES] = cycles
+    out[O_E_PPU] = ops * en[E_PPU_OP]
+    out[O_E_GB] = (gb_rd + gb_wr * en[E_WRITE_FACTOR]) * 8.0 * en[E_GB_BIT]
+    out[O_E_NOC] = noc_sent * arch[A_HOPS] * 8.0 * en[E_NOC_BIT_HOP]
+    out[O_E_DRAM] = (dram_rd + dram_wr) * 8.0 * en[E_DRAM_BIT]
+    out[O_E_LEAK] = cycles * en[E_LEAK_CYCLE]
+    out[O_ENERGY] = out[O_E_PPU] + out[O_E_GB] + out[O_E_NOC] + out[O_E_DRAM] + out[O_E_LEAK]
+    out[O_GB_READ] = gb_rd
+    out[O_GB_WRITE] = gb_wr
+    out[O_NOC_SENT] = noc_sent
+    out[O_DRAM_READ] = dram_rd
+    out[O_DRAM_WRITE] = dram_wr
+    out[O_PPU_ELEMS] = ops
+    out[O_BOUND] = bound

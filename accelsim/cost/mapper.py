@@ -1,0 +1,156 @@
+"""Exhaustive OS-LWS mapping search (SPEC.md section 3, "Mapping search"), numba-jitted.
+
+The space, in enumeration order (deterministic; ties keep the first candidate):
+
+1. spatial split ``(pk, pp, pc, pg)`` over K, P rows, C and groups, each a divisor of
+   ``num_pe`` (ascending), product <= num_pe, none larger than useful;
+2. PE tiles ``K_t`` (multiples of K0), ``C_t`` (multiples of C0), ``P_t``, ``Q_t``, each
+   ascending over the sizes that give distinct tile counts; tiles that overflow the
+   weight, input or accumulation buffer are pruned before the inner loops (tiles are
+   ascending, so the first overflow ends the loop);
+3. GB-level loop order (6 permutations of K, C, PQ); orders that are equal once the
+   single-iteration loops are removed are evaluated once.
+
+``max_candidates`` (> 0) stops after that many evaluated candidates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .equations import (A_ACC_BYTES, A_AB, A_BYTES, A_C0, A_IB, A_K0, A_NUM_PE, A_WB, N_OUT,
+                        ORDERS, P_C, P_DW, P_G, P_K, P_P, P_Q, P_R, P_S, P_ST, candidate_cost,
+                        cdiv, is_better, objective_keys, order_code, split_extent)
+
+#: fields of the mapping vector returned by :func:`search`
+MAPPING_FIELDS = ("spatial_k", "spatial_p", "spatial_c", "spatial_g", "tile_k", "tile_c",
+                  "tile_p", "tile_q", "loop_order")
+
+
+@njit(cache=True)
+def divisors(n):
+    """Divisors of n, ascending."""
+    out = np.empty(n, dtype=np.int64)
+    m = 0
+    for d in range(1, n + 1):
+        if n % d == 0:
+            out[m] = d
+            m += 1
+    return out[:m]
+
+
+@njit(cache=True)
+def tile_sizes(n, unit):
+    """Ascending tile sizes of an extent ``n`` in multiples of ``unit`` (or ``n`` itself when
+    smaller): the smallest size for every distinct tile count ceil(n / size)."""
+    blocks = cdiv(n, unit)
+    out = np.empty(blocks, dtype=np.int64)
+    m = 0
+    last = -1
+    for mb in range(1, blocks + 1):
+        t = cdiv(blocks, mb)
+        if t != last:
+            out[m] = min(mb * unit, n)
+            m += 1
+            last = t
+    return out[:m]
+
+
+@njit(cache=True)
+def search(prob, arch, en, objective, max_candidates, best_out):
+    """Best mapping of one problem; returns (mapping int64[9], candidates evaluated).
+
+    ``best_out`` (float64[N_OUT]) receives the cost vector of the best candidate; the
+    mapping is all -1 when no candidate fits the buffers.
+    """
+    num_pe = np.int64(arch[A_NUM_PE])
+    k0 = np.int64(arch[A_K0])
+    c0 = np.int64(arch[A_C0])
+    b = arch[A_BYTES]
+    accb = arch[A_ACC_BYTES]
+    g_ = prob[P_G]
+    k_ = prob[P_K]
+    c_ = prob[P_C]
+    p_ = prob[P_P]
+    q_ = prob[P_Q]
+    r = prob[P_R]
+    s = prob[P_S]
+    st = prob[P_ST]
+    dw = prob[P_DW] != 0
+    divs = divisors(num_pe)
+    cap_k = max(1, cdiv(k_, k0))
+    cap_c = max(1, cdiv(c_, c0))
+    out = np.empty(N_OUT, dtype=np.float64)
+    best = np.full(9, -1, dtype=np.int64)
+    best1 = np.inf
+    best2 = np.inf
+    count = 0
+    codes = np.empty(6, dtype=np.int64)
+    qtiles = tile_sizes(q_, 1)
+    q0 = qtiles[0]
+    for pk in divs:
+        if pk > cap_k and pk > 1:
+            break
+        for pp in divs:
+            if pk * pp > num_pe or (pp > p_ and pp > 1):
+                break
+            for pc in divs:
+                if pk * pp * pc > num_pe or (pc > cap_c and pc > 1):
+                    break
+                for pg in divs:
+                    if pk * pp * pc * pg > num_pe or (pg > g_ and pg > 1):
+                        break
+                    kp = split_extent(k_, pk, k0)
+                    cp = split_extent(c_, pc, c0)
+                    ppe = split_extent(p_, pp, 1)
+                    ktiles = tile_sizes(kp, k0)
+                    ctiles = tile_sizes(cp, c0)
+                    ptiles = tile_sizes(ppe, 1)
+                    for kt in ktiles:
+                        nk = cdiv(kp, kt)
+                        for ct in ctiles:
+                            if kt * ct * r * s * b > arch[A_WB]:
+                                break
+                            nc = cdiv(cp, ct)
+                            cin = kt if dw else ct
+                            for pt in ptiles:
+                                rows = (pt - 1) * st + r
+                                if (cin * rows * ((q0 - 1) * st + s) * b > arch[A_IB]
+                                        or kt * pt * q0 * accb > arch[A_AB]):
+                                    break
+                                for qt in qtiles:
+                                    if (cin * rows * ((qt - 1) * st + s) * b > arch[A_IB]
+                                            or kt * pt * qt * accb > arch[A_AB]):
+                                        break
+                                    npq = cdiv(ppe, pt) * cdiv(q_, qt)
+                                    for o in range(6):
+                                        code = order_code(ORDERS[o], nk, nc, npq)
+                                        dup = False
+                                        for j in range(o):
+                                            if codes[j] == code:
+                                                dup = True
+                                                break
+                                        codes[o] = code
+                                        if dup:
+                                            continue
+                                        if max_candidates > 0 and count >= max_candidates:
+                                            return best, count
+                                        count += 1
+                                        candidate_cost(prob, arch, en, pk, pp, pc, pg,
+                                                       kt, ct, pt, qt, ORDERS[o], out)
+                                        a1, a2 = objective_keys(out, objective)
+                                        if is_better(a1, a2, best1, best2):
+                                            best1 = a1
+                                            best2 = a2
+                                            best[0] = pk
+                                            best[1] = pp
+                                            best[2] = pc
+                                            best[3] = pg
+                                            best[4] = kt
+                                            best[5] = ct
+                                            best[6] = pt
+                                            best[7] = qt
+                                            best[8] = o
+                                            best_out[:] = out
+    return best, count

@@ -1,0 +1,341 @@
+"""Public cost API: :func:`simulate` a workload on an architecture, :func:`map_layer` one layer.
+
+Units: cycles, seconds, joules, mm2, bytes. The equations are in
+:mod:`accelsim.cost.equations`, the search in :mod:`accelsim.cost.mapper`; this module
+packs layers and configs into vectors, memoises identical shapes and builds results.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..arch.config import ArchConfig, TechConfig, load_arch, load_tech, sram_scale, voltage_scale
+from ..errors import AccelsimError
+from ..workload.ir import INPUT, Layer, Op, Workload
+from . import equations as eq
+from .mapper import MAPPING_FIELDS, search
+
+#: objectives accepted by :func:`simulate` and :func:`map_layer`
+OBJECTIVES = ("latency", "energy", "edp")
+#: energy components, in the order of the result columns
+COMPONENTS = ("mac", "accumulation", "weight_buffer", "input_buffer", "global_buffer", "noc",
+              "dram", "ppu", "leakage")
+_COMPONENT_INDEX = (eq.O_E_MAC, eq.O_E_ACC, eq.O_E_WB, eq.O_E_IB, eq.O_E_GB, eq.O_E_NOC,
+                    eq.O_E_DRAM, eq.O_E_PPU, eq.O_E_LEAK)
+_TERMS = {"compute": eq.O_COMPUTE, "input_buffer": eq.O_IB_CYC, "weight_buffer": eq.O_WB_CYC,
+          "global_buffer": eq.O_GB_CYC, "dram": eq.O_DRAM_CYC, "ppu": eq.O_PPU_CYC,
+          "fill_drain": eq.O_FILL_DRAIN}
+_COUNTS = {"macs": eq.O_MACS, "accum_rmw": eq.O_RMW, "input_buffer_reads": eq.O_IB_READS,
+           "weight_buffer_reads": eq.O_WB_READS, "accum_buffer_accesses": eq.O_AB_ACCESSES,
+           "input_buffer_fill_bytes": eq.O_IB_FILL, "weight_buffer_fill_bytes": eq.O_WB_FILL,
+           "gb_read_bytes": eq.O_GB_READ, "gb_write_bytes": eq.O_GB_WRITE,
+           "noc_bytes": eq.O_NOC_SENT, "dram_read_bytes": eq.O_DRAM_READ,
+           "dram_write_bytes": eq.O_DRAM_WRITE, "ppu_elements": eq.O_PPU_ELEMS,
+           "spill_bytes": eq.O_SPILL, "psum_bytes": eq.O_PSUM}
+
+
+def check_objective(objective: str) -> int:
+    """Index of ``objective``; an :class:`AccelsimError` naming the allowed values otherwise."""
+    if objective not in OBJECTIVES:
+        raise AccelsimError(f"unknown objective {objective!r}: choose one of {', '.join(OBJECTIVES)}")
+    return OBJECTIVES.index(objective)
+
+
+# ------------------------------------------------------------------ packing
+def problem_vector(layer: Layer, input_from_dram: bool = False,
+                   output_to_dram: bool = False) -> np.ndarray:
+    """The canonical MAC problem of ``layer`` (SPEC.md 3): G independent K x C x P x Q x R x S
+    problems; depthwise convs put channels on lanes (K = channels, C = 1)."""
+    h, w = layer.input_hw
+    if layer.op is Op.DWCONV2D:
+        g, k, c = layer.n * layer.batch, layer.k, 1
+    else:
+        g, k, c = layer.n * layer.batch * layer.groups, layer.k_per_group, layer.c_per_group
+    vec = np.zeros(eq.N_PROB, dtype=np.int64)
+    vec[[eq.P_G, eq.P_K, eq.P_C, eq.P_P, eq.P_Q, eq.P_R, eq.P_S, eq.P_ST, eq.P_H, eq.P_W]] = (
+        g, k, c, layer.p, layer.q, layer.r, layer.s, layer.stride, h, w)
+    vec[eq.P_DW] = layer.op is Op.DWCONV2D
+    vec[eq.P_DYN] = layer.weight_dynamic
+    vec[eq.P_IN_DRAM] = input_from_dram
+    vec[eq.P_OUT_DRAM] = output_to_dram
+    return vec
+
+
+def arch_vector(arch: ArchConfig) -> np.ndarray:
+    """Architecture numbers in bytes and bytes/cycle (SPEC.md 2); NoC hops of a square mesh."""
+    kib = 1024.0
+    vec = np.zeros(eq.N_ARCH, dtype=np.float64)
+    vec[eq.A_NUM_PE] = arch.num_pe
+    vec[eq.A_K0] = arch.k0
+    vec[eq.A_C0] = arch.c0
+    vec[eq.A_AD] = arch.accum_depth
+    vec[eq.A_BYTES] = arch.bits / 8
+    vec[eq.A_ACC_BYTES] = arch.accum_bits / 8
+    vec[eq.A_WB] = arch.weight_buffer_kb * kib
+    vec[eq.A_IB] = arch.input_buffer_kb * kib
+    vec[eq.A_AB] = arch.accum_buffer_kb * kib
+    vec[eq.A_GB] = arch.global_buffer_kb * kib
+    vec[eq.A_GB_BW] = arch.global_buffer_bandwidth
+    vec[eq.A_NOC_BW] = arch.noc_bandwidth
+    vec[eq.A_DRAM_BW] = arch.dram_bytes_per_cycle
+    vec[eq.A_PPU] = arch.ppu_elems_per_cycle
+    # average hops from the GB port to a PE of a side x side mesh: 1 + (side-1)/2 per axis x 2
+    vec[eq.A_HOPS] = math.ceil(math.sqrt(arch.num_pe))
+    return vec
+
+
+def arch_area(arch: ArchConfig) -> float:
+    """Accelerator area, mm2: the fitted area model (PE array + global buffer)."""
+    try:
+        from ..arch.area import arch_area_mm2
+    except ImportError:  # area model unavailable: synthesised PE array + GB at the tech rate
+        gb = load_tech(arch).e("global_buffer_area_mm2_per_mb") * arch.global_buffer_kb / 1024
+        return (arch.pe_array_area_mm2 or 0.0) + gb
+    return float(arch_area_mm2(arch))
+
+
+def energy_vector(arch: ArchConfig, tech: TechConfig, area_mm2: float) -> np.ndarray:
+    """Per-access energies in pJ from the technology file (SPEC.md 5), dynamic ones x (V/V_ref)^2."""
+    vs = voltage_scale(arch, tech)
+    x = tech.sram_exponent
+    width = arch.c0 * arch.bits / tech.ref("buffer_port_bits")  # port width vs the 256-bit reference
+    vec = np.zeros(eq.N_EN, dtype=np.float64)
+    vec[eq.E_MAC] = tech.e("mac_pj") * vs
+    vec[eq.E_RMW] = tech.e("accumulation_rmw_pj") * vs
+    # SPEC.md 5: buffer reads scale with (capacity / reference)^0.6 and with the port width
+    vec[eq.E_WB_READ] = (tech.e("weight_buffer_read_pj") * width * vs
+                         * sram_scale(arch.weight_buffer_kb, tech.ref("weight_buffer_kb"), x))
+    vec[eq.E_IB_READ] = (tech.e("input_buffer_read_pj") * width * vs
+                         * sram_scale(arch.input_buffer_kb, tech.ref("input_buffer_kb"), x))
+    # SPEC.md 5: e_bit = 6 fJ x (C / 8 KB)^0.6
+    vec[eq.E_AB_BIT] = tech.e("sram_bit_read_8kb_fj") * 1e-3 * vs * sram_scale(arch.accum_buffer_kb, 8.0, x)
+    vec[eq.E_GB_BIT] = (tech.e("global_buffer_read_pj") / tech.ref("global_buffer_port_bits") * vs
+                        * sram_scale(arch.global_buffer_kb, tech.ref("global_buffer_kb"), x))
+    vec[eq.E_WRITE_FACTOR] = tech.sram_write_factor
+    vec[eq.E_NOC_BIT_HOP] = tech.e("noc_pj_per_bit_hop") * vs
+    vec[eq.E_CTRL_MAC] = tech.e("control_per_mac_pj") * vs
+    vec[eq.E_PPU_OP] = tech.e("ppu_op_pj") * vs
+    vec[eq.E_DRAM_BIT] = tech.e(f"dram_{arch.dram_type}_pj_per_bit")  # off-chip: not V-scaled
+    # leakage: mW/mm2 x mm2 / GHz = pJ per cycle
+    vec[eq.E_LEAK_CYCLE] = tech.e("leakage_mw_per_mm2") * area_mm2 / arch.frequency_ghz
+    return vec
+
+
+@dataclass(frozen=True)
+class Packed:
+    """An architecture packed for the jitted code, with its area and fingerprint."""
+
+    arch: ArchConfig
+    arch_vec: np.ndarray
+    energy_vec: np.ndarray
+    area_mm2: float
+    fingerprint: tuple
+
+    @classmethod
+    def of(cls, arch: ArchConfig) -> "Packed":
+        area = arch_area(arch)
+        return cls(arch, arch_vector(arch), energy_vector(arch, load_tech(arch), area), area,
+                   tuple(arch.params().items()))
+
+
+# ------------------------------------------------------------------ results
+@dataclass(frozen=True)
+class LayerCost:
+    """Cost of one layer under its best mapping. Energies in joules, time in cycles/seconds."""
+
+    name: str
+    op: str
+    macs: int
+    cycles: float
+    latency_s: float
+    energy: dict[str, float]
+    utilization: float
+    bound: str
+    mapping: dict[str, Any]
+    candidates: int
+    terms: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def energy_j(self) -> float:
+        return float(sum(self.energy.values()))
+
+    def row(self) -> dict[str, Any]:
+        """One flat row for the per-layer table."""
+        row: dict[str, Any] = {"name": self.name, "op": self.op, "macs": self.macs,
+                               "cycles": self.cycles, "latency_s": self.latency_s,
+                               "energy_j": self.energy_j}
+        row.update({f"energy_{c}_j": self.energy[c] for c in COMPONENTS})
+        row.update({"utilization": self.utilization, "bound": self.bound})
+        row.update({f: self.mapping.get(f) for f in MAPPING_FIELDS})
+        row["candidates"] = self.candidates
+        row.update({f"cycles_{t}": v for t, v in self.terms.items()})
+        return row
+
+
+def _layer_cost(layer: Layer, out: np.ndarray, packed: Packed, mapping: dict, candidates: int) -> LayerCost:
+    arch = packed.arch
+    cycles = float(out[eq.O_CYCLES])
+    util = layer.macs / (cycles * arch.macs_per_cycle) if cycles > 0 else 0.0
+    return LayerCost(
+        name=layer.name, op=layer.op.value, macs=layer.macs, cycles=cycles,
+        latency_s=cycles / (arch.frequency_ghz * 1e9),
+        energy={c: float(out[i]) * 1e-12 for c, i in zip(COMPONENTS, _COMPONENT_INDEX)},
+        utilization=util, bound=eq.BOUNDS[int(out[eq.O_BOUND])], mapping=mapping,
+        candidates=candidates, terms={t: float(out[i]) for t, i in _TERMS.items()},
+        counts={c: float(out[i]) for c, i in _COUNTS.items()})
+
+
+def _map_mac(layer: Layer, packed: Packed, obj: int, max_candidates: int | None,
+             in_dram: bool, out_dram: bool) -> LayerCost:
+    prob = problem_vector(layer, in_dram, out_dram)
+    out = np.zeros(eq.N_OUT, dtype=np.float64)
+    best, count = search(prob, packed.arch_vec, packed.energy_vec, obj, int(max_candidates or 0), out)
+    if best[0] < 0:
+        a = packed.arch
+        raise AccelsimError(
+            f"layer {layer.name!r} cannot be mapped on arch {a.name}: its smallest tile "
+            f"(K0 x C0 x {layer.r}x{layer.s} weights, input halo, K0 x 1 sums) does not fit "
+            f"weight_buffer_kb={a.weight_buffer_kb}, input_buffer_kb={a.input_buffer_kb}, "
+            f"accum_buffer_kb={a.accum_buffer_kb}")
+    mapping = {f: int(v) for f, v in zip(MAPPING_FIELDS, best)}
+    mapping["loop_order"] = eq.ORDER_NAMES[int(best[8])]
+    return _layer_cost(layer, out, packed, mapping, int(count))
+
+
+def _map_nonmac(layer: Layer, packed: Packed, in_dram: bool, out_dram: bool) -> LayerCost:
+    bits = packed.arch.bits
+    n_in = max(1, len(layer.inputs)) if layer.op is Op.ELTWISE else 1
+    out = np.zeros(eq.N_OUT, dtype=np.float64)
+    eq.nonmac_cost(float(layer.nonmac_ops), float(layer.input_bytes(bits) * n_in),
+                   float(layer.output_bytes(bits)), in_dram, out_dram, layer.op is Op.CONCAT,
+                   layer.fused, packed.arch_vec, packed.energy_vec, out)
+    return _layer_cost(layer, out, packed, {}, 0)
+
+
+def _resolve_arch(arch: "ArchConfig | str") -> ArchConfig:
+    return arch if isinstance(arch, ArchConfig) else load_arch(arch)
+
+
+def map_layer(layer: Layer, arch: "ArchConfig | str", objective: str = "latency",
+              max_candidates: int | None = None, *, input_from_dram: bool = False,
+              output_to_dram: bool = False, memo: MutableMapping | None = None,
+              packed: Packed | None = None) -> LayerCost:
+    """Best mapping and cost of one layer (SPEC.md 3-5).
+
+    ``input_from_dram`` / ``output_to_dram`` force the input to be read from / the output
+    written to DRAM (network input, graph sinks); otherwise activations that fit half the
+    global buffer stay on chip. ``memo`` maps (shape, arch, objective, cap, DRAM flags) to
+    costs so identical layers are mapped once.
+    """
+    obj = check_objective(objective)
+    packed = packed or Packed.of(_resolve_arch(arch))
+    key = (layer.shape_key(), packed.fingerprint, objective, max_candidates,
+           bool(input_from_dram), bool(output_to_dram))
+    if memo is not None and key in memo:
+        return replace(memo[key], name=layer.name)
+    if layer.is_mac:
+        cost = _map_mac(layer, packed, obj, max_candidates, input_from_dram, output_to_dram)
+    else:
+        cost = _map_nonmac(layer, packed, input_from_dram, output_to_dram)
+    if memo is not None:
+        memo[key] = cost
+    return cost
+
+
+@dataclass
+class SimResult:
+    """A workload's cost on one architecture (SPEC.md 4-5). Energies in J, area in mm2."""
+
+    workload: str
+    arch: str
+    objective: str
+    exec_path: str
+    macs: int
+    cycles: float
+    latency_s: float
+    energy_j: float
+    area_mm2: float
+    utilization: float
+    energy_breakdown: dict[str, float]
+    layers: pd.DataFrame
+    candidates_evaluated: int = 0
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
+
+    def summary(self) -> dict[str, Any]:
+        """One tidy row: totals, energy per op (op = 1 FLOP = half a MAC) and throughput per mm2."""
+        row = {"arch": self.arch, "workload": self.workload, "exec_path": self.exec_path,
+               "objective": self.objective, "macs": self.macs, "flops": self.flops,
+               "cycles": self.cycles, "latency_s": self.latency_s, "energy_j": self.energy_j,
+               "area_mm2": self.area_mm2, "utilization": self.utilization,
+               "energy_per_op_j": self.energy_j / self.flops if self.flops else float("nan"),
+               "throughput_ops_per_s_per_mm2": (self.flops / self.latency_s / self.area_mm2
+                                                if self.latency_s > 0 and self.area_mm2 > 0
+                                                else float("nan"))}
+        row.update({f"energy_{c}_j": self.energy_breakdown[c] for c in COMPONENTS})
+        return row
+
+    def to_json(self, **kw) -> str:
+        """Totals plus the per-layer rows, as JSON."""
+        rows = json.loads(self.layers.to_json(orient="records"))
+        return json.dumps({"summary": self.summary(), "layers": rows}, **kw)
+
+
+def _dram_flags(wl: Workload) -> tuple[set[str], set[str]]:
+    """Layers reading the network input and layers whose output no layer consumes (sinks)."""
+    layers = wl.layers
+    if not any(layer.inputs for layer in layers):  # no graph: first reads, last writes
+        return ({layers[0].name} if layers else set()), ({layers[-1].name} if layers else set())
+    consumed = {src for layer in layers for src in layer.inputs}
+    sources = {layer.name for layer in layers if INPUT in layer.inputs}
+    sinks = {layer.name for layer in layers if layer.name not in consumed}
+    return sources, sinks
+
+
+def simulate(workload: "Workload | str", arch: "ArchConfig | str", objective: str = "latency",
+             max_candidates: int | None = None, memo: MutableMapping | None = None) -> SimResult:
+    """Map every layer of ``workload`` on ``arch`` and total cycles, latency, energy and area.
+
+    ``memo`` (any mutable mapping, may be shared across calls) caches per-shape costs;
+    without one, identical shapes are still mapped once per call.
+    """
+    check_objective(objective)
+    if isinstance(workload, str):
+        from ..workload.registry import load_workload
+        workload = load_workload(workload)
+    a = _resolve_arch(arch)
+    packed = Packed.of(a)
+    memo = {} if memo is None else memo
+    sources, sinks = _dram_flags(workload)
+    costs = []
+    fresh = 0
+    for layer in workload.layers:
+        before = len(memo)
+        cost = map_layer(layer, a, objective, max_candidates, input_from_dram=layer.name in sources,
+                         output_to_dram=layer.name in sinks, memo=memo, packed=packed)
+        if len(memo) > before:
+            fresh += cost.candidates
+        costs.append(cost)
+    frame = pd.DataFrame([c.row() for c in costs])
+    tags = pd.DataFrame([{f"tag_{k}": v for k, v in layer.tags} for layer in workload.layers])
+    if len(tags.columns):
+        frame = pd.concat([frame, tags], axis=1)
+    cycles = float(sum(c.cycles for c in costs))
+    breakdown = {comp: float(sum(c.energy[comp] for c in costs)) for comp in COMPONENTS}
+    macs = int(workload.macs)
+    return SimResult(
+        workload=workload.name, arch=a.name, objective=objective, exec_path=workload.exec_path,
+        macs=macs, cycles=cycles, latency_s=cycles / (a.frequency_ghz * 1e9),
+        energy_j=float(sum(breakdown.values())), area_mm2=packed.area_mm2,
+        utilization=macs / (cycles * a.macs_per_cycle) if cycles > 0 else 0.0,
+        energy_breakdown=breakdown, layers=frame, candidates_evaluated=fresh)

@@ -63,7 +63,7 @@ def lookup_table(df: pd.DataFrame, by: str = "latency_s", max_budget: float | No
 
     Without ``budgets`` the rows are the breakpoints: each Pareto-optimal cost up to
     ``max_budget`` (from that budget on, until the next row, its path is the choice).
-    With ``budgets`` one row per given budget (``exec_path`` empty where nothing fits).
+    With ``budgets`` one row per given budget (``exec_path`` missing where nothing fits).
     """
     if by not in COST_COLUMNS and by not in df.columns:
         raise AccelsimError(f"budget column {by!r} missing; use one of {', '.join(COST_COLUMNS)}")
@@ -79,7 +79,7 @@ def lookup_table(df: pd.DataFrame, by: str = "latency_s", max_budget: float | No
     for b in budgets:
         choice = select_path(df, float(b), by, y)
         rec = {budget_col: float(b)}
-        rec.update({c: (choice[c] if choice is not None else (np.nan if c != "exec_path" else ""))
+        rec.update({c: (choice[c] if choice is not None else (None if c == "exec_path" else np.nan))
                     for c in cols})
         records.append(rec)
     return pd.DataFrame.from_records(records, columns=[budget_col, *cols])

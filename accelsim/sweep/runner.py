@@ -20,7 +20,7 @@ import math
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -289,7 +289,7 @@ class SweepStats:
     memo_hits: int = 0
     memo_misses: int = 0
     chunks: int = 0
-    extra: dict = field(default_factory=dict)
+    output: str = ""
 
 
 def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | Path | None" = None,
@@ -328,7 +328,8 @@ def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | P
         if len(kept) != len(existing):
             store.rewrite(kept.reindex(columns=RESULT_COLUMNS))
         todo = [p for p in plan.points if p.key not in done]
-        stats = SweepStats(points=len(plan.points), resumed=len(plan.points) - len(todo))
+        stats = SweepStats(points=len(plan.points), resumed=len(plan.points) - len(todo),
+                           output=str(plan.output or ""))
         tasks = _tasks(plan, todo, n_workers, chunk_size, simulate)
         stats.chunks = len(tasks)
         results = (_dask_results(tasks, n_workers, spec.scheduler) if spec.executor == "dask"

@@ -1,0 +1,106 @@
+"""``accelsim sweep``: run a sweep spec, or the common case straight from options.
+
+    accelsim sweep spec.yaml
+    accelsim sweep --arch A..M --workload segformer-b2 --exec-path "" --exec-path "blocks=2-3-5-3" -o results.csv
+    accelsim sweep --base E --grid num_pe=8,16,32 --grid k0=16,32 --constraint "k0 == c0" -w segformer-b2 -o r.csv
+"""
+
+from __future__ import annotations
+
+import click
+
+from .common import OBJECTIVE_CHOICES, emit, frame_text
+
+SUMMARY_COLUMNS = ["arch", "workload", "exec_path", "latency_s", "energy_j", "area_mm2", "energy_per_op_j",
+                   "throughput_ops_per_s_per_mm2", "utilization"]
+
+
+def _grid_option(items: tuple[str, ...]) -> dict:
+    from ..errors import ConfigError
+
+    grid = {}
+    for item in items:
+        name, sep, values = item.partition("=")
+        if not sep or not values:
+            raise ConfigError(f"--grid {item!r}: write PARAM=V1,V2,... (e.g. num_pe=8,16,32)")
+        grid[name.strip()] = [_number(v.strip()) for v in values.split(",") if v.strip()]
+    return grid
+
+
+def _number(text: str):
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def build_spec(spec_path: str | None, arch: tuple[str, ...], base: str | None, grid: tuple[str, ...],
+               constraint: tuple[str, ...], workload: tuple[str, ...], exec_path: tuple[str, ...],
+               input_size: str | None, classes: int | None) -> dict | str:
+    """The spec file, or a spec dict from options (options replace the file's arch/workloads)."""
+    from ..errors import ConfigError
+    from ..sweep.spec import load_spec
+
+    if spec_path and not (arch or base or grid or constraint or workload):
+        return spec_path
+    data = load_spec(spec_path)[0].model_dump(exclude_none=True) if spec_path else {}
+    if arch or base or grid or constraint:
+        space: dict = {"configs": list(arch)} if arch else {"base": base or "E"}
+        if grid:
+            space["grid"] = _grid_option(grid)
+        if constraint:
+            space["constraints"] = list(constraint)
+        data["arch"] = space
+    elif "arch" not in data:
+        data["arch"] = {"configs": ["A..M"]}
+    if workload:
+        data["workloads"] = [{"name": w, "input": input_size, "classes": classes,
+                              "exec_paths": list(exec_path) or [""]} for w in workload]
+    elif "workloads" not in data:
+        raise ConfigError("give a sweep spec file or at least one --workload")
+    return data
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("sweep")
+    @click.argument("spec", required=False, type=click.Path(dir_okay=False))
+    @click.option("--arch", "-a", multiple=True, help="labels, ranges (A..M) or arch YAMLs; repeatable")
+    @click.option("--base", default=None, help="config a --grid varies (default E)")
+    @click.option("--grid", multiple=True, metavar="PARAM=V1,V2", help="grid axis over an arch parameter")
+    @click.option("--constraint", multiple=True, help="e.g. 'k0 == c0' or 'area_mm2 <= 10'; repeatable")
+    @click.option("--workload", "-w", multiple=True, help="registry name or workload YAML; repeatable")
+    @click.option("--exec-path", "exec_path", multiple=True, help="execution path ('' = full model); repeatable")
+    @click.option("--input", "input_size", default=None, metavar="HxW", help="input size of the --workload(s)")
+    @click.option("--classes", type=int, default=None, help="number of classes of the --workload(s)")
+    @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default=None,
+                  help="mapping-search objective (default: the spec's, else latency)")
+    @click.option("--max-candidates", type=click.IntRange(min=1), default=None)
+    @click.option("-o", "--output", default=None, help="results file (.csv or .parquet); resumes if it exists")
+    @click.option("--layers", default=None, help="also write per-layer rows to this file")
+    @click.option("--executor", type=click.Choice(["local", "dask"]), default=None)
+    @click.option("--workers", type=click.IntRange(min=1), default=None, help="processes (default: all cores)")
+    @click.option("--scheduler", default=None, help="dask scheduler address (default: a LocalCluster)")
+    @click.option("--cache", default=None, help="folder of per-layer costs reused across runs")
+    @click.option("--chunk-size", type=click.IntRange(min=1), default=None, help="points per task")
+    @click.option("--overwrite", is_flag=True, help="discard an existing output instead of resuming")
+    @click.option("--progress/--no-progress", default=True, show_default=True)
+    def sweep_cmd(spec, arch, base, grid, constraint, workload, exec_path, input_size, classes, objective,
+                  max_candidates, output, layers, executor, workers, scheduler, cache, chunk_size,
+                  overwrite, progress) -> None:
+        """Evaluate every architecture x workload x execution path; one row per point."""
+        from ..sweep import run_sweep
+
+        spec_or_dict = build_spec(spec, arch, base, grid, constraint, workload, exec_path, input_size, classes)
+        df = run_sweep(spec_or_dict, output=output, layers=layers, executor=executor, workers=workers,
+                       scheduler=scheduler, cache=cache, objective=objective, max_candidates=max_candidates,
+                       overwrite=overwrite, progress=progress, chunk_size=chunk_size)
+        st = df.attrs.get("sweep", {})
+        click.echo(f"{st.get('points', len(df))} points ({st.get('resumed', 0)} kept from a previous run, "
+                   f"{st.get('computed', 0)} computed) in {st.get('seconds', 0.0):.1f} s", err=True)
+        if st.get("output"):
+            click.echo(f"wrote {st['output']}", err=True)
+        else:
+            cols = [c for c in SUMMARY_COLUMNS if c in df.columns]
+            emit(frame_text(df[cols], "table"), None)

@@ -1,0 +1,156 @@
+"""``accelsim gpu``: measure the GPU baseline per layer and per whole model, and tabulate it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import AccelsimError
+
+DEFAULT_DIR = Path("reports/gpu")
+
+
+def _policy(max_repeats: int, rel_ci: float, budget_s: float, min_repeats: int):
+    from ..gpu.timing import TimingPolicy
+
+    if max_repeats < min_repeats or min_repeats < 1:
+        raise AccelsimError(f"--max-repeats {max_repeats} must be >= --min-repeats {min_repeats} >= 1")
+    if rel_ci <= 0 or budget_s <= 0:
+        raise AccelsimError("--rel-ci and --budget-s must be positive")
+    return TimingPolicy(min_repeats=min_repeats, max_repeats=max_repeats, rel_ci=rel_ci, budget_s=budget_s)
+
+
+def _target(device: str, dtype: str, threads: int | None):
+    from ..gpu.device import require_torch, resolve_target
+
+    target = resolve_target(device, dtype)
+    if threads is not None:
+        if threads < 1:
+            raise AccelsimError(f"--threads {threads} must be >= 1")
+        require_torch().set_num_threads(threads)
+    return target
+
+
+def _out_path(out: str | None, meta: dict) -> Path:
+    from ..gpu.data import default_filename
+
+    return Path(out) if out else DEFAULT_DIR / default_filename(meta)
+
+
+def _timing_options(fn):
+    for opt in reversed([
+        click.option("--dtype", type=click.Choice(["fp16", "bf16", "fp32", "int8"]), default="fp16",
+                     show_default=True, help="int8: int8 GEMMs where a kernel exists, others in fp16/fp32"),
+        click.option("--device", default="cuda", show_default=True, help="cuda, cuda:N or cpu"),
+        click.option("--input", "input_size", default=None, help="input size HxW (default: the model's)"),
+        click.option("--classes", type=int, default=None, help="number of classes"),
+        click.option("--min-repeats", type=int, default=5, show_default=True),
+        click.option("--rel-ci", type=float, default=0.02, show_default=True,
+                     help="stop when the 95% CI of the median is within this fraction"),
+        click.option("--energy/--no-energy", default=False, show_default=True,
+                     help="NVML board energy (mean power x time)"),
+        click.option("--energy-s", type=float, default=2.0, show_default=True,
+                     help="seconds of the energy loop"),
+        click.option("--cudnn-benchmark/--no-cudnn-benchmark", default=True, show_default=True),
+        click.option("--threads", type=int, default=None, help="CPU threads for torch"),
+        click.option("-o", "--output", "out", default=None,
+                     help="output CSV (default reports/gpu/<device>_<workload>_<HxW>_<dtype>.csv)"),
+    ]):
+        fn = opt(fn)
+    return fn
+
+
+def register(cli: click.Group) -> None:
+    @cli.group("gpu")
+    def gpu() -> None:
+        """Measured GPU baseline: per-layer and whole-model timing, energy, tables."""
+
+    @gpu.command("measure")
+    @click.option("--workload", required=True, help="registry name or workload YAML")
+    @click.option("--exec-path", "--path", "exec_path", default="", help="execution path string")
+    @click.option("--max-repeats", type=int, default=200, show_default=True)
+    @click.option("--budget-s", type=float, default=1.0, show_default=True, help="seconds per layer")
+    @click.option("--no-dedup", is_flag=True, help="time every layer, even ones identical to an earlier one")
+    @_timing_options
+    def measure(workload, exec_path, max_repeats, budget_s, no_dedup, dtype, device, input_size, classes,
+                min_repeats, rel_ci, energy, energy_s, cudnn_benchmark, threads, out):
+        """Time every layer of a workload as its PyTorch op; write one CSV."""
+        from ..gpu.data import conv_shares, load, write
+        from ..gpu.harness import EnergyPolicy, measure_workload
+        from ..workload.registry import load_workload
+
+        policy = _policy(max_repeats, rel_ci, budget_s, min_repeats)
+        target = _target(device, dtype, threads)
+        wl = load_workload(workload, input_size=input_size, num_classes=classes, exec_path=exec_path)
+        m = measure_workload(wl, target, policy, EnergyPolicy(energy, energy_s), dedup=not no_dedup,
+                             benchmark=cudnn_benchmark)
+        path = write(m, _out_path(out, m.meta))
+        s = conv_shares(load(path)).iloc[0]
+        errors = int((m.frame["status"] != "ok").sum())
+        click.echo(f"wrote {path}: {m.meta['label']}, {len(m.frame)} layers ({errors} failed), "
+                   f"{s.gmacs:.2f} GMACs, per-layer sum {s.latency_s * 1e3:.3f} ms, "
+                   f"{s.tflops:.3f} TFLOP/s, conv MAC share {s.conv_mac_share:.1%}, "
+                   f"conv time share {s.conv_time_share:.1%}")
+
+    @gpu.command("whole-model")
+    @click.option("--workload", required=True, help="model name (see `accelsim gpu info`)")
+    @click.option("--per-layer", "per_layer", default=None, type=click.Path(dir_okay=False),
+                  help="per-layer CSV of the same workload: adds the whole / per-layer-sum ratio")
+    @click.option("--max-repeats", type=int, default=200, show_default=True)
+    @click.option("--budget-s", type=float, default=10.0, show_default=True, help="seconds of timing")
+    @_timing_options
+    def whole_model(workload, per_layer, max_repeats, budget_s, dtype, device, input_size, classes,
+                    min_repeats, rel_ci, energy, energy_s, cudnn_benchmark, threads, out):
+        """Time a whole transformers model (random weights, eval, batch 1); write one CSV."""
+        from ..gpu.data import read, write
+        from ..gpu.harness import EnergyPolicy
+        from ..gpu.whole import hf_model, measure_whole
+        from ..workload.registry import load_workload, parse_size
+
+        spec = hf_model(workload)
+        policy = _policy(max_repeats, rel_ci, budget_s, min_repeats)
+        target = _target(device, dtype, threads)
+        layers = read(per_layer) if per_layer else None
+        size = parse_size(input_size) or (
+            parse_size(layers.meta["input"]) if layers else None)
+        try:
+            wl = load_workload(spec.name, input_size=size, num_classes=classes)
+            macs, size = wl.macs, size or wl.input_size
+        except AccelsimError:  # no analytic workload of that name: time only
+            macs, size = None, size or spec.default_input
+        m = measure_whole(spec.name, size, target, classes, policy, EnergyPolicy(energy, energy_s),
+                          cudnn_benchmark, layers, macs)
+        path = write(m, _out_path(out, m.meta))
+        row = m.frame.iloc[0]
+        ratio = f", whole / per-layer sum {row['ratio']:.2f}" if "ratio" in row else ""
+        click.echo(f"wrote {path}: {m.meta['label']}, {spec.name} {m.meta['input']} median "
+                   f"{row['median_s'] * 1e3:.3f} ms (p10 {row['p10_s'] * 1e3:.3f}, p90 "
+                   f"{row['p90_s'] * 1e3:.3f}, {row['repeats']} repeats){ratio}")
+
+    @gpu.command("table")
+    @click.option("--glob", "pattern", default=str(DEFAULT_DIR / "*.csv"), show_default=True,
+                  help="measurement files")
+    @click.option("--readme", default=str(DEFAULT_DIR / "README.md"), show_default=True,
+                  help="markdown file whose table block is replaced")
+    @click.option("--no-write", is_flag=True, help="print the table only")
+    def table(pattern, readme, no_write):
+        """Per-workload table: GMACs, latency, TFLOP/s, conv MAC share vs conv time share."""
+        from ..gpu.data import load, render_table, update_readme, whole_vs_layers
+
+        text = render_table(whole_vs_layers(load(pattern)))
+        click.echo(text)
+        if not no_write:
+            click.echo(f"updated {update_readme(readme, text)}")
+
+    @gpu.command("info")
+    @click.option("--device", default="cpu", show_default=True, help="cuda, cuda:N or cpu")
+    def info(device):
+        """Print the metadata block this machine would record, and the whole-model names."""
+        from ..gpu.device import resolve_target
+        from ..gpu.meta import device_meta
+        from ..gpu.whole import HF_MODELS
+
+        for k, v in device_meta(resolve_target(device, "fp32")).items():
+            click.echo(f"{k}: {v}")
+        click.echo(f"whole-model names: {', '.join(sorted(HF_MODELS))}")

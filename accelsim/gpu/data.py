@@ -1,0 +1,218 @@
+"""Measurement files: CSV with a ``#`` metadata header, loading, shares and the summary table.
+
+A file holds one device x workload x dtype (x input x execution path). Its header
+lines are ``# key = <JSON value>``, followed by the CSV table (seconds in ``*_s``
+columns, joules in ``energy_j``, watts in ``power_w``). :func:`load` reads one or
+many files into one tidy frame with the metadata as columns.
+"""
+
+from __future__ import annotations
+
+import glob as _glob
+import io
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from ..errors import AccelsimError
+from ..workload.ir import CONV_OPS
+
+MAGIC = "# accelsim-gpu-measurement"
+#: metadata keys copied into :func:`load`'s frame as columns
+META_COLUMNS = ("kind", "label", "device", "device_name", "dtype", "workload", "input", "exec_path")
+#: one table row per group of per-layer rows
+GROUP = ["device_name", "dtype", "workload", "input", "input_h", "input_w", "exec_path"]
+CONV_OP_NAMES = frozenset(op.value for op in CONV_OPS)
+README_START = "<!-- gpu-table:start -->"
+README_END = "<!-- gpu-table:end -->"
+#: text columns (kept as text on reading even when every value looks like a number)
+TEXT_COLUMNS = ("name", "op", "fn", "part", "stage", "block", "kernel", "timed_dtype", "method",
+                "reused_from", "status", "energy_status", "hf_class", "per_layer_device")
+
+
+def normalize(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with :data:`TEXT_COLUMNS` as text, as :func:`read` returns them."""
+    cols = [c for c in TEXT_COLUMNS if c in frame]
+    return frame.astype({c: str for c in cols}) if cols else frame
+
+
+@dataclass
+class Measurement:
+    """One measurement file: the table (text columns normalised) and its metadata block."""
+
+    frame: pd.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.frame = normalize(self.frame)
+
+
+def write(m: Measurement, path: "str | Path") -> Path:
+    """Write ``m`` as CSV with a ``# key = JSON`` header; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [MAGIC] + [f"# {k} = {json.dumps(v, sort_keys=True)}" for k, v in m.meta.items()]
+    body = m.frame.to_csv(index=False, na_rep="nan", lineterminator="\n")
+    path.write_text("\n".join(lines) + "\n" + body)
+    return path
+
+
+def read(path: "str | Path") -> Measurement:
+    """Read one file written by :func:`write` (round-trips frame and metadata)."""
+    path = Path(path)
+    if not path.is_file():
+        raise AccelsimError(f"{path}: measurement file not found")
+    text = path.read_text()
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != MAGIC:
+        raise AccelsimError(f"{path}: not an accelsim GPU measurement (first line must be {MAGIC!r})")
+    meta: dict[str, Any] = {}
+    i = 1
+    while i < len(lines) and lines[i].startswith("#"):
+        key, sep, value = lines[i][1:].partition("=")
+        if not sep:
+            raise AccelsimError(f"{path}: header line {i + 1} must look like '# key = value'")
+        try:
+            meta[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            raise AccelsimError(f"{path}: header line {i + 1}: value is not JSON") from None
+        i += 1
+    body = "\n".join(lines[i:])
+    try:
+        frame = pd.read_csv(io.StringIO(body), keep_default_na=False, na_values=["nan"],
+                            dtype={c: str for c in TEXT_COLUMNS})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise AccelsimError(f"{path}: malformed CSV table: {str(exc).splitlines()[0]}") from None
+    return Measurement(frame, meta)
+
+
+def _expand(paths: "str | Path | Iterable[str | Path]") -> list[Path]:
+    items = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            out.extend(sorted(p.glob("*.csv")))
+        elif any(ch in str(item) for ch in "*?["):
+            out.extend(Path(x) for x in sorted(_glob.glob(str(item), recursive=True)))
+        else:
+            out.append(p)
+    return out
+
+
+def load(paths: "str | Path | Iterable[str | Path]") -> pd.DataFrame:
+    """Measurements from files, a directory or glob(s), as one frame.
+
+    Adds the metadata columns :data:`META_COLUMNS`, ``input_h``/``input_w`` (pixels) and
+    ``file``; ``frame.attrs['meta']`` maps each file to its full metadata block.
+    """
+    files = _expand(paths)
+    if not files:
+        raise AccelsimError(f"no GPU measurement files match {paths!r}")
+    frames, metas = [], {}
+    for f in files:
+        m = read(f)
+        df = m.frame.copy()
+        for key in META_COLUMNS:
+            df[key] = str(m.meta.get(key, ""))
+        h, _, w = str(m.meta.get("input", "0x0")).partition("x")
+        df["input_h"], df["input_w"] = int(h or 0), int(w or 0)
+        df["file"] = str(f)
+        frames.append(df)
+        metas[str(f)] = m.meta
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs["meta"] = metas
+    return out
+
+
+# ------------------------------------------------------------------ analysis
+def conv_shares(frame: pd.DataFrame, include_fused: bool = True) -> pd.DataFrame:
+    """Per (device, dtype, workload, input, path): conv share of MACs vs of measured time.
+
+    The same rule for every family: a layer is a convolution when its IR op is
+    ``conv2d`` or ``dwconv2d``; the MAC share is conv MACs / all MACs, the time share is
+    conv median time / the sum of all timed layers' median times (``include_fused=False``
+    leaves out element-wise layers the IR marks as fused into their producer).
+    Also: ``gmacs``, ``latency_s`` (per-layer sum, seconds), ``tflops`` (2 x MACs / latency).
+    """
+    df = frame[frame["kind"] == "per-layer"] if "kind" in frame else frame
+    if not include_fused and "fused" in df:
+        df = df[~df["fused"].astype(bool)]
+    df = df.assign(_conv=df["op"].isin(CONV_OP_NAMES))
+    group = [g for g in GROUP if g in df]
+    rows = []
+    for key, g in df.groupby(group, sort=True, dropna=False):
+        macs = float(g["macs"].sum())
+        t = float(g["median_s"].sum())
+        conv_macs = float(g.loc[g["_conv"], "macs"].sum())
+        conv_t = float(g.loc[g["_conv"], "median_s"].sum())
+        rows.append({**dict(zip(group, key)), "layers": len(g), "gmacs": macs / 1e9, "latency_s": t,
+                     "tflops": 2 * macs / t / 1e12 if t > 0 else math.nan,
+                     "conv_gmacs": conv_macs / 1e9, "conv_mac_share": conv_macs / macs if macs else math.nan,
+                     "conv_time_s": conv_t, "conv_time_share": conv_t / t if t > 0 else math.nan})
+    return pd.DataFrame(rows)
+
+
+def whole_vs_layers(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`conv_shares` joined with whole-model times: ``whole_s`` and ``ratio`` (whole / sum)."""
+    shares = conv_shares(frame)
+    whole = frame[frame.get("kind", pd.Series(dtype=str)) == "whole-model"] if "kind" in frame else frame.iloc[0:0]
+    if whole.empty or shares.empty:
+        return shares.assign(whole_s=np.nan, ratio=np.nan)
+    keys = ["device_name", "dtype", "workload", "input", "exec_path"]
+    w = whole.groupby(keys, as_index=False)["median_s"].min().rename(columns={"median_s": "whole_s"})
+    out = shares.merge(w, on=keys, how="left")
+    out["ratio"] = out["whole_s"] / out["latency_s"]
+    return out
+
+
+def _fmt_time(s: float) -> str:
+    return "n/a" if not np.isfinite(s) else f"{s * 1e3:.3f}"
+
+
+def render_table(summary: pd.DataFrame) -> str:
+    """Markdown table of :func:`whole_vs_layers` rows (latency in milliseconds)."""
+    head = ("| device | dtype | workload | input | path | GMACs | per-layer sum (ms) | whole model (ms) "
+            "| whole / sum | achieved TFLOP/s | conv MAC share | conv time share |")
+    lines = [head, "|" + "---|" * 12]
+    for r in summary.itertuples(index=False):
+        ratio = getattr(r, "ratio", math.nan)
+        lines.append(
+            f"| {r.device_name} | {r.dtype} | {r.workload} | {r.input} | {r.exec_path} | {r.gmacs:.2f} "
+            f"| {_fmt_time(r.latency_s)} | {_fmt_time(getattr(r, 'whole_s', math.nan))} "
+            f"| {'n/a' if not np.isfinite(ratio) else f'{ratio:.2f}'} | {r.tflops:.3f} "
+            f"| {r.conv_mac_share:.1%} | {r.conv_time_share:.1%} |")
+    return "\n".join(lines)
+
+
+def update_readme(readme: "str | Path", table: str) -> Path:
+    """Replace the text between the table markers of ``readme`` (appending them if absent)."""
+    readme = Path(readme)
+    text = readme.read_text() if readme.exists() else ""
+    block = f"{README_START}\n{table}\n{README_END}"
+    if README_START in text and README_END in text:
+        text = re.sub(re.escape(README_START) + ".*?" + re.escape(README_END), lambda _: block, text,
+                      flags=re.S)
+    else:
+        text = text.rstrip("\n") + ("\n\n" if text else "") + block + "\n"
+    readme.write_text(text)
+    return readme
+
+
+def default_filename(meta: dict[str, Any]) -> str:
+    """``<device>_<workload>_<HxW>[_<path>]_<dtype>[_whole].csv`` with safe characters."""
+    dev = str(meta.get("device_name", meta.get("device", "dev")))
+    parts = [dev, str(meta.get("workload", "wl")), str(meta.get("input", ""))]
+    if meta.get("exec_path") not in (None, "", "none"):
+        parts.append(str(meta["exec_path"]))
+    parts.append(str(meta.get("dtype", "")))
+    if meta.get("kind") == "whole-model":
+        parts.append("whole")
+    slug = "_".join(re.sub(r"[^A-Za-z0-9.+-]+", "-", p).strip("-").lower() for p in parts if p)
+    return slug + ".csv"

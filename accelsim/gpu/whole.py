@@ -1,0 +1,233 @@
+"""Whole-model timing of `transformers` model definitions (random weights, eval, batch 1).
+
+Models are built from configs only (no download: ``HF_HUB_OFFLINE=1``,
+``use_pretrained_backbone=False``) with the hyper-parameters of SPEC.md section 7,
+so their work matches the analytic workloads of the same name. The ratio
+whole-model time / per-layer sum shows launch gaps (ratio > 1: reshapes, permutes,
+position embeddings and Python overhead the IR does not list) and fusions or
+overlap (ratio < 1).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import pandas as pd
+
+from ..errors import AccelsimError
+from .data import Measurement
+from .device import Target, require_torch, torch_dtype
+from .energy import EnergyResult, measure_energy, nvml_power_reader
+from .harness import EnergyPolicy, cudnn_benchmark
+from .meta import base_meta
+from .timing import TimingPolicy, buffer_count, time_op
+
+# SPEC.md section 7: SegFormer MiT variants (embed dims, depths, decoder dim)
+SEGFORMER = {
+    "b0": ([32, 64, 160, 256], [2, 2, 2, 2], 256), "b1": ([64, 128, 320, 512], [2, 2, 2, 2], 256),
+    "b2": ([64, 128, 320, 512], [3, 4, 6, 3], 768), "b3": ([64, 128, 320, 512], [3, 4, 18, 3], 768),
+    "b4": ([64, 128, 320, 512], [3, 8, 27, 3], 768), "b5": ([64, 128, 320, 512], [3, 6, 40, 3], 768),
+}
+# SPEC.md section 7: Swin variants (embed, depths, heads)
+SWIN = {"t": (96, [2, 2, 6, 2], [3, 6, 12, 24]), "s": (96, [2, 2, 18, 2], [3, 6, 12, 24]),
+        "b": (128, [2, 2, 18, 2], [4, 8, 16, 32]), "l": (192, [2, 2, 18, 2], [6, 12, 24, 48])}
+# SPEC.md section 7: ViT (width, layers, heads), patch 16, FFN 4d
+VIT = {"ti": (192, 12, 3), "s": (384, 12, 6), "b": (768, 12, 12), "l": (1024, 24, 16)}
+
+
+@dataclass(frozen=True)
+class HFModel:
+    """A buildable whole model: ``build(transformers, (H, W), classes) -> nn.Module``.
+
+    ``default_input`` is (H, W) in pixels, used when neither the user nor an analytic
+    workload of the same name gives one.
+    """
+
+    name: str
+    hf_class: str
+    default_classes: int
+    build: Callable[[Any, tuple[int, int], int], Any]
+    default_input: tuple[int, int] = (512, 512)
+
+
+def _resized(model: Any) -> Any:
+    """``model`` whose 1/4-resolution logits are resized bilinearly to the input, as the
+    analytic SegFormer head does (transformers leaves that resize to post-processing)."""
+    torch = require_torch()
+
+    class Resized(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, pixel_values):
+            logits = self.model(pixel_values=pixel_values).logits
+            return torch.nn.functional.interpolate(logits, size=pixel_values.shape[-2:], mode="bilinear",
+                                                   align_corners=False)
+
+    return Resized()
+
+
+def _segformer(variant: str) -> HFModel:
+    dims, depths, dec = SEGFORMER[variant]
+    return HFModel(f"segformer-{variant}", "SegformerForSemanticSegmentation+resize", 150,
+                   lambda t, size, n: _resized(t.SegformerForSemanticSegmentation(t.SegformerConfig(
+                       hidden_sizes=dims, depths=depths, decoder_hidden_size=dec,
+                       num_attention_heads=[1, 2, 5, 8], sr_ratios=[8, 4, 2, 1], mlp_ratios=[4] * 4,
+                       num_labels=n))))
+
+
+def _swin_upernet(variant: str) -> HFModel:
+    embed, depths, heads = SWIN[variant]
+
+    def build(t, size, n):
+        swin = t.SwinConfig(embed_dim=embed, depths=depths, num_heads=heads, window_size=7,
+                            out_features=["stage1", "stage2", "stage3", "stage4"])
+        return t.UperNetForSemanticSegmentation(t.UperNetConfig(
+            backbone_config=swin, hidden_size=512, pool_scales=[1, 2, 3, 6], use_auxiliary_head=False,
+            use_pretrained_backbone=False, num_labels=n))
+
+    return HFModel(f"swin-{variant}-upernet", "UperNetForSemanticSegmentation", 150, build)
+
+
+def _detr(name: str, cls: str, cfg: str, queries: int) -> HFModel:
+    def build(t, size, n):
+        backbone = t.ResNetConfig(out_features=["stage4"])
+        config = getattr(t, cfg)(use_timm_backbone=False, backbone_config=backbone,
+                                 use_pretrained_backbone=False, num_queries=queries, num_labels=n)
+        return getattr(t, cls)(config)
+
+    return HFModel(name, cls, 91, build, (800, 1216))  # SPEC.md section 7: ~800x1200, 32-aligned
+
+
+def _vit(variant: str) -> HFModel:
+    d, layers, heads = VIT[variant]
+    return HFModel(f"vit-{variant}", "ViTModel", 0,
+                   lambda t, size, n: t.ViTModel(t.ViTConfig(
+                       hidden_size=d, num_hidden_layers=layers, num_attention_heads=heads,
+                       intermediate_size=4 * d, patch_size=16, image_size=list(size)),
+                       add_pooling_layer=False), (224, 224))
+
+
+def _segmenter_linear(variant: str) -> HFModel:
+    """Segmenter with the linear decoder: ViT encoder, Linear(d, classes) on patch tokens,
+    bilinear resize to the input (SPEC.md section 7); the encoder is transformers' ViTModel."""
+    d, layers, heads = VIT[variant]
+
+    def build(t, size, n):
+        torch = require_torch()
+
+        class SegmenterLinear(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.encoder = t.ViTModel(t.ViTConfig(
+                    hidden_size=d, num_hidden_layers=layers, num_attention_heads=heads,
+                    intermediate_size=4 * d, patch_size=16, image_size=list(size)), add_pooling_layer=False)
+                self.head = torch.nn.Linear(d, n)
+
+            def forward(self, pixel_values):
+                x = self.head(self.encoder(pixel_values=pixel_values).last_hidden_state[:, 1:])
+                x = x.transpose(1, 2).reshape(x.shape[0], n, size[0] // 16, size[1] // 16)
+                return torch.nn.functional.interpolate(x, size=tuple(size), mode="bilinear",
+                                                       align_corners=False)
+
+        return SegmenterLinear()
+
+    return HFModel(f"segmenter-vit-{variant}16-linear", "ViTModel+Linear", 150, build,
+                   (640, 640) if variant == "l" else (512, 512))
+
+
+def _hf_models() -> dict[str, HFModel]:
+    models = [_segformer(v) for v in SEGFORMER] + [_swin_upernet(v) for v in SWIN] + [_vit(v) for v in VIT]
+    models += [_segmenter_linear(v) for v in VIT]
+    models += [
+        _detr("detr-r50", "DetrForObjectDetection", "DetrConfig", 100),
+        _detr("conditional-detr-r50", "ConditionalDetrForObjectDetection", "ConditionalDetrConfig", 300),
+        _detr("dab-detr-r50", "DabDetrForObjectDetection", "DabDetrConfig", 300),
+        HFModel("resnet50", "ResNetForImageClassification", 1000,
+                lambda t, size, n: t.ResNetForImageClassification(t.ResNetConfig(num_labels=n)), (224, 224)),
+    ]
+    return {m.name: m for m in models}
+
+
+#: whole models buildable from `transformers` configs, by workload name
+HF_MODELS: dict[str, HFModel] = _hf_models()
+#: registry-name spellings accepted for the same models
+ALIASES = {"upernet-swin-t": "swin-t-upernet", "upernet-swin-s": "swin-s-upernet",
+           "upernet-swin-b": "swin-b-upernet", "upernet-swin-l": "swin-l-upernet",
+           "resnet-50": "resnet50", "detr": "detr-r50", "conditional-detr": "conditional-detr-r50",
+           "dab-detr": "dab-detr-r50"}
+
+
+def hf_model(name: str) -> HFModel:
+    """The whole-model definition for ``name`` (an :data:`HF_MODELS` key or alias)."""
+    key = ALIASES.get(name.lower(), name.lower())
+    if key not in HF_MODELS:
+        raise AccelsimError(f"--workload {name!r}: no transformers model definition; choose one of "
+                            f"{', '.join(sorted(HF_MODELS))}")
+    return HF_MODELS[key]
+
+
+def build_hf(name: str, input_size: tuple[int, int], num_classes: int | None, target: Target) -> Any:
+    """The model in eval mode on the target device and dtype, random weights, no download."""
+    if target.dtype == "int8":
+        raise AccelsimError("--dtype int8: transformers models have no eager int8 path; "
+                            "measure whole models in fp16, bf16 or fp32")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        import transformers
+    except ImportError:
+        raise AccelsimError("whole-model timing needs transformers: pip install 'accelsim[torch]'") from None
+    spec = hf_model(name)
+    torch = require_torch()
+    torch.manual_seed(0)
+    model = spec.build(transformers, input_size, spec.default_classes if num_classes is None else num_classes)
+    return model.eval().to(device=target.device, dtype=torch_dtype(target.dtype))
+
+
+def measure_whole(name: str, input_size: tuple[int, int], target: Target, num_classes: int | None = None,
+                  policy: TimingPolicy = TimingPolicy(budget_s=10.0, min_repeats=10, max_repeats=200),
+                  energy: EnergyPolicy = EnergyPolicy(), benchmark: bool = True,
+                  per_layer: Measurement | None = None, macs: int | None = None) -> Measurement:
+    """Time the whole model on batch-1 random images; a one-row :class:`Measurement`.
+
+    ``per_layer`` (a per-layer measurement of the same workload) adds ``per_layer_sum_s``
+    and ``ratio`` = whole / per-layer sum; ``macs`` (from the analytic workload) adds
+    ``tflops``. Times in seconds, energy in joules.
+    """
+    torch = require_torch()
+    spec = hf_model(name)
+    with cudnn_benchmark(benchmark), torch.inference_mode():
+        model = build_hf(name, input_size, num_classes, target)
+        params = sum(p.numel() for p in model.parameters())
+        image = (1, 3, *input_size)
+        dt = torch_dtype(target.dtype)
+        nbytes = math.prod(image) * torch.finfo(dt).bits // 8
+        nb = buffer_count(nbytes, policy, target)
+        gen = torch.Generator().manual_seed(0)
+        argsets = [[torch.randn(image, generator=gen).to(device=target.device, dtype=dt)] for _ in range(nb)]
+
+        def run(x):
+            return model(pixel_values=x)
+
+        stats = time_op(run, argsets, target, policy)
+        if energy.enabled:
+            power, reason = nvml_power_reader(target)
+            e = (measure_energy(run, argsets, target, power, energy.seconds, energy.interval_s)
+                 if power else EnergyResult.unavailable(reason))
+        else:
+            e = EnergyResult.unavailable("not requested")
+        meta = base_meta(target, "whole-model", spec.name, input_size, "", energy=e.status,
+                         hf_class=spec.hf_class, params=params, timing=policy.__dict__)
+    row = {"name": spec.name, "op": "model", "hf_class": spec.hf_class, "params": params,
+           "macs": macs if macs is not None else 0, **stats.row(),
+           "energy_j": e.energy_j, "power_w": e.power_w, "energy_status": e.status}
+    row["tflops"] = 2 * row["macs"] / stats.median_s / 1e12 if row["macs"] else math.nan
+    if per_layer is not None:
+        total = float(per_layer.frame["median_s"].sum())
+        row.update(per_layer_sum_s=total, ratio=stats.median_s / total if total > 0 else math.nan,
+                   per_layer_device=str(per_layer.meta.get("device_name", "")))
+    return Measurement(pd.DataFrame([row]), meta)

@@ -132,6 +132,7 @@ class _Recorder:
     keep: list = field(default_factory=list)
     stack: list[_Frame] = field(default_factory=list)
     used_params: set[int] = field(default_factory=set)
+    param_of: dict[int, int] = field(default_factory=dict)
     shared_weight_params: int = 0
     folded: int = 0
 
@@ -189,21 +190,38 @@ class _Recorder:
         return layer
 
     # --------------------------------------------------------------- params
+    def param_root(self, t: Any) -> int | None:
+        """The parameter a constant tensor was computed from (a view, an index, a sum)."""
+        if not self.is_tensor(t):
+            return None
+        return id(t) if id(t) in self.params else self.param_of.get(id(t))
+
+    def carry_params(self, args: tuple, kwargs: dict, out: Any) -> None:
+        """Constant ops pass the parameter they read on to their result."""
+        roots = [r for r in map(self.param_root, self.tensors((args, kwargs))) if r is not None]
+        if roots:
+            for t in self.tensors(out):
+                if id(t) not in self.params:
+                    self.param_of[id(t)] = roots[0]
+                    self.keep.append(t)
+
     def param_extra(self, args: tuple, kwargs: dict) -> int:
         """Parameters read by a non-MAC op for the first time (position embeddings ...)."""
         n = 0
         for t in self.tensors((args, kwargs)):
-            if id(t) in self.params and id(t) not in self.used_params:
-                self.used_params.add(id(t))
-                n += self.params[id(t)]
+            root = self.param_root(t)
+            if root is not None and root not in self.used_params:
+                self.used_params.add(root)
+                n += self.params[root]
         return n
 
     def use_weight(self, *ts: Any) -> None:
         for t in ts:
-            if self.is_tensor(t) and id(t) in self.params:
-                if id(t) in self.used_params:
-                    self.shared_weight_params += self.params[id(t)]
-                self.used_params.add(id(t))
+            root = self.param_root(t)
+            if root is not None:
+                if root in self.used_params:
+                    self.shared_weight_params += self.params[root]
+                self.used_params.add(root)
 
     # ---------------------------------------------------------------- entry
     def record(self, func: Any, args: tuple, kwargs: dict, out: Any) -> None:
@@ -219,6 +237,8 @@ class _Recorder:
         if name in _LIKE:
             return
         srcs = self.dyn_sources(args, kwargs)
+        if not srcs:
+            self.carry_params(args, kwargs, out)
         if name in _FREE:
             if srcs:
                 self.mark(out, srcs[0])

@@ -47,6 +47,8 @@ ORDERS = np.array([[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1,
 ORDER_NAMES = ("K,C,PQ", "K,PQ,C", "C,K,PQ", "C,PQ,K", "PQ,K,C", "PQ,C,K")
 #: objectives understood by :func:`objective_keys` (3 = compute cycles, for tests)
 OBJ_LATENCY, OBJ_ENERGY, OBJ_EDP, OBJ_COMPUTE = 0, 1, 2, 3
+#: relative tolerance under which two objective values count as equal
+TOL = 1e-12
 
 
 @njit(cache=True)
@@ -221,6 +223,8 @@ def candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, order, out):
                 pi = p_sz[d]
                 npqi = cdiv(pi, pt) * nq
                 mw, mi, mo = order_multipliers(order, nki, nci, npqi)
+                if dw:  # depthwise inputs follow K: their irrelevant loop is C (one iteration)
+                    mi = 1
                 cnt = k_n[a] * c_n[bb] * p_n[d]
                 ihs = halo_sum(pi, pt, st, r)
                 cin = ki if dw else ci
@@ -371,15 +375,114 @@ def objective_keys(out, objective):
 
 
 @njit(cache=True)
-def is_better(a1, a2, b1, b2):
-    """True when (a1, a2) beats (b1, b2): lower primary, then lower secondary; values within
-    1e-12 relative count as equal, so the first candidate in enumeration order wins ties."""
-    tol = 1e-12
-    if a1 < b1 * (1.0 - tol):
+def is_better(a1, a2, amap, b1, b2, bmap):
+    """True when candidate a beats b: lower primary key, then lower secondary key (values
+    within 1e-12 relative count as equal), then the lexicographically smaller mapping
+    vector. The optimum is thus independent of the enumeration order."""
+    if a1 < b1 * (1.0 - TOL):
         return True
-    if a1 <= b1 * (1.0 + tol) and a2 < b2 * (1.0 - tol):
+    if a1 > b1 * (1.0 + TOL):
+        return False
+    if a2 < b2 * (1.0 - TOL):
         return True
+    if a2 > b2 * (1.0 + TOL):
+        return False
+    for i in range(amap.shape[0]):
+        if amap[i] != bmap[i]:
+            return amap[i] < bmap[i]
     return False
+
+
+@njit(cache=True)
+def lower_bound(prob, arch, en, pk, pp, pc, pg, pt, qt, objective):
+    """A lower bound of the primary objective key over every candidate of a spatial split
+    (``pt == 0``) or of a split and a (P_t, Q_t) tile (branch and bound: a split or tile
+    whose bound exceeds the incumbent cannot hold the optimum).
+
+    Uses only terms that no choice of K_t, C_t or loop order can lower: compute cycles
+    (exact for a given P_t, Q_t; else ceil(PQ / AD) blocks), PPU drain, the smallest fill
+    and drain, compulsory GB and DRAM traffic, and the reduction-side access energies.
+    """
+    g_ = prob[P_G]
+    k_ = prob[P_K]
+    c_ = prob[P_C]
+    p_ = prob[P_P]
+    q_ = prob[P_Q]
+    r = prob[P_R]
+    s = prob[P_S]
+    st = prob[P_ST]
+    dw = prob[P_DW] != 0
+    k0 = np.int64(arch[A_K0])
+    c0 = np.int64(arch[A_C0])
+    ad = np.int64(arch[A_AD])
+    b = arch[A_BYTES]
+    accb = arch[A_ACC_BYTES]
+    kp = split_extent(k_, pk, k0)
+    cp = split_extent(c_, pc, c0)
+    ppe = split_extent(p_, pp, 1)
+    gp = split_extent(g_, pg, 1)
+    k_full = k_ // kp
+    c_full = c_ // cp
+    p_full = p_ // ppe
+    k_rem = k_ - k_full * kp
+    c_rem = c_ - c_full * cp
+    p_rem = p_ - p_full * ppe
+    nc_ne = c_full + (1 if c_rem > 0 else 0)
+    kblk = k_full * cdiv(kp, k0) + cdiv(k_rem, k0)
+    cblk = c_full * cdiv(cp, c0) + cdiv(c_rem, c0)
+    if pt > 0:
+        adb_pe = ad_blocks(ppe, q_, pt, qt, ad)
+        adb_sum = p_full * adb_pe + (ad_blocks(p_rem, q_, pt, qt, ad) if p_rem > 0 else 0)
+        ptt = pt
+        qtt = qt
+    else:
+        adb_pe = cdiv(ppe * q_, ad)
+        adb_sum = p_full * adb_pe + cdiv(p_rem * q_, ad)
+        ptt = 1
+        qtt = 1
+    compute = float(gp * cdiv(kp, k0) * cdiv(cp, c0) * r * s * adb_pe * ad)
+    ppu_cyc = float(gp * kp * ppe * q_) * (2.0 - 1.0 / nc_ne) / arch[A_PPU]
+    kt = min(kp, k0)
+    ct = min(cp, c0)
+    cin_t = kt if dw else ct
+    first = max(kt * ct * r * s * b, cin_t * ((ptt - 1) * st + r) * ((qtt - 1) * st + s) * b)
+    fill_drain = first / (c0 * b) + kt * ptt * qtt / arch[A_PPU]
+    half = 0.5 * arch[A_GB]
+    outs = float(g_ * k_ * p_ * q_)
+    out_b = outs * b
+    w_total = float(g_ * k_ * c_ * r * s) * b
+    in_total = float(g_ * (k_ if dw else c_) * prob[P_H] * prob[P_W]) * b
+    dram = 0.0
+    if w_total <= half:
+        dram += 0.0 if prob[P_DYN] else w_total
+    else:
+        dram += w_total
+    in_lb = float(g_ * (k_ if dw else c_) * p_ * q_) * b  # every tile reads >= 1 row per output row
+    if in_total <= half:
+        dram += in_total if prob[P_IN_DRAM] else 0.0
+    else:
+        dram += in_lb
+    if prob[P_OUT_DRAM] or out_b > half:
+        dram += out_b
+    gb_cyc = max((w_total + in_lb + out_b + dram) / arch[A_GB_BW],
+                 (w_total + in_lb + out_b) / arch[A_NOC_BW])
+    cycles = max(max(compute, ppu_cyc), max(gb_cyc, dram / arch[A_DRAM_BW])) + fill_drain
+    if objective == OBJ_LATENCY:
+        return cycles
+    if objective == OBJ_COMPUTE:
+        return compute
+    macs = float(g_ * k_ * c_ * r * s * p_ * q_)
+    energy = (macs * (en[E_MAC] + en[E_CTRL_MAC]) + outs * r * s * cblk * en[E_RMW]
+              + float(g_ * p_ * q_ * kblk * cblk * r * s) * en[E_IB_READ]
+              + float(g_ * k_ * cblk * r * s * adb_sum) * en[E_WB_READ]
+              + (w_total + in_lb + out_b * en[E_WRITE_FACTOR]) * 8.0 * en[E_GB_BIT]
+              + (w_total + in_lb + out_b) * arch[A_HOPS] * 8.0 * en[E_NOC_BIT_HOP]
+              + w_total * en[E_WB_READ] / (c0 * b) * en[E_WRITE_FACTOR]
+              + dram * 8.0 * en[E_DRAM_BIT] + outs * (nc_ne - 1) * en[E_PPU_OP]
+              + cycles * en[E_LEAK_CYCLE])
+    if objective == OBJ_ENERGY:
+        return energy
+    return cycles * energy
 
 
 @njit(cache=True)

@@ -20,8 +20,9 @@ import numpy as np
 from numba import njit
 
 from .equations import (A_ACC_BYTES, A_AB, A_BYTES, A_C0, A_IB, A_K0, A_NUM_PE, A_WB, N_OUT,
-                        ORDERS, P_C, P_DW, P_G, P_K, P_P, P_Q, P_R, P_S, P_ST, candidate_cost,
-                        cdiv, is_better, objective_keys, order_code, split_extent)
+                        ORDERS, P_C, P_DW, P_G, P_K, P_P, P_Q, P_R, P_S, P_ST, TOL,
+                        candidate_cost, cdiv, is_better, lower_bound, objective_keys,
+                        order_code, split_extent, tiles_fit)
 
 #: fields of the mapping vector returned by :func:`search`
 MAPPING_FIELDS = ("spatial_k", "spatial_p", "spatial_c", "spatial_g", "tile_k", "tile_c",
@@ -58,11 +59,14 @@ def tile_sizes(n, unit):
 
 
 @njit(cache=True)
-def search(prob, arch, en, objective, max_candidates, best_out):
+def search(prob, arch, en, objective, max_candidates, best_out, prune=True):
     """Best mapping of one problem; returns (mapping int64[9], candidates evaluated).
 
     ``best_out`` (float64[N_OUT]) receives the cost vector of the best candidate; the
-    mapping is all -1 when no candidate fits the buffers.
+    mapping is all -1 when no candidate fits the buffers. With ``prune`` a spatial split
+    or (P_t, Q_t) tile whose :func:`lower_bound` exceeds the incumbent is skipped (branch
+    and bound: the optimum is unchanged, fewer candidates are evaluated). Splits are
+    visited largest factors first so that a good incumbent is found early.
     """
     num_pe = np.int64(arch[A_NUM_PE])
     k0 = np.int64(arch[A_K0])
@@ -79,51 +83,68 @@ def search(prob, arch, en, objective, max_candidates, best_out):
     st = prob[P_ST]
     dw = prob[P_DW] != 0
     divs = divisors(num_pe)
+    nd = divs.shape[0]
     cap_k = max(1, cdiv(k_, k0))
     cap_c = max(1, cdiv(c_, c0))
     out = np.empty(N_OUT, dtype=np.float64)
     best = np.full(9, -1, dtype=np.int64)
+    cand = np.empty(9, dtype=np.int64)
     best1 = np.inf
     best2 = np.inf
     count = 0
     codes = np.empty(6, dtype=np.int64)
     qtiles = tile_sizes(q_, 1)
     q0 = qtiles[0]
-    for pk in divs:
+    for ik in range(nd - 1, -1, -1):
+        pk = divs[ik]
         if pk > cap_k and pk > 1:
-            break
-        for pp in divs:
+            continue
+        for ip in range(nd - 1, -1, -1):
+            pp = divs[ip]
             if pk * pp > num_pe or (pp > p_ and pp > 1):
-                break
-            for pc in divs:
+                continue
+            for ic in range(nd - 1, -1, -1):
+                pc = divs[ic]
                 if pk * pp * pc > num_pe or (pc > cap_c and pc > 1):
-                    break
-                for pg in divs:
+                    continue
+                for ig in range(nd - 1, -1, -1):
+                    pg = divs[ig]
                     if pk * pp * pc * pg > num_pe or (pg > g_ and pg > 1):
-                        break
+                        continue
+                    if prune and best[0] >= 0:
+                        lb = lower_bound(prob, arch, en, pk, pp, pc, pg, 0, 0, objective)
+                        if lb > best1 * (1.0 + TOL):
+                            continue
                     kp = split_extent(k_, pk, k0)
                     cp = split_extent(c_, pc, c0)
                     ppe = split_extent(p_, pp, 1)
                     ktiles = tile_sizes(kp, k0)
                     ctiles = tile_sizes(cp, c0)
                     ptiles = tile_sizes(ppe, 1)
-                    for kt in ktiles:
-                        nk = cdiv(kp, kt)
-                        for ct in ctiles:
-                            if kt * ct * r * s * b > arch[A_WB]:
+                    kt0 = ktiles[0]
+                    ct0 = ctiles[0]
+                    for pt in ptiles:
+                        if not tiles_fit(prob, arch, kt0, ct0, pt, q0):
+                            break
+                        rows = (pt - 1) * st + r
+                        npp = cdiv(ppe, pt)
+                        for qt in qtiles:
+                            if not tiles_fit(prob, arch, kt0, ct0, pt, qt):
                                 break
-                            nc = cdiv(cp, ct)
-                            cin = kt if dw else ct
-                            for pt in ptiles:
-                                rows = (pt - 1) * st + r
-                                if (cin * rows * ((q0 - 1) * st + s) * b > arch[A_IB]
-                                        or kt * pt * q0 * accb > arch[A_AB]):
+                            if prune and best[0] >= 0:
+                                lb = lower_bound(prob, arch, en, pk, pp, pc, pg, pt, qt, objective)
+                                if lb > best1 * (1.0 + TOL):
+                                    continue
+                            window = rows * ((qt - 1) * st + s) * b
+                            npq = npp * cdiv(q_, qt)
+                            for kt in ktiles:
+                                if kt * pt * qt * accb > arch[A_AB] or (dw and kt * window > arch[A_IB]):
                                     break
-                                for qt in qtiles:
-                                    if (cin * rows * ((qt - 1) * st + s) * b > arch[A_IB]
-                                            or kt * pt * qt * accb > arch[A_AB]):
+                                nk = cdiv(kp, kt)
+                                for ct in ctiles:
+                                    if kt * ct * r * s * b > arch[A_WB] or (not dw and ct * window > arch[A_IB]):
                                         break
-                                    npq = cdiv(ppe, pt) * cdiv(q_, qt)
+                                    nc = cdiv(cp, ct)
                                     for o in range(6):
                                         code = order_code(ORDERS[o], nk, nc, npq)
                                         dup = False
@@ -140,17 +161,18 @@ def search(prob, arch, en, objective, max_candidates, best_out):
                                         candidate_cost(prob, arch, en, pk, pp, pc, pg,
                                                        kt, ct, pt, qt, ORDERS[o], out)
                                         a1, a2 = objective_keys(out, objective)
-                                        if is_better(a1, a2, best1, best2):
+                                        cand[0] = pk
+                                        cand[1] = pp
+                                        cand[2] = pc
+                                        cand[3] = pg
+                                        cand[4] = kt
+                                        cand[5] = ct
+                                        cand[6] = pt
+                                        cand[7] = qt
+                                        cand[8] = o
+                                        if is_better(a1, a2, cand, best1, best2, best):
                                             best1 = a1
                                             best2 = a2
-                                            best[0] = pk
-                                            best[1] = pp
-                                            best[2] = pc
-                                            best[3] = pg
-                                            best[4] = kt
-                                            best[5] = ct
-                                            best[6] = pt
-                                            best[7] = qt
-                                            best[8] = o
+                                            best[:] = cand
                                             best_out[:] = out
     return best, count

@@ -60,7 +60,7 @@ def test_canonical_syntax():
     ("foo=1", "unknown key 'foo'; allowed: variant, blocks"),
     ("gate_prune=1.0", r"in \[0, 1\)"),
     ("cts_reduction=-0.1", r"in \[0, 1\)"),
-    ("pause=3:0.6,5:0.6", "sum to 1.2"),
+    ("pause=3:0.2,3:0.4", "layer 3 given twice"),
     ("pause=3", "LAYER:FRACTION"),
     ("fuse_in", "not key=value"),
     ("fuse_in=1;fuse_in=2", "given twice"),

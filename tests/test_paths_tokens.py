@@ -20,16 +20,17 @@ def _block_macs(wl, tokens, d=384, heads=6, ratio=4):
 def test_pause_counts_tokens_and_costs(vit_s):
     wl = apply_path(vit_s, "pause=3:0.2,5:0.2")
     n, patches = 1025, 1024
-    paused = round(0.2 * patches)  # 205 patch tokens per pause point
+    paused = round(0.2 * patches)  # 205 of 1024 patch tokens after layer 3
+    paused2 = round(0.2 * (patches - paused))  # 164 of the 819 still active after layer 5
     assert wl.layer("encoder.blocks.2.attn.qkv").p == n             # layers 1..3 see all
     assert wl.layer("encoder.blocks.3.attn.qkv").p == n - paused    # after layer 3
-    assert wl.layer("encoder.blocks.5.attn.qk").k == n - 2 * paused  # keys shrink too
+    assert wl.layer("encoder.blocks.5.attn.qk").k == n - paused - paused2  # keys shrink too
     aux = wl.layer("paumer.pause3.aux_decoder")
     assert (aux.k, aux.c, aux.p) == (150, 384, n - 1)
     assert wl.layer("paumer.assembler").p == patches
-    # exact hand count: blocks 3-4 on n-205 tokens, 5-11 on n-410, plus the two aux decoders
+    # exact hand count: blocks 3-4 on n-205 tokens, 5-11 on n-369, plus the two aux decoders
     saved = 2 * (_block_macs(vit_s, n) - _block_macs(vit_s, n - paused)) + \
-        7 * (_block_macs(vit_s, n) - _block_macs(vit_s, n - 2 * paused))
+        7 * (_block_macs(vit_s, n) - _block_macs(vit_s, n - paused - paused2))
     added = 384 * 150 * (n - 1) + 384 * 150 * (n - 1 - paused)
     assert vit_s.macs - wl.macs == saved - added
     wl.graph()
@@ -38,6 +39,9 @@ def test_pause_counts_tokens_and_costs(vit_s):
 def test_pause_past_last_layer(vit_s):
     with pytest.raises(WorkloadError, match="pause after layer 1..11"):
         apply_path(vit_s, "pause=12:0.2")
+    # PAUMER Table 1's heaviest configuration: 0.4 of the active tokens after 3, 5 and 7
+    wl = apply_path(vit_s, "pause=3:0.4,5:0.4,7:0.4")
+    assert wl.layer("encoder.blocks.7.attn.qkv").p == 1 + 1024 - 410 - 246 - 147
 
 
 def test_cluster_expedite_vit_l():
@@ -47,9 +51,11 @@ def test_cluster_expedite_vit_l():
     assert wl.layer("encoder.blocks.10.attn.qkv").p == 28 * 28 + 1
     assert wl.layer("encoder.blocks.23.attn.qk").k == 28 * 28 + 1
     assert wl.layer("encoder.norm").p == 1601  # reconstructed before the final norm
-    # clustering: 5 iterations x (similarity + update) over 25 neighbours, 1600 tokens, d=1024;
-    # reconstruction: k=20 nearest centres, similarity + combine (exact hand count)
-    added = 5 * 2 * 1600 * 25 * 1024 + 2 * 1600 * 20 * 1024
+    # clustering: 5 iterations x (similarity + update) against 25 neighbouring centres, d=1024,
+    # tokens grouped by cell: 784 cells x round(1600 / 784) = 2 tokens; reconstruction: k=20
+    # nearest centres, similarity + combine (exact hand count of the modelled layers)
+    tokens = 784 * 2
+    added = 5 * 2 * tokens * 25 * 1024 + 2 * tokens * 20 * 1024
     assert sum(wl.layer(n.name).macs for n in wl.layers if n.name.startswith("expedite.")) == added
     for bad, msg in [("cluster=40x40", "smaller than the 40x40"), ("cluster=8x8;alpha=10;beta=15",
                                                                     "exceeds the 24"),

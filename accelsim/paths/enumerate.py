@@ -114,6 +114,9 @@ def study_configs(family: str, variant: str, dataset: str, input_size: str,
         m = re.search(r"\((B\d_[a-z])\)", row.source)
         if m:
             return m.group(1)
+        keys = parse_path(row.path)
+        if "gate_prune" in keys:
+            return f"DynaSeg {keys['gate_prune']:.0%}"
         return row.variant.upper() if not row.path else row.path
 
     rows["label"] = [label(r) for r in rows.itertuples()]

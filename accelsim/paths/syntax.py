@@ -63,9 +63,6 @@ def _parse_pause(key: str, text: str) -> tuple[tuple[int, float], ...]:
         if n in points:
             raise WorkloadError(f"path key {key}={text!r}: layer {n} given twice")
         points[n] = _fraction(key, frac.strip())
-    total = sum(points.values())
-    if total >= 1.0:
-        raise WorkloadError(f"path key {key}={text!r}: paused fractions sum to {total:g}; must be < 1")
     return tuple(sorted(points.items()))
 
 
@@ -126,7 +123,7 @@ KEYS: tuple[KeySpec, ...] = (
          "DynaSegFormer decoder: 4-way concat replaced by a sum, no fuse conv (0/1)"),
     _key("pause", _parse_pause, lambda v: ",".join(f"{n}:{_fmt_float(f)}" for n, f in v),
          VIT_FAMILIES,
-         "PAUMER token pausing: LAYER:FRACTION pairs, fraction of all tokens paused after LAYER"),
+         "PAUMER token pausing: LAYER:FRACTION pairs, fraction of the active patch tokens paused after LAYER"),
     _key("cts_reduction", _fraction, _fmt_float, VIT_FAMILIES,
          "CTS token sharing: fraction of patch tokens removed by sharing (3 per 2x2 superpatch)"),
     _key("cts_share", lambda k, t: _int(k, t, lo=0), str, VIT_FAMILIES,

@@ -104,8 +104,12 @@ def _assembler(layers: list[Layer], name: str, d: int, patches: int) -> list[Lay
 def pause_tokens(wl: Workload, points: Sequence[tuple[int, float]]) -> Workload:
     """PAUMER (Courdier et al., BMVC 2022; SPEC.md section 8): after encoder layer ``l``
     (1-based) an auxiliary 1x1 decoder scores the active patch tokens, their entropy and a
-    top-k pause ``round(tau * patches)`` of them; later layers run on the rest; a patch
-    assembler scatters all patch tokens back before the decoder."""
+    top-k pause ``round(tau * active patches)`` of them; later layers run on the rest; a patch
+    assembler scatters all patch tokens back before the decoder.
+
+    ``tau`` is taken relative to the tokens still active: PAUMER's Table 1 pauses 0.4 after
+    each of layers 3, 5 and 7, which cannot be 0.4 of all tokens three times (SPEC.md says
+    "of all N tokens"; for a single pause point both readings agree)."""
     blocks, n, d, patches = _encoder(wl)
     depth = len(blocks)
     for l, _ in points:
@@ -119,7 +123,7 @@ def pause_tokens(wl: Workload, points: Sequence[tuple[int, float]]) -> Workload:
     new_by_anchor: dict[str, list[Layer]] = {}
     for i, blk in enumerate(blocks):
         if i in schedule:  # pause after layer i (1-based) = before block index i
-            paused = int(round(schedule[i] * patches))
+            paused = int(round(schedule[i] * (active - 1)))
             if paused >= active - 1:
                 raise WorkloadError(f"pause: pausing {paused} more tokens leaves none active")
             pre = f"paumer.pause{i}"
@@ -189,13 +193,15 @@ def share_tokens(wl: Workload, reduction: float | None = None, shared: int | Non
 
 
 # ---------------------------------------------------------------- Expedite
-def _local_attention(pre: str, src: tuple[str, ...], tokens: int, d: int, width: int,
-                     tags: tuple) -> list[Layer]:
-    """Token-to-``width``-centres similarity, softmax, weighted sum: two batched matmuls."""
-    sim = Layer(f"{pre}.sim", Op.MATMUL, k=width, c=d, p=1, batch=tokens, inputs=src, tags=tags)
-    sm = Layer(f"{pre}.softmax", Op.SOFTMAX, k=width, c=width, p=tokens, fn="softmax",
-               ops_per_element=3, inputs=(sim.name,), tags=tags)
-    agg = Layer(f"{pre}.aggregate", Op.MATMUL, k=d, c=width, p=1, batch=tokens,
+def _local_attention(pre: str, src: tuple[str, ...], cells: int, per_cell: int, d: int,
+                     width: int, tags: tuple) -> list[Layer]:
+    """Tokens grouped by their initial cell (``per_cell`` tokens in each of ``cells``) against
+    the ``width`` centres around that cell: similarity, softmax, weighted sum, as two batched
+    matmuls with the centres as the dynamic right operand shared within a cell."""
+    sim = Layer(f"{pre}.sim", Op.MATMUL, k=width, c=d, p=per_cell, batch=cells, inputs=src, tags=tags)
+    sm = Layer(f"{pre}.softmax", Op.SOFTMAX, k=width, c=width, p=per_cell, batch=cells,
+               fn="softmax", ops_per_element=3, inputs=(sim.name,), tags=tags)
+    agg = Layer(f"{pre}.aggregate", Op.MATMUL, k=d, c=width, p=per_cell, batch=cells,
                 inputs=(sm.name,) + src, tags=tags)
     return [sim, sm, agg]
 
@@ -236,14 +242,16 @@ def cluster_tokens(wl: Workload, cluster: tuple[int, int], alpha: int | None = N
                  inputs=(src,), tags=t)
     new = [pool]
     prev = pool.name
+    per_cell = max(1, int(round(patches / m)))  # tokens per initial cell (rounded)
     for it in range(kappa):  # each iteration: assign tokens to lambda^2 centres, update centres
-        new += _local_attention(f"expedite.cluster.iter{it}", (src, prev), patches, d, lam * lam, t)
+        new += _local_attention(f"expedite.cluster.iter{it}", (src, prev), m, per_cell, d,
+                                lam * lam, t)
         prev = new[-1].name
     new.append(Layer("expedite.cluster.tokens", Op.OTHER, k=d, c=d, p=m + 1, fn="concat_cls",
                      inputs=(prev, src), tags=t))
     layers = _insert(layers, src, new)
     end = _block_out(layers, blocks[alpha + beta - 1])
-    rec = _local_attention("expedite.reconstruct", (end, src), patches, d, k, t)
+    rec = _local_attention("expedite.reconstruct", (end, src), m, per_cell, d, k, t)
     rec.append(Layer("expedite.reconstruct.tokens", Op.OTHER, k=d, c=d, p=n, fn="concat_cls",
                      inputs=(rec[-1].name,), tags=t))
     layers = _insert(layers, end, rec)

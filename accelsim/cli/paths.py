@@ -1,0 +1,178 @@
+"""``accelsim paths list|show|enumerate|report`` and ``accelsim rdd`` (SPEC.md section 8)."""
+
+from __future__ import annotations
+
+import click
+import pandas as pd
+
+from ..errors import AccelsimError
+from .common import OBJECTIVE_CHOICES, emit, frame_text, workload_options
+
+
+def _changes(base, wl) -> pd.DataFrame:
+    """Per-layer differences between a workload and its transformed version."""
+    old = {layer.name: layer for layer in base.layers}
+    new = {layer.name: layer for layer in wl.layers}
+    rows = []
+    for name, layer in old.items():
+        if name not in new:
+            rows.append({"layer": name, "change": "removed", "macs_before": layer.macs, "macs_after": 0,
+                         "shape_before": f"k={layer.k} c={layer.c} pq={layer.p * layer.q}", "shape_after": ""})
+        elif new[name] != layer:
+            n = new[name]
+            rows.append({"layer": name, "change": "changed", "macs_before": layer.macs, "macs_after": n.macs,
+                         "shape_before": f"k={layer.k} c={layer.c} pq={layer.p * layer.q}",
+                         "shape_after": f"k={n.k} c={n.c} pq={n.p * n.q}"})
+    for name, n in new.items():
+        if name not in old:
+            rows.append({"layer": name, "change": "added", "macs_before": 0, "macs_after": n.macs,
+                         "shape_before": "", "shape_after": f"k={n.k} c={n.c} pq={n.p * n.q}"})
+    return pd.DataFrame(rows, columns=["layer", "change", "macs_before", "macs_after",
+                                       "shape_before", "shape_after"])
+
+
+def _candidates(base, exec_paths: tuple[str, ...], accuracy_csv: str | None) -> list[str]:
+    """Default RDD candidates: the model's published paths plus switching to its variants."""
+    from ..paths import load_accuracy
+    from ..paths.enumerate import study_configs, variant_paths
+
+    from ..paths import annotate, apply_path
+
+    if exec_paths:
+        return list(exec_paths)
+    size = f"{base.input_size[0]}x{base.input_size[1]}"
+    table = load_accuracy(accuracy_csv)
+    rows = study_configs(base.family, base.variant, base.dataset, size, table=table)
+    paths = dict.fromkeys(list(rows.path) + list(variant_paths(base.family, base.variant)))
+    # only paths with a known accuracy can be chosen: do not simulate the others
+    return [p for p in paths if annotate(apply_path(base, p), table)["accuracy"] != "unknown"]
+
+
+def register(cli: click.Group) -> None:
+    @cli.group("paths")
+    def paths_group() -> None:
+        """Dynamic execution paths: keys, transforms, enumeration, report."""
+
+    @paths_group.command("list")
+    @click.option("--family", default=None, help="only the keys that apply to this family")
+    def list_cmd(family: str | None) -> None:
+        """The path keys (key=value;... syntax), the families they apply to, what they do."""
+        from ..paths import KEYS, keys_for_family
+
+        keys = keys_for_family(family) if family else [k.name for k in KEYS]
+        df = pd.DataFrame([{"key": k.name, "families": ",".join(k.families).replace("*", "all"),
+                            "meaning": k.help} for k in KEYS if k.name in keys])
+        click.echo(frame_text(df, "table"))
+
+    @paths_group.command("show")
+    @workload_options
+    @click.option("--accuracy-csv", default=None, help="extra accuracy CSV (same columns as the shipped one)")
+    def show_cmd(workload: str, input_size: str | None, classes: int | None, exec_path: str,
+                 accuracy_csv: str | None) -> None:
+        """What a path does to a workload: layers removed, shrunk and added; MACs; accuracy."""
+        import accelsim
+        from ..paths import annotate, apply_path, load_accuracy
+
+        base = accelsim.load_workload(workload, input_size=input_size, num_classes=classes)
+        wl = apply_path(base, exec_path)
+        diff = _changes(base, wl)
+        acc = annotate(wl, table=load_accuracy(accuracy_csv))
+        lines = [frame_text(diff, "table") if len(diff) else "(no layer changes)", "",
+                 f"workload     {wl.name} ({wl.family} {wl.variant}, {wl.input_size[0]}x{wl.input_size[1]}, "
+                 f"{wl.dataset or 'no dataset'})",
+                 f"exec_path    {wl.exec_path or '(full model)'}",
+                 f"GMACs        {base.macs / 1e9:.4f} -> {wl.macs / 1e9:.4f}",
+                 f"layers       {len(base.layers)} -> {len(wl.layers)}",
+                 f"accuracy     {acc['accuracy']} {acc['accuracy_metric']} {acc['accuracy_source']}".rstrip()]
+        click.echo("\n".join(lines))
+
+    @paths_group.command("enumerate")
+    @click.option("--workload", "-w", default="segformer-b2", show_default=True)
+    @click.option("--input", "input_size", default=None, metavar="HxW")
+    @click.option("--step", type=click.IntRange(min=1), default=128, show_default=True,
+                  help="channel step of the pruned input (linear_fuse / fpn_bottleneck)")
+    @click.option("--max-drop", type=click.IntRange(min=0), default=1, show_default=True,
+                  help="blocks dropped per stage at most")
+    def enumerate_cmd(workload: str, input_size: str | None, step: int, max_drop: int) -> None:
+        """Print the study's family of paths for a workload, one per line."""
+        import accelsim
+        from ..paths import enumerate as en
+
+        wl = accelsim.load_workload(workload, input_size=input_size)
+        gens = {"segformer": lambda: en.segformer_paths(wl, max_drop=max_drop, fuse_step=step),
+                "swin_upernet": lambda: en.swin_paths(wl, max_drop=max_drop, fpn_step=step),
+                "segmenter": lambda: [*en.paumer_paths(), *en.cluster_paths()]}
+        if wl.family not in gens:
+            raise AccelsimError(f"no path enumeration for family {wl.family!r}; families: "
+                                f"{', '.join(gens)}")
+        for p in gens[wl.family]():
+            click.echo(p or "(full model)")
+
+    @paths_group.command("report")
+    @click.option("--arch", "-a", default="E", show_default=True)
+    @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default="latency", show_default=True)
+    @click.option("-o", "out", default="reports/paths.md", show_default=True)
+    def report_cmd(arch: str, objective: str, out: str) -> None:
+        """Regenerate reports/paths.md and its figures (reports/figures/paths_*)."""
+        from ..paths.report import build_report
+
+        path = build_report(arch, out, objective=objective, progress=lambda s: click.echo(s, err=True))
+        click.echo(f"wrote {path}", err=True)
+
+    @cli.command("rdd")
+    @workload_options
+    @click.option("--arch", "-a", default="E", show_default=True, help="study label A..M or arch YAML")
+    @click.option("--budget-latency", default=None, help="largest latency budget, e.g. 3ms")
+    @click.option("--budget-energy", default=None, help="largest energy budget, e.g. 40mJ")
+    @click.option("--steps", type=click.IntRange(min=2), default=None,
+                  help="evenly spaced budgets up to the given one (default: the breakpoints)")
+    @click.option("--results", default=None, help="CSV of evaluated paths (e.g. GPU data) instead of simulating")
+    @click.option("--accuracy-csv", default=None, help="extra accuracy CSV")
+    @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default="latency", show_default=True)
+    @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+    @click.option("-o", "out", default=None)
+    def rdd_cmd(workload: str, input_size: str | None, classes: int | None, exec_path: str, arch: str,
+                budget_latency: str | None, budget_energy: str | None, steps: int | None,
+                results: str | None, accuracy_csv: str | None, objective: str, fmt: str,
+                out: str | None) -> None:
+        """Resource-dependent path selection: budget -> most accurate path that fits.
+
+        Candidates are the workload's published paths and retrained variants (or each
+        --exec-path given, separated by '|'); paths of unknown accuracy are never chosen.
+        """
+        import numpy as np
+
+        import accelsim
+        from ..paths import load_accuracy
+        from ..paths.evaluate import evaluate_paths
+        from ..paths.rdd import lookup_table, parse_quantity
+
+        if (budget_latency is None) == (budget_energy is None):
+            raise AccelsimError("give exactly one of --budget-latency (e.g. 3ms) or --budget-energy (e.g. 40mJ)")
+        by, budget = (("latency_s", parse_quantity(budget_latency, "s")) if budget_latency
+                      else ("energy_j", parse_quantity(budget_energy, "J")))
+        if results:
+            try:
+                df = pd.read_csv(results, keep_default_na=False)
+            except (OSError, pd.errors.ParserError) as exc:
+                raise AccelsimError(f"{results}: cannot read results CSV: {exc}") from None
+            missing = {"exec_path", by, "accuracy"} - set(df.columns)
+            if missing:
+                raise AccelsimError(f"{results}: missing column(s) {', '.join(sorted(missing))}")
+        else:
+            arch_cfg = accelsim.load_arch(arch)
+            base = accelsim.load_workload(workload, input_size=input_size, num_classes=classes)
+            paths = [p for p in exec_path.split("|")] if exec_path else []
+            cands = _candidates(base, tuple(paths), accuracy_csv)
+            df = evaluate_paths(base, arch_cfg, cands, objective=objective,
+                                table=load_accuracy(accuracy_csv))
+        budgets = np.linspace(budget / steps, budget, steps) if steps else None
+        table = lookup_table(df, by=by, max_budget=budget, budgets=budgets)
+        if table.empty or table["exec_path"].isna().all():
+            full = lookup_table(df, by=by)
+            if full.empty:
+                raise AccelsimError("no evaluated path has a known accuracy; add one with --accuracy-csv")
+            click.echo(f"no path fits {by} <= {budget:g}; the cheapest needs {full[by].iloc[0]:g}. "
+                       "The whole table:", err=True)
+            table = full
+        emit(frame_text(table, fmt), out)

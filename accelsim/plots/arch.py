@@ -22,7 +22,7 @@ def plot_energy_throughput(df: pd.DataFrame, label_col: str = "arch", group_col:
 
     Points are labelled with ``label_col`` (all of them up to ``max_labels`` points,
     else only the Pareto points); the front (min energy/op, max throughput/mm2) of
-    each series is drawn as a step line. op = one FLOP = half a MAC.
+    each series is circled and joined by a line. op = one FLOP = half a MAC.
     """
     missing = [c for c in (X, Y, label_col) if c not in df.columns]
     if missing:
@@ -40,7 +40,7 @@ def plot_energy_throughput(df: pd.DataFrame, label_col: str = "arch", group_col:
         if front and on.any():
             fx, fy = x[on], y[on]
             order = fx.argsort()
-            ax.step(fx[order], fy[order], where="post", color=color, lw=1.2, alpha=0.7, zorder=2)
+            ax.plot(fx[order], fy[order], color=color, lw=1.2, alpha=0.7, zorder=2)
             ax.scatter(fx, fy, s=70, facecolors="none", edgecolors=color, lw=1.4, zorder=4)
         label_all = len(g) <= max_labels
         for xi, yi, lab, is_front in zip(x, y, g[label_col].astype(str), on):

@@ -1,0 +1,116 @@
+"""``accelsim plot KIND ...``: the study's figures from the command line (PNG/SVG).
+
+    accelsim plot energy-throughput results.csv -o fig          # fig.png + fig.svg
+    accelsim plot layers -w segformer-b2 -a E -o layers.png
+    accelsim plot energy-per-op -w swin-t-upernet -a E -o epo.svg
+    accelsim plot macs -w segformer-b2 -o macs
+    accelsim plot accuracy paths.csv --x energy_j -o acc
+    accelsim plot gpu-share --gpu reports/gpu -o share
+"""
+
+from __future__ import annotations
+
+import click
+
+from .common import OBJECTIVE_CHOICES, workload_options
+
+
+def _out(fn):
+    return click.option("-o", "out", default=None, metavar="PATH",
+                        help="figure file (.png/.svg/.pdf; no suffix = PNG and SVG) [default: KIND]")(fn)
+
+
+def _done(paths) -> None:
+    for p in paths:
+        click.echo(f"wrote {p}", err=True)
+
+
+def _save(fig, out: str | None, kind: str) -> None:
+    from ..plots import save_figure
+
+    _done(save_figure(fig, out or kind))
+
+
+def _simulate(workload, input_size, classes, exec_path, arch, objective):
+    import accelsim
+
+    arch_cfg = accelsim.load_arch(arch)
+    wl = accelsim.load_workload(workload, input_size=input_size, num_classes=classes, exec_path=exec_path)
+    return wl, accelsim.simulate(wl, arch_cfg, objective=objective)
+
+
+def register(cli: click.Group) -> None:
+    @cli.group("plot")
+    def plot_group() -> None:
+        """Render one of the study's figures."""
+
+    @plot_group.command("energy-throughput")
+    @click.argument("results", type=click.Path(dir_okay=False))
+    @click.option("--label-col", default="arch", show_default=True, help="column labelling the points")
+    @click.option("--group-col", default="workload", show_default=True, help="one series per value")
+    @click.option("--title", default=None)
+    @_out
+    def energy_throughput(results: str, label_col: str, group_col: str, title: str | None, out: str | None) -> None:
+        """Energy per op vs throughput per mm2 of a sweep result, Pareto fronts drawn."""
+        from ..plots import plot_energy_throughput
+        from .pareto import read_results
+
+        fig = plot_energy_throughput(read_results(results), label_col=label_col, group_col=group_col or None,
+                                     title=title)
+        _save(fig, out, "energy-throughput")
+
+    def _layer_cmd(name: str, doc: str, fn_name: str):
+        @plot_group.command(name, help=doc)
+        @workload_options
+        @click.option("--arch", "-a", default="E", show_default=True, help="study label A..M or arch YAML")
+        @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default="latency", show_default=True)
+        @_out
+        def cmd(workload, input_size, classes, exec_path, arch, objective, out) -> None:
+            from .. import plots
+
+            wl, res = _simulate(workload, input_size, classes, exec_path, arch, objective)
+            title = f"{wl.name}{' [' + exec_path + ']' if exec_path else ''} on {res.arch}"
+            _save(getattr(plots, fn_name)(res, title=title), out, name)
+        return cmd
+
+    _layer_cmd("layers", "Per-layer execution time and energy of one workload on one arch.", "plot_layer_breakdown")
+    _layer_cmd("energy-per-op", "Per-layer energy per op, sorted and normalised to the highest.",
+               "plot_layer_energy_per_op")
+
+    @plot_group.command("macs")
+    @workload_options
+    @_out
+    def macs(workload, input_size, classes, exec_path, out) -> None:
+        """MAC distribution across layers and by op kind (no simulation needed)."""
+        import accelsim
+        from ..plots import plot_mac_distribution
+
+        wl = accelsim.load_workload(workload, input_size=input_size, num_classes=classes, exec_path=exec_path)
+        _save(plot_mac_distribution(wl, title=f"{wl.name} {wl.input_size[0]}x{wl.input_size[1]}"), out, "macs")
+
+    @plot_group.command("accuracy")
+    @click.argument("results", type=click.Path(dir_okay=False))
+    @click.option("--x", "x", type=click.Choice(["latency_s", "energy_j"]), default="latency_s", show_default=True)
+    @click.option("--y", "y", default="accuracy", show_default=True)
+    @click.option("--label-col", default="exec_path", show_default=True)
+    @click.option("--gpu", "gpu_path", default=None, help="GPU measurements (file, folder or glob) for a side panel")
+    @_out
+    def accuracy(results, x, y, label_col, gpu_path, out) -> None:
+        """Time or energy vs accuracy of execution paths (front highlighted; GPU alongside)."""
+        from .. import gpu
+        from ..plots import plot_accuracy_tradeoff
+        from .pareto import read_results
+
+        gpu_df = gpu.load(gpu_path) if gpu_path else None
+        fig = plot_accuracy_tradeoff(read_results(results), x=x, y=y, label_col=label_col, gpu_df=gpu_df)
+        _save(fig, out, "accuracy")
+
+    @plot_group.command("gpu-share")
+    @click.option("--gpu", "gpu_path", default="reports/gpu", show_default=True,
+                  help="GPU measurements: file, folder or glob")
+    @_out
+    def gpu_share(gpu_path, out) -> None:
+        """Convolution MAC share vs measured GPU time share vs input size."""
+        from ..plots import plot_gpu_share
+
+        _save(plot_gpu_share(gpu_path), out, "gpu-share")

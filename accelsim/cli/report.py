@@ -1,0 +1,22 @@
+"""``accelsim report``: regenerate ``reports/report.md`` (figures, tables, sweep rows) from scratch."""
+
+from __future__ import annotations
+
+import click
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("report")
+    @click.option("--out", "out_dir", default="reports", show_default=True, help="report folder")
+    @click.option("--workers", type=click.IntRange(min=1), default=None, help="sweep processes (default: all cores)")
+    @click.option("--cache", default=None, help="per-layer cost cache folder reused across runs")
+    @click.option("--paths/--no-paths", default=True, show_default=True,
+                  help="also regenerate the execution-path report (paths.md)")
+    @click.option("--progress/--no-progress", default=True, show_default=True)
+    def report_cmd(out_dir: str, workers: int | None, cache: str | None, paths: bool, progress: bool) -> None:
+        """Sweep the 13 study configs on SegFormer-B2, Swin-T UPerNet, OFA-ResNet-50; write the report."""
+        from ..report import build_report
+
+        path = build_report(out_dir, workers=workers, cache=cache, paths=paths, progress=progress,
+                            log=lambda s: click.echo(s, err=True))
+        click.echo(f"wrote {path}", err=True)

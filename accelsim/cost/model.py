@@ -220,6 +220,23 @@ def _map_nonmac(layer: Layer, packed: Packed, in_dram: bool, out_dram: bool) -> 
     return _layer_cost(layer, out, packed, {}, 0)
 
 
+def evaluate_mapping(layer: Layer, arch: "ArchConfig | str", mapping: dict[str, Any], *,
+                     input_from_dram: bool = False, output_to_dram: bool = False) -> LayerCost:
+    """Cost of ``layer`` under one given mapping (keys of ``MAPPING_FIELDS``; ``loop_order``
+    as a name such as ``"K,C,PQ"`` or an index), without searching. Buffer fit is not checked."""
+    if not layer.is_mac:
+        raise AccelsimError(f"layer {layer.name!r} is a {layer.op.value} layer: only MAC layers have a mapping")
+    packed = Packed.of(_resolve_arch(arch))
+    order = mapping["loop_order"]
+    o = eq.ORDER_NAMES.index(order) if isinstance(order, str) else int(order)
+    vals = [int(mapping[f]) for f in MAPPING_FIELDS[:8]]
+    out = np.zeros(eq.N_OUT, dtype=np.float64)
+    eq.candidate_cost(problem_vector(layer, input_from_dram, output_to_dram), packed.arch_vec,
+                      packed.energy_vec, *vals, eq.ORDERS[o], out)
+    full = dict(zip(MAPPING_FIELDS, vals), loop_order=eq.ORDER_NAMES[o])
+    return _layer_cost(layer, out, packed, full, 1)
+
+
 def _resolve_arch(arch: "ArchConfig | str") -> ArchConfig:
     return arch if isinstance(arch, ArchConfig) else load_arch(arch)
 

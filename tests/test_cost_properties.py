@@ -1,0 +1,92 @@
+"""Property tests (hypothesis) of the cost model and mapper."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+from accelsim.arch.config import arch_from_dict, load_arch, load_tech
+from accelsim.cost import equations as eq
+from accelsim.cost import map_layer
+from accelsim.cost.mapper import search
+from accelsim.cost.model import Packed, problem_vector
+from accelsim.workload import Layer, Op
+
+SETTINGS = settings(max_examples=40, deadline=None, derandomize=True)
+
+
+@st.composite
+def layers(draw):
+    op = draw(st.sampled_from([Op.CONV2D, Op.LINEAR, Op.DWCONV2D, Op.MATMUL]))
+    r = draw(st.sampled_from([1, 3, 7])) if op in (Op.CONV2D, Op.DWCONV2D) else 1
+    stride = draw(st.sampled_from([1, 2, 4])) if r > 1 else 1
+    c = draw(st.integers(1, 200))
+    k = c if op is Op.DWCONV2D else draw(st.integers(1, 200))
+    return Layer("x", op, k=k, c=c, p=draw(st.integers(1, 24)), q=draw(st.integers(1, 24)),
+                 r=r, s=r, stride=stride, padding=r // 2, groups=c if op is Op.DWCONV2D else 1,
+                 batch=draw(st.sampled_from([1, 2, 5])))
+
+
+@st.composite
+def archs(draw, num_pe=None):
+    base = load_arch(draw(st.sampled_from(["E", "H", "M"]))).model_dump()
+    return arch_from_dict(dict(
+        base, name="p", pe_array_area_mm2=None,
+        num_pe=num_pe or draw(st.sampled_from([1, 2, 4, 8, 16])),
+        accum_depth=draw(st.sampled_from([1, 4, 16])),
+        global_buffer_kb=draw(st.sampled_from([64, 2048]))))
+
+
+@SETTINGS
+@given(layers(), archs(), st.sampled_from(["latency", "energy", "edp"]), st.booleans(), st.booleans())
+def test_bounds_and_buffers(layer, arch, objective, in_dram, out_dram):
+    cost = map_layer(layer, arch, objective, input_from_dram=in_dram, output_to_dram=out_dram)
+    # cycles can never beat the peak MAC rate of the whole array
+    assert cost.cycles >= math.ceil(layer.macs / (arch.num_pe * arch.k0 * arch.c0))
+    # the chosen PE tiles fit every buffer (SPEC.md 3), checked here from the raw config
+    m = cost.mapping
+    dw = layer.op is Op.DWCONV2D
+    kt, ct, pt, qt = m["tile_k"], m["tile_c"], m["tile_p"], m["tile_q"]
+    b = arch.bits / 8
+    assert kt * ct * layer.r * layer.s * b <= arch.weight_buffer_kb * 1024
+    halo = ((pt - 1) * layer.stride + layer.r) * ((qt - 1) * layer.stride + layer.s)
+    assert (kt if dw else ct) * halo * b <= arch.input_buffer_kb * 1024
+    assert kt * pt * qt * arch.accum_bits / 8 <= arch.accum_buffer_kb * 1024
+    assert m["spatial_k"] * m["spatial_p"] * m["spatial_c"] * m["spatial_g"] <= arch.num_pe
+    # energy covers at least the MACs and the compulsory DRAM traffic (SPEC.md 5)
+    tech = load_tech(arch)
+    vs = (arch.voltage_v / tech.reference_voltage_v) ** 2
+    compulsory = 0 if layer.weight_dynamic else layer.weight_bytes()
+    compulsory += layer.input_bytes() if in_dram else 0
+    compulsory += layer.output_bytes() if out_dram else 0
+    floor_pj = (layer.macs * tech.e("mac_pj") * vs
+                + compulsory * 8 * tech.e(f"dram_{arch.dram_type}_pj_per_bit"))
+    assert cost.energy_j * 1e12 >= floor_pj * (1 - 1e-12)
+
+
+def _best(layer, arch, objective):
+    packed = Packed.of(arch)
+    out = np.zeros(eq.N_OUT)
+    search(problem_vector(layer), packed.arch_vec, packed.energy_vec, objective, 0, out, True)
+    return out
+
+
+@SETTINGS
+@given(layers(), archs(num_pe=4))
+def test_doubling_pes_never_increases_compute(layer, arch):
+    # the smaller array's whole mapping space is contained in the larger one's
+    big = arch_from_dict(dict(arch.model_dump(), num_pe=2 * arch.num_pe))
+    small_c = _best(layer, arch, eq.OBJ_COMPUTE)[eq.O_COMPUTE]
+    big_c = _best(layer, big, eq.OBJ_COMPUTE)[eq.O_COMPUTE]
+    assert big_c <= small_c
+    assert _best(layer, big, eq.OBJ_LATENCY)[eq.O_CYCLES] <= _best(layer, arch, eq.OBJ_LATENCY)[eq.O_CYCLES]
+
+
+@SETTINGS
+@given(layers(), archs(), st.sampled_from(["latency", "energy", "edp"]))
+def test_deterministic(layer, arch, objective):
+    a = map_layer(layer, arch, objective)
+    b = map_layer(layer, arch, objective)
+    assert a == b

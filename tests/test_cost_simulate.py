@@ -1,0 +1,58 @@
+"""simulate() on SegFormer-B2: result fields, per-layer table, memoisation, JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import accelsim
+from accelsim.cost import COMPONENTS, SimResult, simulate
+from accelsim.cost.mapper import MAPPING_FIELDS
+
+
+@pytest.fixture(scope="module")
+def b2():
+    return accelsim.load_workload("segformer-b2")
+
+
+def test_segformer_b2_on_e(b2):
+    memo = {}
+    res = simulate(b2, "E", memo=memo)
+    assert isinstance(res, SimResult)
+    assert res.macs == b2.macs and len(res.layers) == len(b2.layers)
+    want = (["name", "op", "macs", "cycles", "latency_s", "energy_j"]
+            + [f"energy_{c}_j" for c in COMPONENTS] + ["utilization", "bound"]
+            + list(MAPPING_FIELDS) + ["candidates"])
+    assert all(c in res.layers.columns for c in want)
+    # totals are the sums of the rows (cycles add: layers run one after another)
+    assert res.cycles == pytest.approx(res.layers["cycles"].sum(), rel=1e-12)
+    assert res.energy_j == pytest.approx(res.layers["energy_j"].sum(), rel=1e-9)
+    assert res.latency_s == pytest.approx(res.cycles / 1.25e9, rel=1e-12)
+    assert 0 < res.utilization <= 1
+    assert set(res.layers["bound"]) <= {"compute", "input_buffer", "weight_buffer",
+                                        "global_buffer", "dram", "ppu"}
+    # linear_fuse is a large, well-shaped 1x1 conv: compute-bound near full utilisation
+    fuse = res.layers.set_index("name").loc["decode_head.linear_fuse"]
+    assert fuse["utilization"] > 0.95
+    s = res.summary()
+    assert s["flops"] == 2 * res.macs
+    assert s["energy_per_op_j"] == pytest.approx(res.energy_j / s["flops"], rel=1e-12)
+    assert json.loads(res.to_json())["summary"]["arch"] == "E"
+    # memo: a second call maps nothing new and gives the same numbers
+    n = len(memo)
+    again = simulate(b2, "E", memo=memo)
+    assert len(memo) == n and again.candidates_evaluated == 0
+    assert again.cycles == res.cycles and again.energy_j == res.energy_j
+    # identical shapes are mapped once: far fewer memo entries than layers
+    assert n < len(b2.layers) // 2
+
+
+def test_memo_separates_arch_and_objective(b2):
+    memo = {}
+    e = simulate(b2, "E", memo=memo)
+    n = len(memo)
+    simulate(b2, "E", objective="energy", memo=memo)
+    assert len(memo) == 2 * n
+    g = simulate(b2, "G", memo=memo)
+    assert len(memo) == 3 * n and g.area_mm2 != e.area_mm2

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import click
+import numpy as np
 import pandas as pd
 
 from .common import OBJECTIVE_CHOICES, emit, frame_text, workload_options
@@ -20,7 +21,10 @@ TABLE_COLUMNS = ["name", "op", "macs", "cycles", "latency_us", "energy_uj", "uti
 def _table_frame(layers: pd.DataFrame) -> pd.DataFrame:
     df = layers.assign(latency_us=layers["latency_s"] * 1e6, energy_uj=layers["energy_j"] * 1e6)
     cols = [c for c in TABLE_COLUMNS if c in df.columns]
-    return df[cols].round({"latency_us": 3, "energy_uj": 3, "utilization": 3})
+    df = df[cols].round({"latency_us": 3, "energy_uj": 3, "utilization": 3})
+    ints = [c for c in cols if c == "cycles" or c.startswith(("spatial_", "tile_"))]
+    # counts print as integers (cycles rounded up), <NA> for non-MAC layers
+    return df.assign(**{c: np.ceil(df[c]) for c in ints}).astype({c: "Int64" for c in ints})
 
 
 def _totals_text(summary: dict, breakdown: dict) -> str:

@@ -168,3 +168,21 @@ def test_unsupported_suffix(tmp_path):
     path.write_bytes(b"x")
     with pytest.raises(WorkloadError, match=r"unsupported model file suffix '.h5'; supported: .onnx"):
         import_model_file(path)
+
+
+class Shared(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.ln = nn.LayerNorm(8)
+
+    def forward(self, x):
+        return self.ln(self.fc(self.ln(self.fc(x))))
+
+
+def test_module_called_twice_counts_macs_twice_and_weights_once():
+    wl = from_torch(Shared(), torch.randn(1, 4, 8))
+    assert [layer.name for layer in wl.layers if layer.is_mac] == ["fc", "fc_1"]
+    assert wl.macs == 2 * 4 * 8 * 8  # two calls over 4 tokens
+    assert wl.params == 8 * 8 + 8 + 2 * 8  # the module's own count: weights once
+    assert wl.layer("fc_1").extra_params == -(8 * 8 + 8)

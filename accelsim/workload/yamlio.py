@@ -113,7 +113,7 @@ def _layer_from_dict(item: Any, idx: int, source: str) -> Layer:
                 raise WorkloadError(f"{where}: field '{fname}' must be an integer, got {value!r}")
             if fname in _POSITIVE and value < 1:
                 raise WorkloadError(f"{where}: field '{fname}' must be >= 1, got {value}")
-            if fname not in _POSITIVE and value < 0:
+            if fname not in _POSITIVE and fname != "extra_params" and value < 0:
                 raise WorkloadError(f"{where}: field '{fname}' must be >= 0, got {value}")
             kw[fname] = value
         elif fname in _BOOL_FIELDS:

@@ -215,13 +215,18 @@ class _Recorder:
                 n += self.params[root]
         return n
 
-    def use_weight(self, *ts: Any) -> None:
+    def use_weight(self, *ts: Any) -> int:
+        """Mark the weights of a MAC/norm op used; returns the elements already counted by
+        an earlier call of the same module (the layer subtracts them via ``extra_params``)."""
+        shared = 0
         for t in ts:
             root = self.param_root(t)
             if root is not None:
                 if root in self.used_params:
-                    self.shared_weight_params += self.params[root]
+                    shared += self.params[root]
                 self.used_params.add(root)
+        self.shared_weight_params += shared
+        return shared
 
     # ---------------------------------------------------------------- entry
     def record(self, func: Any, args: tuple, kwargs: dict, out: Any) -> None:
@@ -290,7 +295,7 @@ def _h_conv(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, srcs
         groups = int(_arg(args, kwargs, 6, "groups", 1))
     if isinstance(padding, str):  # 'same' / 'valid'
         padding = (int(w.shape[-1]) - 1) // 2 if padding == "same" else 0
-    rec.use_weight(w, bias)
+    shared = rec.use_weight(w, bias)
     if transposed:
         # a transposed conv scatters every input pixel through the kernel: MACs are
         # C_in * K_out/g * R * S * H_in * W_in, i.e. a conv whose "output" is the input grid
@@ -302,7 +307,7 @@ def _h_conv(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, srcs
     else:
         layer = conv_layer(rec.name("conv"), list(x.shape), list(w.shape), list(y.shape), stride,
                            padding, groups, bias is not None, srcs)
-    rec.mark(out, rec.add(layer).name)
+    rec.mark(out, rec.add(layer.with_(extra_params=-shared)).name)
 
 
 def _h_linear(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, srcs) -> None:
@@ -312,10 +317,10 @@ def _h_linear(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, sr
         layer = matmul_layer(rec.name("linear"), list(x.shape), [int(w.shape[1]), int(w.shape[0])],
                              rec.src(x) is None, False, srcs)
     else:
-        rec.use_weight(w, bias)
+        shared = rec.use_weight(w, bias)
         p, q = token_pq(list(x.shape[:-1]))
         layer = Layer(rec.name("linear"), Op.LINEAR, k=int(w.shape[0]), c=int(w.shape[1]), p=p,
-                      q=q, bias=bias is not None, inputs=srcs)
+                      q=q, bias=bias is not None, inputs=srcs, extra_params=-shared)
     rec.mark(out, rec.add(layer).name)
 
 
@@ -326,7 +331,7 @@ def _h_matmul(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, sr
         if len(ops) != 2:
             raise ValueError("einsum with other than two operands")
         a, b = ops
-        rec.use_weight(a, b)
+        shared = rec.use_weight(a, b)
         layer = einsum_layer(rec.name("einsum"), eq, list(a.shape), list(b.shape),
                              rec.src(a) is None, rec.src(b) is None, srcs)
     else:
@@ -336,9 +341,11 @@ def _h_matmul(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, sr
             bias, a, b = None, args[0], args[1]
             if name == "rmatmul":
                 a, b = b, a
-        rec.use_weight(a, b, bias)
+        shared = rec.use_weight(a, b, bias)
         layer = matmul_layer(rec.name("matmul"), list(a.shape), list(b.shape), rec.src(a) is None,
                              rec.src(b) is None, srcs, bias=bias is not None)
+    if layer.op is Op.LINEAR:  # static operand: its weights are counted by Layer.params
+        layer = layer.with_(extra_params=-shared)
     rec.mark(out, rec.add(layer).name)
 
 
@@ -371,12 +378,12 @@ def _h_mha(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, srcs)
     separate = bool(kwargs.get("use_separate_proj_weight", False))
     e = int(q.shape[-1])
     nb = int(q.shape[1]) if q.dim() == 3 else 1
-    dims = []
+    dims, shared = [], 0
     for t, key in ((q, "q_proj_weight"), (k, "k_proj_weight"), (v, "v_proj_weight")):
         w = kwargs.get(key) if separate else None
         dims.append(int(w.shape[1]) if w is not None else int(t.shape[-1]))
-        rec.use_weight(w)
-    rec.use_weight(in_w, in_b, out_w, out_b)
+        shared += rec.use_weight(w)
+    shared += rec.use_weight(in_w, in_b, out_w, out_b)
     projs = []
     for label, t, c in (("q", q, dims[0]), ("k", k, dims[1]), ("v", v, dims[2])):
         src = (rec.src(t),) if rec.src(t) else ()
@@ -388,7 +395,7 @@ def _h_mha(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, srcs)
     av = _attention(rec, [lq, hd], [s, hd], [s, hd], (projs[0],), (projs[1],), (projs[2],),
                     nb * heads)
     o = rec.add(Layer(rec.name("out_proj"), Op.LINEAR, k=int(out_w.shape[0]), c=e, p=lq, q=nb,
-                      bias=out_b is not None, inputs=(av,)))
+                      bias=out_b is not None, inputs=(av,), extra_params=-shared))
     rec.mark(out, o.name)
 
 
@@ -419,7 +426,7 @@ def _h_norm(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, srcs
         fn = f"{fn}_noaffine"
     fused = fuses_into(rec.layer_of(x), fn)
     # affine norm parameters are counted by Layer.params (2 * channels); mark them used
-    rec.use_weight(w, _arg(args, kwargs, {"layer_norm": 3, "batch_norm": 4, "group_norm": 3,
+    shared = rec.use_weight(w, _arg(args, kwargs, {"layer_norm": 3, "batch_norm": 4, "group_norm": 3,
                                           "instance_norm": 4}.get(name, 99), "bias"))
     if name in ("layer_norm", "rms_norm", "normalize"):
         n, (p, q) = 1, token_pq([max(int(y.numel()) // max(chans, 1), 1)] if y.dim() < 2 else
@@ -428,7 +435,8 @@ def _h_norm(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, srcs
     else:
         n, _, p, q = nchw(list(y.shape))
     layer = Layer(rec.name(name), Op.NORM, k=chans, c=chans, p=p, q=q, n=n, fn=fn,
-                  fused=fused, ops_per_element=1 if fused else 4, inputs=srcs)
+                  fused=fused, ops_per_element=1 if fused else 4, inputs=srcs,
+                  extra_params=-shared if w is not None else 0)
     rec.mark(out, rec.add(layer).name)
 
 

@@ -205,3 +205,22 @@ def test_reconcile_reports_what_does_not_match():
     assert ra and rb  # 16 -> 10 vs 16 -> 11: no convention explains it
     ra, rb, _ = reconcile(net(False), net(False, drop=True))
     assert ra == Counter({("linear", 10, 16, 1, 1, 64): 1}) and not rb
+
+
+def test_onnx_export_of_segformer_b0_matches(tmp_path):
+    """The same model through ONNX: per-layer MAC multiset and totals equal the torch import."""
+    pytest.importorskip("onnx", reason="the ONNX importer needs the onnx extra")
+    from transformers import SegformerConfig, SegformerForSemanticSegmentation
+
+    from accelsim.workload import from_onnx
+
+    model = SegformerForSemanticSegmentation(SegformerConfig(num_labels=150)).eval()
+    x = torch.randn(1, 3, 128, 128)
+    path = tmp_path / "segformer-b0.onnx"
+    torch.onnx.export(model, (x,), str(path), dynamo=False, input_names=["pixel_values"],
+                      opset_version=17)
+    via_onnx, via_torch = from_onnx(path), from_torch(model, x)
+    ra, rb, used = reconcile(via_onnx, via_torch)
+    assert not ra and not rb and not used  # identical MAC layers, no convention needed
+    assert via_onnx.macs == via_torch.macs
+    assert dict(via_onnx.meta)["unmapped"] == ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -112,6 +113,10 @@ def test_table_command_writes_report(capsys, tmp_path):
     text = out.read_text()
     for path in list_named_workloads():
         assert f"| {path.stem} |" in text
+    assert "unavailable" not in text  # every named workload's model is registered
+    # the committed report is what the command generates now
+    committed = Path(__file__).resolve().parents[1] / "reports" / "workloads.md"
+    assert committed.read_text() == text
 
 
 def test_import_roundtrip(capsys, tmp_path):

@@ -120,3 +120,25 @@ def test_whole_model_ratio_and_param_counts():
         out = build_hf("segformer-b0", (64, 64), 7, CPU)(torch.zeros(1, 3, 64, 64))
     assert tuple(out.shape) == (1, 7, 64, 64)  # logits resized to the input like the analytic head
     assert not math.isnan(float(out.sum()))
+
+
+def test_failing_op_keeps_its_row_with_an_error_and_no_numbers(monkeypatch):
+    import accelsim.gpu.harness as harness
+
+    real = harness.build_op
+
+    def broken(layer, target, producers=None):
+        spec = real(layer, target, producers)
+        if layer.name != "fc1":
+            return spec
+
+        def fail(*_):
+            raise RuntimeError("no kernel for this dtype\nsecond line")
+
+        return spec.__class__(**{**spec.__dict__, "fn": fail})
+
+    monkeypatch.setattr(harness, "build_op", broken)
+    df = measure_workload(_every_op_workload(), CPU, FAST).frame.set_index("name")
+    assert df.loc["fc1", "status"] == "error: no kernel for this dtype"
+    assert math.isnan(df.loc["fc1", "median_s"]) and df.loc["fc1", "repeats"] == 0
+    assert (df.drop(index="fc1")["status"] == "ok").all()

@@ -11,20 +11,26 @@ from ..errors import AccelsimError
 DEFAULT_DIR = Path("reports/gpu")
 
 
-def _policy(max_repeats: int, rel_ci: float, budget_s: float, min_repeats: int):
+def _policy(max_repeats: int, rel_ci: float, budget_s: float, min_repeats: int, cpu_clock: str):
     from ..gpu.timing import TimingPolicy
 
     if max_repeats < min_repeats or min_repeats < 1:
         raise AccelsimError(f"--max-repeats {max_repeats} must be >= --min-repeats {min_repeats} >= 1")
     if rel_ci <= 0 or budget_s <= 0:
         raise AccelsimError("--rel-ci and --budget-s must be positive")
-    return TimingPolicy(min_repeats=min_repeats, max_repeats=max_repeats, rel_ci=rel_ci, budget_s=budget_s)
+    return TimingPolicy(min_repeats=min_repeats, max_repeats=max_repeats, rel_ci=rel_ci, budget_s=budget_s,
+                        cpu_clock=cpu_clock)
 
 
-def _target(device: str, dtype: str, threads: int | None):
+def _target(device: str, dtype: str, threads: int | None, cpu_clock: str = "wall"):
     from ..gpu.device import require_torch, resolve_target
 
     target = resolve_target(device, dtype)
+    if cpu_clock == "thread" and (target.is_cuda or (threads or 1) != 1):
+        raise AccelsimError("--cpu-clock thread needs --device cpu and --threads 1 (it reads the calling "
+                            "thread's CPU time)")
+    if threads is None and not target.is_cuda:
+        threads = 1  # one thread: multi-threaded CPU timings are erratic on a shared host
     if threads is not None:
         if threads < 1:
             raise AccelsimError(f"--threads {threads} must be >= 1")
@@ -53,7 +59,10 @@ def _timing_options(fn):
         click.option("--energy-s", type=float, default=2.0, show_default=True,
                      help="seconds of the energy loop"),
         click.option("--cudnn-benchmark/--no-cudnn-benchmark", default=True, show_default=True),
-        click.option("--threads", type=int, default=None, help="CPU threads for torch"),
+        click.option("--cpu-clock", type=click.Choice(["wall", "thread"]), default="wall", show_default=True,
+                     help="CPU runs: wall clock, or the calling thread's CPU time (with --threads 1)"),
+        click.option("--threads", type=int, default=None,
+                     help="torch CPU threads (default 1 for --device cpu, torch's default for cuda)"),
         click.option("-o", "--output", "out", default=None,
                      help="output CSV (default reports/gpu/<device>_<workload>_<HxW>_<dtype>.csv)"),
     ]):
@@ -74,14 +83,14 @@ def register(cli: click.Group) -> None:
     @click.option("--no-dedup", is_flag=True, help="time every layer, even ones identical to an earlier one")
     @_timing_options
     def measure(workload, exec_path, max_repeats, budget_s, no_dedup, dtype, device, input_size, classes,
-                min_repeats, rel_ci, energy, energy_s, cudnn_benchmark, threads, out):
+                min_repeats, rel_ci, energy, energy_s, cudnn_benchmark, cpu_clock, threads, out):
         """Time every layer of a workload as its PyTorch op; write one CSV."""
         from ..gpu.data import conv_shares, load, write
         from ..gpu.harness import EnergyPolicy, measure_workload
         from ..workload.registry import load_workload
 
-        policy = _policy(max_repeats, rel_ci, budget_s, min_repeats)
-        target = _target(device, dtype, threads)
+        policy = _policy(max_repeats, rel_ci, budget_s, min_repeats, cpu_clock)
+        target = _target(device, dtype, threads, cpu_clock)
         wl = load_workload(workload, input_size=input_size, num_classes=classes, exec_path=exec_path)
         m = measure_workload(wl, target, policy, EnergyPolicy(energy, energy_s), dedup=not no_dedup,
                              benchmark=cudnn_benchmark)
@@ -101,7 +110,7 @@ def register(cli: click.Group) -> None:
     @click.option("--budget-s", type=float, default=10.0, show_default=True, help="seconds of timing")
     @_timing_options
     def whole_model(workload, per_layer, max_repeats, budget_s, dtype, device, input_size, classes,
-                    min_repeats, rel_ci, energy, energy_s, cudnn_benchmark, threads, out):
+                    min_repeats, rel_ci, energy, energy_s, cudnn_benchmark, cpu_clock, threads, out):
         """Time a whole transformers model (random weights, eval, batch 1); write one CSV."""
         from ..gpu.data import read, write
         from ..gpu.harness import EnergyPolicy
@@ -109,8 +118,8 @@ def register(cli: click.Group) -> None:
         from ..workload.registry import load_workload, parse_size
 
         spec = hf_model(workload)
-        policy = _policy(max_repeats, rel_ci, budget_s, min_repeats)
-        target = _target(device, dtype, threads)
+        policy = _policy(max_repeats, rel_ci, budget_s, min_repeats, cpu_clock)
+        target = _target(device, dtype, threads, cpu_clock)
         layers = read(per_layer) if per_layer else None
         size = parse_size(input_size) or (
             parse_size(layers.meta["input"]) if layers else None)
@@ -129,8 +138,8 @@ def register(cli: click.Group) -> None:
                    f"{row['p90_s'] * 1e3:.3f}, {row['repeats']} repeats){ratio}")
 
     @gpu.command("table")
-    @click.option("--glob", "pattern", default=str(DEFAULT_DIR / "*.csv"), show_default=True,
-                  help="measurement files")
+    @click.option("--glob", "pattern", default=str(DEFAULT_DIR), show_default=True,
+                  help="measurement files: a file, a folder (searched recursively) or a glob")
     @click.option("--readme", default=str(DEFAULT_DIR / "README.md"), show_default=True,
                   help="markdown file whose table block is replaced")
     @click.option("--no-write", is_flag=True, help="print the table only")

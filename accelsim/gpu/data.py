@@ -98,7 +98,7 @@ def _expand(paths: "str | Path | Iterable[str | Path]") -> list[Path]:
     for item in items:
         p = Path(item)
         if p.is_dir():
-            out.extend(sorted(p.glob("*.csv")))
+            out.extend(sorted(p.rglob("*.csv")))
         elif any(ch in str(item) for ch in "*?["):
             out.extend(Path(x) for x in sorted(_glob.glob(str(item), recursive=True)))
         else:
@@ -107,7 +107,7 @@ def _expand(paths: "str | Path | Iterable[str | Path]") -> list[Path]:
 
 
 def load(paths: "str | Path | Iterable[str | Path]") -> pd.DataFrame:
-    """Measurements from files, a directory or glob(s), as one frame.
+    """Measurements from files, a directory (searched recursively) or glob(s), as one frame.
 
     Adds the metadata columns :data:`META_COLUMNS`, ``input_h``/``input_w`` (pixels) and
     ``file``; ``frame.attrs['meta']`` maps each file to its full metadata block.

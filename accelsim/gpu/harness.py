@@ -54,9 +54,11 @@ def layer_row(layer: Layer) -> dict[str, Any]:
     return {c: row[c] for c in (*LAYER_COLUMNS, *TAG_COLUMNS)}
 
 
-def _nan_stats() -> dict[str, Any]:
+def _failed_stats() -> dict[str, Any]:
+    """The stats columns of a layer whose op could not run (NaN times, no energy)."""
     nan = math.nan
-    return TimingStats(nan, nan, nan, nan, nan, 0, 0, 0, nan, False, "none").row()
+    return {**TimingStats(nan, nan, nan, nan, nan, 0, 0, 0, nan, False, "none").row(),
+            "energy_j": nan, "power_w": nan, "energy_status": "unavailable: op failed"}
 
 
 def measure_op(spec: OpSpec, target: Target, policy: TimingPolicy, energy: EnergyPolicy,
@@ -105,9 +107,7 @@ def measure_layers(wl: Workload, target: Target, policy: TimingPolicy = TimingPo
                     stats = measure_op(spec, target, policy, energy, power, reason)
                     status = "ok"
                 except (RuntimeError, MemoryError, NotImplementedError) as exc:
-                    stats, status = {**_nan_stats(), "energy_j": math.nan, "power_w": math.nan,
-                                     "energy_status": "unavailable: op failed"}, \
-                        "error: " + str(exc).splitlines()[0][:160]
+                    stats, status = _failed_stats(), "error: " + str(exc).splitlines()[0][:160]
                     if target.is_cuda:
                         torch.cuda.empty_cache()
                 if status == "ok":

@@ -209,6 +209,9 @@ def _norm(layer: Layer, target: Target) -> OpSpec:
         return OpSpec("group_norm", dt, False, args,
                       lambda x, w=None, b=None: F.group_norm(x, groups, w, b), shape)
     shape = _rows(layer)
+    if fn == "l2norm":
+        return OpSpec("normalize", dt, False, (ArgSpec(shape, dt),),
+                      lambda x: F.normalize(x, dim=-1), shape)
     kernel = "layer_norm" if fn == "layernorm" else f"proxy:layer_norm({fn})"
     args = (ArgSpec(shape, dt),) + ((ArgSpec((c,), dt), ArgSpec((c,), dt)) if affine else ())
     return OpSpec(kernel, dt, False, args, lambda x, w=None, b=None: F.layer_norm(x, (c,), w, b), shape)
@@ -219,9 +222,12 @@ def _eltwise(layer: Layer, target: Target) -> OpSpec:
     dt = target.float_dtype
     shape = (layer.n * layer.batch, layer.k, layer.p, layer.q)
     fn = layer.fn or "relu"
-    if fn in BINARY or (len(layer.inputs) >= 2 and fn not in UNARY):
+    if fn == "prelu":
+        args = (ArgSpec(shape, dt), ArgSpec((layer.k,), dt, "weight"))
+        return OpSpec("prelu", dt, False, args, torch.nn.functional.prelu, shape)
+    if _is_add(fn) or fn in BINARY or (len(layer.inputs) >= 2 and fn not in UNARY):
         name = BINARY.get(fn, "add")
-        kernel = name if fn in BINARY else f"proxy:add({fn})"
+        kernel = name if fn in BINARY or _is_add(fn) else f"proxy:add({fn})"
         return OpSpec(kernel, dt, False, (ArgSpec(shape, dt), ArgSpec(shape, dt)),
                       getattr(torch, name), shape)
     name = UNARY.get(fn, "clone")
@@ -292,8 +298,16 @@ def _concat(layer: Layer, target: Target, producers: Mapping[str, Layer]) -> OpS
     return OpSpec("cat", dt, False, args, lambda *xs: torch.cat(xs, 1), (nb, layer.k, layer.p, layer.q))
 
 
+def _is_add(fn: str) -> bool:
+    """Adds of a second tensor (``add_pos_embed``, ``add_rel_pos_bias``, ``add_mask``)."""
+    return fn.startswith("add_") and fn != "add_sigmoid"
+
+
 def _other(layer: Layer, target: Target) -> OpSpec:
-    """No exact eager op: a copy of the output tensor stands in (``proxy:clone``)."""
+    """Adds and products run as such; anything else has no exact eager op and a copy of the
+    output tensor stands in (``proxy:clone``)."""
+    if _is_add(layer.fn) or layer.fn in BINARY:
+        return _eltwise(layer, target)
     torch = require_torch()
     dt = target.float_dtype
     shape = (layer.n * layer.batch, layer.k, layer.p, layer.q)

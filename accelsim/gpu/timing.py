@@ -1,6 +1,9 @@
 """Timing loop: warm-up, rotated argument sets, repeat until the median is stable.
 
-CPU runs use ``time.perf_counter_ns``; CUDA runs use CUDA events around a run of
+CPU runs use ``time.perf_counter_ns`` (wall clock), or with ``cpu_clock="thread"``
+``time.thread_time_ns`` (CPU time of the calling thread: with one torch thread the ops
+run in it, and time the scheduler gives to other processes on a shared host is left
+out); CUDA runs use CUDA events around a run of
 ``inner`` calls, or the replay of a CUDA graph holding those calls for layers
 faster than ``graph_below_s`` (so launch overhead does not hide the kernel time).
 Argument sets (inputs and weights) are rotated so consecutive calls do not find
@@ -36,6 +39,7 @@ class TimingPolicy:
     graph_below_s: float = 2e-5
     cuda_graphs: bool = True
     flush_bytes: int | None = None
+    cpu_clock: str = "wall"
     max_buffers: int = 8
     max_buffer_bytes: int = 2 * 2**30
 
@@ -46,7 +50,7 @@ class TimingStats:
 
     ``rel_ci`` is the 95 % confidence interval of the median divided by the median;
     ``stable`` says whether it reached the policy's target before the repeat or time cap.
-    ``method``: ``perf_counter_ns``, ``cuda_event`` or ``cuda_graph``.
+    ``method``: ``perf_counter_ns``, ``thread_time_ns``, ``cuda_event`` or ``cuda_graph``.
     """
 
     median_s: float
@@ -113,13 +117,13 @@ def _calls(fn: Callable, argsets: Sequence[Sequence[Any]], count: int, start: in
         fn(*argsets[(start + i) % nb])
 
 
-def _cpu_sampler(fn, argsets, inner):
+def _cpu_sampler(fn, argsets, inner, clock=time.perf_counter_ns):
     state = {"i": 0}
 
     def sample() -> float:
-        t0 = time.perf_counter_ns()
+        t0 = clock()
         _calls(fn, argsets, inner, state["i"])
-        t1 = time.perf_counter_ns()
+        t1 = clock()
         state["i"] += inner
         return (t1 - t0) * 1e-9 / inner
 
@@ -197,6 +201,8 @@ def time_op(fn: Callable, argsets: Sequence[Sequence[Any]], target: Target,
                 sample, method = _graph_sampler(fn, argsets, inner), "cuda_graph"
             except RuntimeError:  # some ops cannot be captured; events still measure them
                 require_torch().cuda.synchronize()
+    elif policy.cpu_clock == "thread":
+        method, sample = "thread_time_ns", _cpu_sampler(fn, argsets, inner, time.thread_time_ns)
     else:
         sample = _cpu_sampler(fn, argsets, inner)
     samples: list[float] = []

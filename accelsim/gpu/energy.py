@@ -43,13 +43,15 @@ def nvml_power_reader(target: Target) -> tuple[Callable[[], float] | None, str]:
         import pynvml
     except ImportError:
         return None, "pynvml not installed (pip install nvidia-ml-py)"
+    torch = require_torch()
+    index = torch.device(target.device).index or 0
+    uuid = getattr(torch.cuda.get_device_properties(index), "uuid", None)
     try:
         pynvml.nvmlInit()
-        torch = require_torch()
-        index = torch.device(target.device).index or 0
-        uuid = getattr(torch.cuda.get_device_properties(index), "uuid", None)
-        handle = (pynvml.nvmlDeviceGetHandleByUUID(f"GPU-{uuid}") if uuid is not None
-                  else pynvml.nvmlDeviceGetHandleByIndex(index))
+        try:  # by UUID: NVML numbers devices physically, CUDA after CUDA_VISIBLE_DEVICES
+            handle = pynvml.nvmlDeviceGetHandleByUUID(f"GPU-{uuid}")
+        except Exception:  # no UUID from this torch build: fall back to the CUDA index
+            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
         pynvml.nvmlDeviceGetPowerUsage(handle)
     except Exception as exc:  # NVML reports driver/permission problems as its own errors
         return None, f"NVML error: {exc}"

@@ -213,7 +213,11 @@ def measure_whole(name: str, input_size: tuple[int, int], target: Target, num_cl
         def run(x):
             return model(pixel_values=x)
 
-        stats = time_op(run, argsets, target, policy)
+        try:
+            stats = time_op(run, argsets, target, policy)
+        except (RuntimeError, NotImplementedError) as exc:
+            raise AccelsimError(f"{spec.name} ({spec.hf_class}) failed in {target.dtype} on {target.device}: "
+                                f"{str(exc).splitlines()[0][:200]}") from None
         if energy.enabled:
             power, reason = nvml_power_reader(target)
             e = (measure_energy(run, argsets, target, power, energy.seconds, energy.interval_s)

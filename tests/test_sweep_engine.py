@@ -201,3 +201,22 @@ def test_resume_after_sigkill(tmp_path, workers):
     assert not done & set(recomputed)
     ref = run_sweep(SPEC, workers=1, simulate=fake_simulate)
     pd.testing.assert_frame_equal(final, ref)
+
+
+def failing_simulate(workload, arch, objective="latency", max_candidates=None, memo=None):
+    """Like fake_simulate, but 4-PE arrays cannot map SegFormer-B1 (a user-level error)."""
+    from accelsim.errors import AccelsimError
+
+    if arch.num_pe == 4 and workload.variant == "b1":
+        raise AccelsimError(f"layer x cannot be mapped on arch {arch.name}")
+    return fake_simulate(workload, arch, objective, max_candidates, memo)
+
+
+def test_unmappable_points_keep_their_row(tmp_path):
+    df = run_sweep(SPEC, output=tmp_path / "r.csv", workers=1, simulate=failing_simulate)
+    bad = df["latency_s"].isna()
+    # 2 archs have 4 PEs (k0 = c0 = 16 or 32), each fails on SegFormer-B1 only
+    assert bad.sum() == 2 and df.attrs["sweep"]["failed"] == 2
+    assert (df.loc[bad, "num_pe"] == 4).all() and (df.loc[bad, "macs"] > 0).all()
+    assert "cannot be mapped" in df.attrs["sweep"]["first_error"]
+    assert len(df) == 12

@@ -4,7 +4,7 @@
     accelsim plot layers -w segformer-b2 -a E -o layers.png
     accelsim plot energy-per-op -w swin-t-upernet -a E -o epo.svg
     accelsim plot macs -w segformer-b2 -o macs
-    accelsim plot accuracy paths.csv --x energy_j -o acc
+    accelsim plot accuracy paths.csv --x energy_j [--gpu gpu_paths.csv] -o acc
     accelsim plot gpu-share --gpu reports/gpu -o share
 """
 
@@ -93,15 +93,15 @@ def register(cli: click.Group) -> None:
     @click.option("--x", "x", type=click.Choice(["latency_s", "energy_j"]), default="latency_s", show_default=True)
     @click.option("--y", "y", default="accuracy", show_default=True)
     @click.option("--label-col", default="exec_path", show_default=True)
-    @click.option("--gpu", "gpu_path", default=None, help="GPU measurements (file, folder or glob) for a side panel")
+    @click.option("--gpu", "gpu_path", default=None,
+                  help="rows of the same paths measured on a GPU (exec_path, latency_s/energy_j, accuracy) for a side panel")
     @_out
     def accuracy(results, x, y, label_col, gpu_path, out) -> None:
         """Time or energy vs accuracy of execution paths (front highlighted; GPU alongside)."""
-        from .. import gpu
         from ..plots import plot_accuracy_tradeoff
         from .pareto import read_results
 
-        gpu_df = gpu.load(gpu_path) if gpu_path else None
+        gpu_df = read_results(gpu_path) if gpu_path else None
         fig = plot_accuracy_tradeoff(read_results(results), x=x, y=y, label_col=label_col, gpu_df=gpu_df)
         _save(fig, out, "accuracy")
 

@@ -99,6 +99,9 @@ def register(cli: click.Group) -> None:
         st = df.attrs.get("sweep", {})
         click.echo(f"{st.get('points', len(df))} points ({st.get('resumed', 0)} kept from a previous run, "
                    f"{st.get('computed', 0)} computed) in {st.get('seconds', 0.0):.1f} s", err=True)
+        if st.get("failed"):
+            click.echo(f"warning: {st['failed']} point(s) could not be mapped (their cost columns are "
+                       f"empty), e.g. {st['first_error']}", err=True)
         if st.get("output"):
             click.echo(f"wrote {st['output']}", err=True)
         else:

@@ -41,7 +41,7 @@ def plot_gpu_share(gpu: "pd.DataFrame | str | Path", title: str | None = None, a
         x = g["input_h"] * g["input_w"] / 1e6   # megapixels
         color = f"C{i % 10}"
         ax.plot(x, g["conv_mac_share"] * 100, "--o", color=color, ms=4, label=f"{wl}: MAC share")
-        ax.plot(x, g["conv_time_share"] * 100, "-s", color=color, ms=4, label=f"{wl}: GPU time share ({dev}, {dtype})")
+        ax.plot(x, g["conv_time_share"] * 100, "-s", color=color, ms=4, label=f"{wl}: measured time share ({dev}, {dtype})")
         for xi, lab in zip(x, g["input"]):
             ax.annotate(str(lab), (xi, 0), xytext=(0, 3), textcoords="offset points", fontsize=6, ha="center")
     ax.set_xlabel("input size (megapixels)")
@@ -49,6 +49,6 @@ def plot_gpu_share(gpu: "pd.DataFrame | str | Path", title: str | None = None, a
     ax.set_ylim(0, 105)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="x-small")
-    ax.set_title(title or "Convolutions: share of MACs vs share of measured GPU time")
+    ax.set_title(title or "Convolutions: share of MACs vs share of measured time")
     save_figure(fig, path)
     return fig

@@ -20,7 +20,7 @@ import math
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..arch.config import ArchConfig
-from ..errors import ConfigError
+from ..errors import AccelsimError, ConfigError
 from ..workload.ir import Workload
 from ..workload.registry import load_workload
 from .cache import DiskMemo, model_tag
@@ -67,6 +67,7 @@ class ChunkResult:
     memo_hits: int = 0
     memo_misses: int = 0
     seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
 
 
 def result_row(arch: ArchConfig, workload: str, exec_path: str, res: Any,
@@ -83,6 +84,18 @@ def result_row(arch: ArchConfig, workload: str, exec_path: str, res: Any,
     return row
 
 
+def failed_row(arch: ArchConfig, workload: str, exec_path: str, wl: Workload,
+               accuracy: tuple[float, str]) -> dict:
+    """The row of a point the cost model cannot map: costs NaN, MACs and area still known."""
+    from ..arch.area import arch_area_mm2
+
+    nan = math.nan
+    return {"arch": arch.name, **arch.params(), "workload": workload, "exec_path": exec_path,
+            "macs": int(wl.macs), "latency_s": nan, "energy_j": nan, "area_mm2": float(arch_area_mm2(arch)),
+            "energy_per_op_j": nan, "throughput_ops_per_s_per_mm2": nan, "utilization": nan,
+            "accuracy": accuracy[0], "accuracy_metric": accuracy[1]}
+
+
 def run_chunk(task: ChunkTask) -> ChunkResult:
     """Evaluate the points of ``task`` with one memo (and the disk cache when given)."""
     t0 = time.perf_counter()
@@ -90,10 +103,15 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     if simulate is None:
         from ..cost import simulate
     memo = DiskMemo(task.cache_dir)
-    rows, layer_frames = [], []
+    rows, layer_frames, errors = [], [], []
     for _, arch, wl_label, path in task.points:
         wl = task.workloads[(wl_label, path)]
-        res = simulate(wl, arch, objective=task.objective, max_candidates=task.max_candidates, memo=memo)
+        try:
+            res = simulate(wl, arch, objective=task.objective, max_candidates=task.max_candidates, memo=memo)
+        except AccelsimError as exc:  # e.g. a layer whose smallest tile does not fit this arch's buffers
+            rows.append(failed_row(arch, wl_label, path, wl, task.accuracy[(wl_label, path)]))
+            errors.append(f"{arch.name} x {wl_label}{' [' + path + ']' if path else ''}: {exc}")
+            continue
         rows.append(result_row(arch, wl_label, path, res, task.accuracy[(wl_label, path)]))
         if task.want_layers:
             layer_frames.append(res.layers.assign(arch=arch.name, workload=wl_label, exec_path=path))
@@ -102,7 +120,7 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     if layer_frames:
         layers = pd.concat(layer_frames, ignore_index=True)
         layers = layers[KEY + [c for c in layers.columns if c not in KEY]]
-    return ChunkResult(rows, layers, memo.hits, memo.misses, time.perf_counter() - t0)
+    return ChunkResult(rows, layers, memo.hits, memo.misses, time.perf_counter() - t0, errors)
 
 
 # ------------------------------------------------------------------ planning
@@ -290,6 +308,8 @@ class SweepStats:
     memo_misses: int = 0
     chunks: int = 0
     output: str = ""
+    failed: int = 0
+    first_error: str = ""
 
 
 def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | Path | None" = None,
@@ -343,6 +363,8 @@ def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | P
                 stats.computed += len(res.rows)
                 stats.memo_hits += res.memo_hits
                 stats.memo_misses += res.memo_misses
+                stats.failed += len(res.errors)
+                stats.first_error = stats.first_error or (res.errors[0] if res.errors else "")
                 if bar is not None:
                     bar.update(len(res.rows))
         finally:

@@ -1,0 +1,59 @@
+"""``accelsim sweep`` / ``pareto`` / ``plot`` / ``report --help`` end to end on a tiny workload."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from accelsim.cli.main import main
+from accelsim.sweep.store import read_csv_rows
+
+
+def test_sweep_resume_and_pareto(tmp_path, capsys):
+    out = tmp_path / "r.csv"
+    args = ["sweep", "--arch", "A..C", "-w", "segformer-b0", "--input", "64x64", "-o", str(out),
+            "--workers", "1", "--no-progress"]
+    assert main(args) == 0
+    df = read_csv_rows(out)
+    assert df["arch"].tolist() == ["A", "B", "C"] and df["workload"].unique().tolist() == ["segformer-b0@64x64"]
+    before = out.read_bytes()
+    capsys.readouterr()
+    assert main(args) == 0  # everything is kept, nothing recomputed, same bytes
+    assert "3 kept from a previous run, 0 computed" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    assert main(["pareto", str(out), "--min", "energy_per_op", "--max", "throughput_per_mm2",
+                 "--format", "csv"]) == 0
+    front = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out))
+    assert set(front["arch"]) <= {"A", "B", "C"} and len(front) >= 1
+
+
+def test_spec_file_and_grid(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("arch: {base: E, grid: {num_pe: [8, 16]}}\n"
+                    "workloads: [{name: segformer-b0, input: 64x64}]\noutput: out.parquet\n")
+    assert main(["sweep", str(spec), "--workers", "1", "--no-progress"]) == 0
+    df = pd.read_parquet(tmp_path / "out.parquet")  # relative to the spec file
+    assert df["arch"].tolist() == ["E[num_pe=8]", "E"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["sweep", "--arch", "A..Z", "-w", "segformer-b0"], "both ends must be shipped configs"),
+    (["sweep", "--grid", "num_pe", "-w", "segformer-b0"], "write PARAM=V1,V2"),
+    (["sweep", "--arch", "A", "-w", "no-such-model"], "unknown workload"),
+    (["sweep", "--arch", "A"], "at least one --workload"),
+    (["pareto", "missing.csv"], "results file not found"),
+    (["plot", "energy-throughput", "missing.csv"], "results file not found"),
+])
+def test_errors_exit_2(args, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err
+
+
+def test_plot_commands(tmp_path):
+    assert main(["plot", "macs", "-w", "segformer-b0", "--input", "64x64", "-o", str(tmp_path / "m")]) == 0
+    assert (tmp_path / "m.png").stat().st_size > 1000 and (tmp_path / "m.svg").exists()
+    assert main(["plot", "energy-per-op", "-w", "segformer-b0", "--input", "64x64", "-a", "E",
+                 "-o", str(tmp_path / "e.png")]) == 0
+    assert (tmp_path / "e.png").stat().st_size > 1000

@@ -66,13 +66,24 @@ def test_cli_user_errors_exit_2_one_line(args, fragment, capsys):
     assert len(err.splitlines()) == 1
 
 
-def test_cli_bad_config_file_subprocess(arch_e_dict, write_yaml):
-    arch_e_dict.pop("k0")
-    path = write_yaml(arch_e_dict)
-    proc = subprocess.run([sys.executable, "-m", "accelsim.cli.main", "arch", "show", str(path)],
-                          capture_output=True, text=True)
-    assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr and "field 'k0': required field is missing" in proc.stderr
+@pytest.mark.parametrize("content, fragment", [
+    (lambda d: d.pop("k0"), "field 'k0': required field is missing"),
+    (lambda d: d.update(global_buffer_kb=0), "field 'global_buffer_kb'"),
+    (lambda d: d.update(extra_thing=3), "field 'extra_thing': unknown key"),
+    ("num_pe: [16\n", "malformed YAML"),
+])
+def test_cli_bad_config_files_exit_2(arch_e_dict, write_yaml, content, fragment):
+    # Each bad-config class, end to end through the installed entry point: one line, status 2.
+    if callable(content):
+        content(arch_e_dict)
+        content = arch_e_dict
+    path = write_yaml(content)
+    for args in (["arch", "show", str(path)], ["simulate", "--arch", str(path)]):
+        proc = subprocess.run([sys.executable, "-m", "accelsim.cli.main", *args],
+                              capture_output=True, text=True)
+        assert proc.returncode == 2, proc.stderr
+        assert "Traceback" not in proc.stderr and fragment in proc.stderr and str(path) in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_area_fit_matches_table2():

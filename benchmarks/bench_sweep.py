@@ -53,7 +53,8 @@ def main() -> None:
         two = timed(grid, workers=2, cache=gcache)
         rows.append((f"{args.points}-point grid, SegFormer-B2, 2 workers", two))
         rows.append((f"{args.points}-point grid, SegFormer-B2, 2 workers, warm cache", timed(grid, workers=2, cache=gcache)))
-    lines = ["", "## Sweep engine (`benchmarks/bench_sweep.py`)", "",
+    stamp = time.strftime("%Y-%m-%d %H:%M")
+    lines = ["", f"## Sweep engine (`benchmarks/bench_sweep.py`, {stamp})", "",
              f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
              f"{platform.python_version()}; local process pool, mapping objective latency. "
              "Cold = empty per-layer cache; warm = on-disk cache filled by the previous run. "

@@ -93,18 +93,30 @@ def register(cli: click.Group) -> None:
                   help="channel step of the pruned input (linear_fuse / fpn_bottleneck)")
     @click.option("--max-drop", type=click.IntRange(min=0), default=1, show_default=True,
                   help="blocks dropped per stage at most")
-    def enumerate_cmd(workload: str, input_size: str | None, step: int, max_drop: int) -> None:
+    @click.option("--budget", "budgets", type=click.FloatRange(min=0, min_open=True), multiple=True,
+                  metavar="GMACS", help="OFA-ResNet50D: an extra MAC budget in GMACs (repeatable)")
+    @click.option("--published/--no-published", default=True, show_default=True,
+                  help="OFA-ResNet50D: include the published subnets' budgets (accuracy.csv)")
+    def enumerate_cmd(workload: str, input_size: str | None, step: int, max_drop: int,
+                      budgets: tuple[float, ...], published: bool) -> None:
         """Print the study's family of paths for a workload, one per line."""
         import accelsim
         from ..paths import enumerate as en
+        from ..paths.ofa import FAMILY as OFA
 
         wl = accelsim.load_workload(workload, input_size=input_size)
         gens = {"segformer": lambda: en.segformer_paths(wl, max_drop=max_drop, fuse_step=step),
                 "swin_upernet": lambda: en.swin_paths(wl, max_drop=max_drop, fpn_step=step),
-                "segmenter": lambda: [*en.paumer_paths(), *en.cluster_paths()]}
+                "segmenter": lambda: [*en.paumer_paths(), *en.cluster_paths()],
+                OFA: lambda: en.ofa_paths(budgets, published=published, resolution=wl.input_size[0])}
         if wl.family not in gens:
             raise AccelsimError(f"no path enumeration for family {wl.family!r}; families: "
                                 f"{', '.join(gens)}")
+        if (budgets or not published) and wl.family != OFA:
+            raise AccelsimError(f"--budget/--no-published apply to OFA-ResNet50D (family {OFA}), "
+                                f"not {wl.family!r}")
+        if wl.family == OFA and not (budgets or published):
+            raise AccelsimError("--no-published without --budget leaves no OFA budget to enumerate")
         for p in gens[wl.family]():
             click.echo(p or "(full model)")
 

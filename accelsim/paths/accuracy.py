@@ -5,6 +5,14 @@ a user CSV with the same columns adds (and overrides) rows. A result carries acc
 only when a row matches its (family, variant, dataset, input, path); otherwise it says
 ``"unknown"``, never an interpolated number.
 
+OFA-ResNet50D subnets are published by MAC budget: a row with variant ``macs<B>g`` and an
+empty path names the published subnet of ``B`` GMACs. It is read as the path
+``ofa_macs=B@R`` (:mod:`accelsim.paths.ofa`), the MAC-matched stand-in that the path key
+builds, at ``R`` = the row's resolution when the budget is reachable there, else the largest
+of OFA's training resolutions that reaches it (the shipped 0.9 and 0.6 GMAC rows list
+224x224, where the smallest subnet has 1.03 GMACs: they match at 192 and 160). Any other
+OFA budget, or a published budget at another resolution, stays ``"unknown"``.
+
 PAUMER publishes accuracy against throughput (images/s on a V100), not per pause
 configuration: :func:`load_paumer_curve` returns that curve on its own, labelled so.
 """
@@ -65,6 +73,27 @@ def _read_csv(path: Path) -> pd.DataFrame:
     df["family"] = df["family"].str.lower()
     df["variant"] = df["variant"].str.lower()
     df["dataset"] = df["dataset"].str.lower()
+    return _ofa_budget_rows(df)
+
+
+def _ofa_budget_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """OFA rows naming a subnet by budget (variant ``macs<B>g``, empty path) -> variant,
+    path ``ofa_macs=B@R`` and input ``RxR`` of the subnet's stand-in (see module docstring).
+    Rows whose budget no subnet reaches are left as they are (they match nothing)."""
+    from . import ofa
+
+    for i, row in df.iterrows():
+        gmacs = ofa.variant_budget(row.variant)
+        h, w = row.input.split("x")
+        if row.family != ofa.FAMILY or row.path or gmacs is None or h != w:
+            continue
+        try:
+            r = ofa.stand_in_resolution(gmacs, preferred=int(h))
+        except WorkloadError:
+            continue
+        df.at[i, "variant"] = ofa.budget_variant(gmacs)
+        df.at[i, "path"] = format_path({"ofa_macs": (gmacs, r)})
+        df.at[i, "input"] = f"{r}x{r}"
     return df
 
 
@@ -110,6 +139,8 @@ def effective_path(family: str, variant: str, input_size: str, path: "str | Mapp
     """The canonical path with keys that change nothing for this model removed
     (``blocks=3-4-6-3`` on SegFormer-B2, ``fuse_in=3072``, ``variant=<own>``, ...)."""
     keys = parse_path(path)
+    if "ofa_macs" in keys and keys["ofa_macs"][1] is None:  # no @R: the workload's resolution
+        keys["ofa_macs"] = (keys["ofa_macs"][0], int(_norm_input(input_size).split("x")[0]))
     ident = dict(_identity_values(family.lower(), variant.lower(), _norm_input(input_size)))
     kept = {k: v for k, v in keys.items() if str(v) != ident.get(k, object())}
     if "cluster" not in kept:

@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping
 
 from ..errors import WorkloadError
 from ..workload.ir import Workload
-from . import structure, tokens
+from . import ofa, structure, tokens
 from .syntax import check_family, format_path, merge_paths, parse_path
 
 _CLUSTER_OPTS = ("alpha", "beta", "gamma", "kappa", "lambda", "k")
@@ -49,6 +49,7 @@ def check_conflicts(keys: Mapping[str, Any]) -> None:
 def _run_keys(wl: Workload, keys: Mapping[str, Any]) -> Workload:
     """Apply parsed keys (no ``variant``) in canonical order."""
     steps: list[tuple[tuple[str, ...], Callable[[Workload, dict], Workload]]] = [
+        (("ofa_macs",), lambda w, k: ofa.switch_subnet(w, *k["ofa_macs"])),
         (("blocks",), lambda w, k: structure.bypass_blocks(w, k["blocks"])),
         (tuple(structure.PRUNE_TARGETS), structure.prune_channels),
         (("gate_prune",), lambda w, k: structure.gate_neurons(w, k["gate_prune"])),

@@ -1,5 +1,6 @@
-"""Generators of the path families the study swept (issue 4 item 3), and the named study
-configurations (SegFormer-B2 B2..B2_f, Expedite cluster sizes, DynaSegFormer).
+"""Generators of the path families the study swept (issue 4 item 3; OFA-ResNet50D subnets
+across MAC budgets among them), and the named study configurations (SegFormer-B2 B2..B2_f,
+Expedite cluster sizes, DynaSegFormer).
 
 Every generator yields canonical path strings; the empty string is the full model.
 """
@@ -14,6 +15,7 @@ import pandas as pd
 
 from ..errors import WorkloadError
 from ..workload.ir import Workload
+from . import ofa
 from .accuracy import load_accuracy
 from .structure import PRUNE_TARGETS, encoder_blocks
 from .syntax import format_path, parse_path
@@ -91,6 +93,32 @@ def cluster_paths(sizes: Iterable[int] = EXPEDITE_SIZES, alpha: int = 10,
     """Expedite cluster sizes ``s x s`` after layer ``alpha`` for ``beta`` layers."""
     for s in sizes:
         yield format_path({"cluster": (s, s), "alpha": alpha, "beta": beta})
+
+
+def published_ofa_budgets(table: pd.DataFrame | None = None) -> list[float]:
+    """MAC budgets (GMACs) of the published OFA-ResNet50D subnets in the accuracy table
+    (rows with variant ``macs<B>g``), largest first: 4.1 ... 0.6 for the shipped data."""
+    df = load_accuracy() if table is None else table
+    rows = df[df.family == ofa.FAMILY]
+    found = {b for b in map(ofa.variant_budget, rows.variant) if b is not None}
+    return sorted(found, reverse=True)
+
+
+def ofa_paths(budgets: Iterable[float] = (), published: bool = True, resolution: int = 224,
+              table: pd.DataFrame | None = None) -> Iterator[str]:
+    """``ofa_macs=B@R`` for each MAC budget ``B`` (GMACs): the published subnets' budgets
+    (when ``published``) plus ``budgets``, largest first. ``R`` is ``resolution`` when a
+    subnet of at most ``B`` GMACs exists there, else the largest lower OFA training resolution
+    that has one (:func:`accelsim.paths.ofa.stand_in_resolution`); load each with
+    ``load_workload("ofa-resnet50", exec_path=path)``."""
+    chosen = set(published_ofa_budgets(table) if published else ())
+    for b in budgets:
+        b = float(b)
+        if not b > 0:
+            raise WorkloadError(f"OFA MAC budget {b:g} GMACs must be > 0")
+        chosen.add(b)
+    for b in sorted(chosen, reverse=True):
+        yield format_path({"ofa_macs": (b, ofa.stand_in_resolution(b, preferred=resolution))})
 
 
 def variant_paths(family: str, exclude: str = "") -> Iterator[str]:

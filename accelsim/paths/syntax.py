@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 from ..errors import WorkloadError
+from .ofa import format_value as _fmt_ofa
 
 #: families the path keys know (registry ``family`` values)
 SEGFORMER = "segformer"
 SWIN = "swin_upernet"
 SEGMENTER = "segmenter"
 VIT_FAMILIES = (SEGMENTER,)
+OFA = "ofa_resnet50"
 
 
 def _int(key: str, text: str, lo: int = 1) -> int:
@@ -77,6 +79,19 @@ def _parse_bool(key: str, text: str) -> bool:
     if text not in ("0", "1"):
         raise WorkloadError(f"path key {key}={text!r}: expected 0 or 1")
     return text == "1"
+
+
+def _parse_ofa_macs(key: str, text: str) -> tuple[float, int | None]:
+    """``4.1`` / ``4.1g`` / ``4.1@224`` -> (GMACs, resolution or None)."""
+    budget, sep, res = text.lower().partition("@")
+    try:
+        gmacs = float(budget.strip().removesuffix("g"))
+    except ValueError:
+        gmacs = float("nan")
+    if not gmacs > 0 or gmacs == float("inf"):
+        raise WorkloadError(f"path key {key}={text!r}: expected a MAC budget in GMACs > 0, "
+                            "optionally @RESOLUTION (e.g. ofa_macs=2.4 or ofa_macs=0.6@160)")
+    return gmacs, (_int(key, res.strip()) if sep else None)
 
 
 def _parse_variant(key: str, text: str) -> str:
@@ -142,6 +157,9 @@ KEYS: tuple[KeySpec, ...] = (
          "token clustering: neighbourhood side, lambda x lambda centres per token (default 5)"),
     _key("k", lambda k, t: _int(k, t), str, VIT_FAMILIES,
          "token clustering: nearest centres used by the reconstruction (default 20)"),
+    _key("ofa_macs", _parse_ofa_macs, lambda v: _fmt_ofa(*v), (OFA,),
+         "model switching to an OFA-ResNet50D subnet: the one closest to (not above) B GMACs, "
+         "at resolution R when given as B@R (e.g. 2.4@224)"),
 )
 
 KEY_BY_NAME: dict[str, KeySpec] = {spec.name: spec for spec in KEYS}

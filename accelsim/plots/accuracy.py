@@ -9,15 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from ..paths.rdd import pareto_front, with_known_accuracy  # noqa: E402
-from ..paths.syntax import parse_path  # noqa: E402
+from ..paths.rdd import pareto_front, with_known_accuracy
+from ..paths.syntax import parse_path
+from .common import figure, figure_grid, save_figure
 
 #: x column -> (axis label, scale to the plotted unit)
 AXES = {"latency_s": ("latency per inference (ms)", 1e3), "energy_j": ("energy per inference (mJ)", 1e3)}
@@ -66,7 +63,7 @@ def plot_accuracy_tradeoff(df: pd.DataFrame, x: str = "latency_s", y: str = "acc
 
     ``df`` holds one row per evaluated path (``exec_path``, ``x``, ``y``; ``"unknown"``
     accuracies are left out). ``gpu_df`` adds a GPU panel beside the accelerator one.
-    ``path`` saves the figure (format from the suffix).
+    ``path`` saves the figure (.png/.svg/.pdf; no suffix = PNG and SVG).
     """
     if x not in df.columns:
         raise ValueError(f"column {x!r} missing; use one of {', '.join(AXES)}")
@@ -75,17 +72,11 @@ def plot_accuracy_tradeoff(df: pd.DataFrame, x: str = "latency_s", y: str = "acc
     if gpu_df is not None:
         if ax is not None:
             raise ValueError("give either ax or gpu_df (the GPU panel needs its own axes)")
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.8))
+        fig, (a1, a2) = figure_grid(None, 2, figsize=(12, 4.8))
         _panel(a1, df, x, y, label_col, accel_title)
         _panel(a2, gpu_df, x, y, label_col, "GPU (measured)")
     else:
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(7, 4.8))
-        else:
-            fig = ax.figure
+        fig, ax = figure(ax, figsize=(7, 4.8))
         _panel(ax, df, x, y, label_col, accel_title)
-    fig.tight_layout()
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=150)
+    save_figure(fig, path)
     return fig

@@ -40,26 +40,37 @@ def figure_grid(axes: Sequence[Axes] | None, n: int, figsize: tuple[float, float
     return fig, list(fig.subplots(1, n, squeeze=False, **kw)[0])
 
 
+#: Metadata without a date (SVG ``Date``, PDF ``CreationDate``; PNG carries none by default).
+STABLE_METADATA: dict[str, dict[str, None]] = {".svg": {"Date": None}, ".pdf": {"CreationDate": None},
+                                               ".png": {}}
+#: A fixed SVG id salt (ids are random per save otherwise) and text kept as text.
+STABLE_RC: dict[str, str] = {"svg.hashsalt": "accelsim", "svg.fonttype": "none"}
+
+
+def write_figure(fig: Figure, target: "str | Path", dpi: int = 150) -> Path:
+    """Write ``fig`` to one file (.png/.svg/.pdf), byte-identical every time the same figure
+    is drawn: fixed SVG id salt, no creation date. Returns the path."""
+    t = Path(target)
+    suffix = t.suffix.lower()
+    if suffix not in FIG_FORMATS:
+        raise AccelsimError(f"{t}: figure format {t.suffix!r} not supported; use {', '.join(FIG_FORMATS)}")
+    t.parent.mkdir(parents=True, exist_ok=True)
+    with matplotlib.rc_context(STABLE_RC):
+        fig.savefig(t, dpi=dpi, metadata=dict(STABLE_METADATA[suffix]))
+    return t
+
+
 def save_figure(fig: Figure, path: "str | Path | None", dpi: int = 150) -> list[Path]:
     """Write ``fig`` to ``path`` (.png/.svg/.pdf); a path without suffix gets both PNG and SVG.
 
-    SVGs carry no date and a fixed id salt so re-generated figures are byte-stable.
+    Every file goes through :func:`write_figure`, so re-generated figures are byte-stable.
     """
     if path is None:
         return []
     p = Path(path)
-    if p.suffix.lower() in FIG_FORMATS:
-        targets = [p]
-    elif p.suffix:
-        raise AccelsimError(f"{p}: figure format {p.suffix!r} not supported; use {', '.join(FIG_FORMATS)}")
-    else:
-        targets = [p.with_suffix(".png"), p.with_suffix(".svg")]
-    for t in targets:
-        t.parent.mkdir(parents=True, exist_ok=True)
-        meta = {"Date": None} if t.suffix.lower() in (".svg", ".pdf") else {}
-        with matplotlib.rc_context({"svg.hashsalt": "accelsim", "svg.fonttype": "none"}):
-            fig.savefig(t, dpi=dpi, metadata=meta)
-    return targets
+    if p.suffix:
+        return [write_figure(fig, p, dpi)]
+    return [write_figure(fig, p.with_suffix(ext), dpi) for ext in (".png", ".svg")]
 
 
 def layer_frame(obj: Any) -> pd.DataFrame:

@@ -305,8 +305,6 @@ def _clean(out: Path) -> None:
 def build_report(out_dir: "str | Path" = "reports", workers: int | None = None, cache: "str | Path | None" = None,
                  paths: bool = True, progress: bool = False, log: Callable[[str], None] = lambda s: None) -> Path:
     """Regenerate ``out_dir/report.md`` with figures and sweep rows; returns the report path."""
-    import matplotlib
-
     out = Path(out_dir)
     _clean(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -314,8 +312,7 @@ def build_report(out_dir: "str | Path" = "reports", workers: int | None = None, 
     data = collect(workers=workers, cache=cache, sweep_output=out / SWEEP_FILE, progress=progress,
                    gpu_dir=out / GPU_DIR)
     log("rendering figures")
-    with matplotlib.rc_context({"svg.hashsalt": "accelsim"}):
-        figs = report_figures(data, out / "figures")
+    figs = report_figures(data, out / "figures")  # byte-stable files (plots.common.write_figure)
     paths_md = None
     if paths:
         try:

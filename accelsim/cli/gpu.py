@@ -76,7 +76,7 @@ def register(cli: click.Group) -> None:
         """Measured GPU baseline: per-layer and whole-model timing, energy, tables."""
 
     @gpu.command("measure")
-    @click.option("--workload", required=True, help="registry name or workload YAML")
+    @click.option("--workload", "-w", required=True, help="registry name or workload YAML")
     @click.option("--exec-path", "--path", "exec_path", default="", help="execution path string")
     @click.option("--max-repeats", type=int, default=200, show_default=True)
     @click.option("--budget-s", type=float, default=1.0, show_default=True, help="seconds per layer")
@@ -103,7 +103,7 @@ def register(cli: click.Group) -> None:
                    f"conv time share {s.conv_time_share:.1%}")
 
     @gpu.command("whole-model")
-    @click.option("--workload", required=True, help="model name (see `accelsim gpu info`)")
+    @click.option("--workload", "-w", required=True, help="model name (see `accelsim gpu info`)")
     @click.option("--per-layer", "per_layer", default=None, type=click.Path(dir_okay=False),
                   help="per-layer CSV of the same workload: adds the whole / per-layer-sum ratio")
     @click.option("--max-repeats", type=int, default=200, show_default=True)

@@ -7,7 +7,6 @@ When the cost model or a workload changes on purpose, run ``accelsim report`` an
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 

@@ -60,7 +60,7 @@ class ArchConfig(_Strict):
             "input_buffer_kb": (self.c0 * self.accum_depth * b, f"one C0 x AD input block ({self.c0}x{self.accum_depth})"),
             "accum_buffer_kb": (self.k0 * self.accum_depth * self.accum_bits / 8,
                                 f"one K0 x AD block of {self.accum_bits}-bit sums"),
-            "global_buffer_kb": (self.k0 * self.c0 * b, f"one K0 x C0 weight tile"),
+            "global_buffer_kb": (self.k0 * self.c0 * b, "one K0 x C0 weight tile"),
         }
         for fname, (nbytes, what) in need.items():
             if getattr(self, fname) * 1024 < nbytes:

@@ -11,7 +11,6 @@ Only small layers are practical. Units as in :mod:`accelsim.cost.equations`
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass
 
 from . import equations as eq
@@ -83,7 +82,6 @@ def walk(order, nk, nc, npq, dw):
 def evaluate(prob, arch, en, split, tiles, order) -> tuple[float, float, float]:
     """(cycles, energy pJ, compute cycles) of one candidate by per-PE, per-tile enumeration."""
     G, K, C, P, Q, R, S, st, H, W, dw, dyn, in_dram, out_dram = (int(v) for v in prob)
-    npe = int(arch[eq.A_NUM_PE])
     k0, c0, ad = int(arch[eq.A_K0]), int(arch[eq.A_C0]), int(arch[eq.A_AD])
     b, accb = arch[eq.A_BYTES], arch[eq.A_ACC_BYTES]
     pk, pp, pc, pg = split

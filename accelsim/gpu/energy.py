@@ -42,7 +42,7 @@ def nvml_power_reader(target: Target) -> tuple[Callable[[], float] | None, str]:
     try:
         import pynvml
     except ImportError:
-        return None, "pynvml not installed (pip install nvidia-ml-py)"
+        return None, "pynvml not installed (pip install nvidia-ml-py, or the gpu extra)"
     torch = require_torch()
     index = torch.device(target.device).index or 0
     uuid = getattr(torch.cuda.get_device_properties(index), "uuid", None)

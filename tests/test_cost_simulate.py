@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import MutableMapping
 
 import pytest
 
@@ -56,3 +57,50 @@ def test_memo_separates_arch_and_objective(b2):
     assert len(memo) == 2 * n
     g = simulate(b2, "G", memo=memo)
     assert len(memo) == 3 * n and g.area_mm2 != e.area_mm2
+
+
+class LazyMemo(MutableMapping):
+    """A memo that loads stored entries on its first lookup, like the sweep's on-disk memo."""
+
+    def __init__(self, stored: dict) -> None:
+        self._stored, self._data, self.loaded = dict(stored), {}, False
+
+    def _load(self) -> None:
+        if not self.loaded:
+            self.loaded = True
+            self._data.update(self._stored)
+
+    def __getitem__(self, key):
+        self._load()
+        return self._data[key]
+
+    def __setitem__(self, key, value) -> None:
+        self._data[key] = value
+
+    def __delitem__(self, key) -> None:
+        del self._data[key]
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def test_candidates_counted_only_for_fresh_mappings(b2):
+    """A memo that grows while loading stored entries must not make hits look like fresh mappings."""
+    stored: dict = {}
+    simulate(accelsim.load_workload("segformer-b0"), "E", memo=stored)
+    # reference: the same entries seeded eagerly into a plain dict (its length only grows on a miss)
+    eager = simulate(b2, "E", memo=dict(stored))
+    lazy_memo = LazyMemo(stored)
+    lazy = simulate(b2, "E", memo=lazy_memo)
+    assert lazy_memo.loaded
+    # exact: both count the candidates of the b2 shapes b0 did not cover, and nothing else
+    assert 0 < lazy.candidates_evaluated == eager.candidates_evaluated
+    cold = simulate(b2, "E").candidates_evaluated
+    assert eager.candidates_evaluated < cold  # b0 and b2 share shapes, so the seeds saved work
+    # everything stored: every layer is a hit and no candidate was searched
+    full: dict = {}
+    simulate(b2, "E", memo=full)
+    assert simulate(b2, "E", memo=LazyMemo(full)).candidates_evaluated == 0

@@ -252,19 +252,32 @@ def map_layer(layer: Layer, arch: "ArchConfig | str", objective: str = "latency"
     global buffer stay on chip. ``memo`` maps (shape, arch, objective, cap, DRAM flags) to
     costs so identical layers are mapped once.
     """
+    return _lookup_or_map(layer, arch, objective, max_candidates, input_from_dram, output_to_dram,
+                          memo, packed)[0]
+
+
+def _lookup_or_map(layer: Layer, arch: "ArchConfig | str", objective: str, max_candidates: int | None,
+                   input_from_dram: bool, output_to_dram: bool, memo: MutableMapping | None,
+                   packed: Packed | None) -> tuple[LayerCost, bool]:
+    """:func:`map_layer`'s cost and whether it was searched now (``False``: taken from ``memo``).
+
+    The memo is asked once (``get``), so a mapping that loads entries lazily (the sweep's
+    on-disk memo) neither counts a hit twice nor makes a lookup look like a fresh mapping.
+    """
     obj = check_objective(objective)
     packed = packed or Packed.of(_resolve_arch(arch))
     key = (layer.shape_key(), packed.fingerprint, objective, max_candidates,
            bool(input_from_dram), bool(output_to_dram))
-    if memo is not None and key in memo:
-        return replace(memo[key], name=layer.name)
+    cached = memo.get(key) if memo is not None else None
+    if cached is not None:
+        return replace(cached, name=layer.name), False
     if layer.is_mac:
         cost = _map_mac(layer, packed, obj, max_candidates, input_from_dram, output_to_dram)
     else:
         cost = _map_nonmac(layer, packed, input_from_dram, output_to_dram)
     if memo is not None:
         memo[key] = cost
-    return cost
+    return cost, True
 
 
 @dataclass
@@ -283,7 +296,7 @@ class SimResult:
     utilization: float
     energy_breakdown: dict[str, float]
     layers: pd.DataFrame
-    candidates_evaluated: int = 0
+    candidates_evaluated: int = 0  # mapping candidates searched by this call (memo hits add none)
 
     @property
     def flops(self) -> int:
@@ -335,12 +348,11 @@ def simulate(workload: "Workload | str", arch: "ArchConfig | str", objective: st
     memo = {} if memo is None else memo
     sources, sinks = _dram_flags(workload)
     costs = []
-    fresh = 0
+    fresh = 0  # candidates searched by this call: only layers the memo did not hold count
     for layer in workload.layers:
-        before = len(memo)
-        cost = map_layer(layer, a, objective, max_candidates, input_from_dram=layer.name in sources,
-                         output_to_dram=layer.name in sinks, memo=memo, packed=packed)
-        if len(memo) > before:
+        cost, searched = _lookup_or_map(layer, a, objective, max_candidates, layer.name in sources,
+                                        layer.name in sinks, memo, packed)
+        if searched:
             fresh += cost.candidates
         costs.append(cost)
     frame = pd.DataFrame([c.row() for c in costs])

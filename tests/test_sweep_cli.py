@@ -57,3 +57,27 @@ def test_plot_commands(tmp_path):
     assert main(["plot", "energy-per-op", "-w", "segformer-b0", "--input", "64x64", "-a", "E",
                  "-o", str(tmp_path / "e.png")]) == 0
     assert (tmp_path / "e.png").stat().st_size > 1000
+
+
+def test_sweep_unmappable_and_objective_guard(tmp_path, capsys):
+    out = tmp_path / "r.csv"
+    # a 4 KB weight buffer cannot hold SegFormer's 7x7 patch-embedding tile (K0 x C0 x 49 bytes > 4 KB)
+    args = ["sweep", "--base", "E", "--grid", "weight_buffer_kb=4,64", "-w", "segformer-b0", "--input", "64x64",
+            "-o", str(out), "--workers", "1", "--no-progress"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "2 points (0 kept from a previous run, 2 computed, 1 unmappable)" in err
+    df = read_csv_rows(out)
+    assert df["error"].tolist()[1] == "" and "patch_embed1.proj' cannot be mapped" in df["error"].tolist()[0]
+    assert main(args) == 0
+    assert "2 kept from a previous run, 0 computed, 1 unmappable" in capsys.readouterr().err
+    assert main(["pareto", str(out), "--format", "csv"]) == 0
+    front = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out))
+    assert front["arch"].tolist() == [df["arch"][1]]  # the only mappable point
+    # another objective into the same file: refused, one line, exit 2
+    assert main(args + ["--objective", "energy"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "objective=latency" in err and "--overwrite" in err
+    assert len(err.strip().splitlines()) == 1
+    assert main(args + ["--objective", "energy", "--overwrite"]) == 0
+    assert (read_csv_rows(out)["objective"] == "energy").all()

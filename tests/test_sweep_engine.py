@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from accelsim.errors import ConfigError
 from accelsim.sweep import RESULT_COLUMNS, run_sweep
 from accelsim.sweep.runner import make_chunks, plan_sweep
 from accelsim.sweep.store import read_csv_rows
@@ -204,19 +205,101 @@ def test_resume_after_sigkill(tmp_path, workers):
 
 
 def failing_simulate(workload, arch, objective="latency", max_candidates=None, memo=None):
-    """Like fake_simulate, but 4-PE arrays cannot map SegFormer-B1 (a user-level error)."""
+    """Like fake_simulate, but 4-PE arrays cannot map SegFormer-B1 (a user-level error).
+
+    Every call, failing or not, is logged to ``ACCELSIM_FAKE_LOG`` when set.
+    """
     from accelsim.errors import AccelsimError
 
     if arch.num_pe == 4 and workload.variant == "b1":
-        raise AccelsimError(f"layer x cannot be mapped on arch {arch.name}")
+        log = os.environ.get("ACCELSIM_FAKE_LOG")
+        if log:
+            with open(log, "a") as fh:
+                fh.write(f"{arch.name}|{workload.name}|{workload.exec_path}\n")
+        raise AccelsimError(f"layer x cannot be mapped on arch {arch.name}:\n  its tile does not fit")
     return fake_simulate(workload, arch, objective, max_candidates, memo)
 
 
-def test_unmappable_points_keep_their_row(tmp_path):
+def _logged_run(log: Path, **kw) -> tuple[pd.DataFrame, list[str]]:
+    """run_sweep with failing_simulate; the points simulate was called for."""
+    if log.exists():
+        log.unlink()
+    os.environ["ACCELSIM_FAKE_LOG"] = str(log)
+    try:
+        df = run_sweep(SPEC, workers=1, simulate=failing_simulate, **kw)
+    finally:
+        del os.environ["ACCELSIM_FAKE_LOG"]
+    return df, (log.read_text().splitlines() if log.exists() else [])
+
+
+def test_unmappable_points_keep_their_row_and_reason(tmp_path):
     df = run_sweep(SPEC, output=tmp_path / "r.csv", workers=1, simulate=failing_simulate)
     bad = df["latency_s"].isna()
     # 2 archs have 4 PEs (k0 = c0 = 16 or 32), each fails on SegFormer-B1 only
-    assert bad.sum() == 2 and df.attrs["sweep"]["failed"] == 2
+    assert bad.sum() == 2 and df.attrs["sweep"]["failed"] == 2 and len(df) == 12
     assert (df.loc[bad, "num_pe"] == 4).all() and (df.loc[bad, "macs"] > 0).all()
+    # the reason is kept, on one line; successful points have an empty error
+    assert (df.loc[bad, "error"] == df.loc[bad, "arch"].map(
+        lambda a: f"layer x cannot be mapped on arch {a}: its tile does not fit")).all()
+    assert (df.loc[~bad, "error"] == "").all()
+    assert (df["objective"] == "latency").all() and df["max_candidates"].isna().all()
     assert "cannot be mapped" in df.attrs["sweep"]["first_error"]
-    assert len(df) == 12
+    assert df.attrs["sweep"]["first_error"].startswith(df.loc[bad, "arch"].iloc[0] + " x segformer-b1")
+    # the error column survives the file round trip (text, empty for successes)
+    back = read_csv_rows(tmp_path / "r.csv")
+    assert back["error"].tolist() == df["error"].tolist()
+
+
+@pytest.mark.parametrize("with_layers", [False, True])
+def test_resume_keeps_unmappable_points(tmp_path, with_layers):
+    """A finished point with an error is finished: a re-run computes nothing (no layer rows needed)."""
+    out, log = tmp_path / "r.csv", tmp_path / "calls.log"
+    layers = tmp_path / "l.csv" if with_layers else None
+    first, calls = _logged_run(log, output=out, layers=layers)
+    assert len(calls) == 12 and first.attrs["sweep"]["failed"] == 2
+    before = out.read_bytes()
+    again, calls = _logged_run(log, output=out, layers=layers)
+    assert calls == [] and again.attrs["sweep"]["computed"] == 0 and again.attrs["sweep"]["resumed"] == 12
+    assert again.attrs["sweep"]["failed"] == 2  # kept error rows are still counted
+    assert out.read_bytes() == before
+
+
+def test_disk_cache_remembers_unmappable_points(tmp_path):
+    """Without an output file, a warm disk cache answers failing points without simulating them."""
+    cache, log = tmp_path / "cache", tmp_path / "calls.log"
+    cold, calls = _logged_run(log, cache=cache)
+    failing = {c for c in calls if c.startswith("E[num_pe=4") and "segformer-b1" in c}
+    assert len(calls) == 12 and len(failing) == 2
+    # the fake simulate is called again for mappable points (it logs even on memo hits), never for failing ones
+    warm, calls = _logged_run(log, cache=cache)
+    assert len(calls) == 10 and not failing & set(calls)
+    assert warm.attrs["sweep"]["memo_misses"] == 0 and warm.attrs["sweep"]["failed"] == 2
+    pd.testing.assert_frame_equal(cold, warm)
+    # another objective is another cache entry: its failing points are simulated again
+    _, calls = _logged_run(log, cache=cache, objective="energy")
+    assert failing <= set(calls)
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(objective="energy"), "computed with objective=latency, this sweep asks for objective=energy"),
+    (dict(max_candidates=50), "computed with max_candidates=none, this sweep asks for max_candidates=50"),
+])
+def test_resume_refuses_other_settings(tmp_path, change, message):
+    out = tmp_path / "r.csv"
+    run_sweep(SPEC, output=out, workers=1, simulate=fake_simulate)
+    before = out.read_bytes()
+    with pytest.raises(ConfigError, match="use --overwrite") as info:
+        run_sweep(SPEC, output=out, workers=1, simulate=fake_simulate, **change)
+    assert message in str(info.value) and str(out) in str(info.value) and "\n" not in str(info.value)
+    assert out.read_bytes() == before  # nothing touched
+    df = run_sweep(SPEC, output=out, workers=1, simulate=fake_simulate, overwrite=True, **change)
+    key = next(iter(change))
+    assert (df[key] == change[key]).all() and len(df) == 12
+
+
+def test_resume_refuses_a_file_without_the_settings(tmp_path):
+    out = tmp_path / "r.csv"
+    df = run_sweep(SPEC, output=out, workers=1, simulate=fake_simulate)
+    df.drop(columns=["objective"]).to_csv(out, index=False)  # a file written before the column existed
+    with pytest.raises(ConfigError, match="no column 'objective'"):
+        run_sweep(SPEC, output=out, workers=1, simulate=fake_simulate)

@@ -12,7 +12,7 @@ import click
 from .common import OBJECTIVE_CHOICES, emit, frame_text
 
 SUMMARY_COLUMNS = ["arch", "workload", "exec_path", "latency_s", "energy_j", "area_mm2", "energy_per_op_j",
-                   "throughput_ops_per_s_per_mm2", "utilization"]
+                   "throughput_ops_per_s_per_mm2", "utilization", "error"]
 
 
 def _grid_option(items: tuple[str, ...]) -> dict:
@@ -98,10 +98,11 @@ def register(cli: click.Group) -> None:
                        overwrite=overwrite, progress=progress, chunk_size=chunk_size)
         st = df.attrs.get("sweep", {})
         click.echo(f"{st.get('points', len(df))} points ({st.get('resumed', 0)} kept from a previous run, "
-                   f"{st.get('computed', 0)} computed) in {st.get('seconds', 0.0):.1f} s", err=True)
+                   f"{st.get('computed', 0)} computed, {st.get('failed', 0)} unmappable) "
+                   f"in {st.get('seconds', 0.0):.1f} s", err=True)
         if st.get("failed"):
-            click.echo(f"warning: {st['failed']} point(s) could not be mapped (their cost columns are "
-                       f"empty), e.g. {st['first_error']}", err=True)
+            click.echo(f"warning: {st['failed']} point(s) could not be mapped (empty cost columns, reason in "
+                       f"the error column), e.g. {st['first_error']}", err=True)
         if st.get("output"):
             click.echo(f"wrote {st['output']}", err=True)
         else:

@@ -6,10 +6,10 @@ returns one tidy row per point; ``pareto(df, objectives)`` keeps the non-dominat
 """
 
 from .cache import DiskMemo
-from .pareto import ALIASES, pareto, pareto_mask
+from .pareto import ALIASES, error_rows, mapped_rows, pareto, pareto_mask
 from .runner import RESULT_COLUMNS, plan_sweep, result_row, run_sweep
 from .spec import ArchSpace, SweepSpec, expand_arch_names, expand_arch_space, load_spec
 
-__all__ = ["ALIASES", "ArchSpace", "DiskMemo", "RESULT_COLUMNS", "SweepSpec", "expand_arch_names",
-           "expand_arch_space", "load_spec", "pareto", "pareto_mask", "plan_sweep", "result_row",
+__all__ = ["ALIASES", "ArchSpace", "DiskMemo", "RESULT_COLUMNS", "SweepSpec", "error_rows", "expand_arch_names",
+           "expand_arch_space", "load_spec", "mapped_rows", "pareto", "pareto_mask", "plan_sweep", "result_row",
            "run_sweep"]

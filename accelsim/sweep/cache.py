@@ -39,6 +39,13 @@ def model_tag() -> str:
     return h.hexdigest()[:12]
 
 
+def point_error_key(workload: Any, arch: Any, objective: str, max_candidates: "int | None") -> tuple:
+    """Memo key of a whole point's mapping failure: a digest of the workload's layers (they alone
+    decide the costs) followed by what :func:`accelsim.simulate` puts after the layer shape."""
+    digest = hashlib.sha1(repr((workload.name, workload.exec_path, tuple(workload.layers))).encode())
+    return (("unmappable", digest.hexdigest()), tuple(arch.params().items()), objective, max_candidates)
+
+
 def _group(key: Any) -> tuple:
     """Everything in a memo key but the layer shape (its first element)."""
     return tuple(key[1:]) if isinstance(key, tuple) and len(key) > 1 else ()
@@ -75,6 +82,11 @@ class DiskMemo(MutableMapping):
                 continue  # a damaged file only costs a recomputation
             for k, v in entries.items():
                 self._data.setdefault(k, v)
+
+    def peek(self, key: Any) -> Any:
+        """The stored value of ``key`` or ``None``, loading its group but counting no hit or miss."""
+        self._ensure(key)
+        return self._data.get(key)
 
     def __getitem__(self, key: Any) -> Any:
         self._ensure(key)

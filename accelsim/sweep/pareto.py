@@ -1,7 +1,8 @@
 """Pareto (non-dominated) sets over 2 or 3 objectives with min/max directions (SPEC.md section 10).
 
 A row is on the front when no other row is at least as good in every objective and
-strictly better in one. Rows with a missing (NaN) objective are never on the front;
+strictly better in one. Rows with a missing (NaN) objective, and sweep rows with a
+non-empty ``error`` (unmappable points), are never on the front;
 identical rows do not dominate each other, so ties all stay. Vectorised numpy,
 processed in blocks so memory stays bounded (``O(n^2)`` comparisons).
 """
@@ -25,6 +26,19 @@ ALIASES: dict[str, str] = {
     "area": "area_mm2",
 }
 DEFAULT_OBJECTIVES: dict[str, str] = {"energy_per_op": "min", "throughput_per_mm2": "max"}
+
+
+def error_rows(df: pd.DataFrame) -> pd.Series:
+    """Boolean mask of the sweep rows of points that could not be mapped (non-empty ``error``)."""
+    if "error" not in df.columns:
+        return pd.Series(False, index=df.index)
+    return df["error"].fillna("").astype(str) != ""
+
+
+def mapped_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``df`` that hold costs: error rows of unmappable points left out."""
+    bad = error_rows(df)
+    return df[~bad] if bad.any() else df
 
 
 def resolve_column(df: pd.DataFrame, name: str) -> str:
@@ -86,11 +100,13 @@ def pareto(df: pd.DataFrame, objectives: "Mapping[str, str] | None" = None, *,
     objectives: minimum ``energy_per_op_j``, maximum ``throughput_ops_per_s_per_mm2``.
     """
     cols, maxi = _parse_objectives(df, objectives)
+    values = df[cols].to_numpy(float, copy=True)
+    values[error_rows(df).to_numpy()] = np.nan  # an unmappable point has no costs to rank, nor dominates
     out = np.zeros(len(df), dtype=bool)
     if by is None:
-        out = pareto_mask(df[cols].to_numpy(float), maxi)
+        out = pareto_mask(values, maxi)
     else:
         for _, idx in df.groupby(by, sort=False).indices.items():
-            out[idx] = pareto_mask(df.iloc[idx][cols].to_numpy(float), maxi)
+            out[idx] = pareto_mask(values[idx], maxi)
     series = pd.Series(out, index=df.index, name="pareto")
     return series if mask else df[series]

@@ -11,7 +11,9 @@ at the end, so the file is identical whatever the executor and worker count.
 A row (one per arch x workload x path): ``arch``, every arch parameter, ``workload``,
 ``exec_path``, ``macs``, ``latency_s``, ``energy_j``, ``area_mm2``, ``energy_per_op_j``
 and ``throughput_ops_per_s_per_mm2`` (op = one FLOP = half a MAC, SPEC.md section 1),
-``utilization``, ``accuracy`` and ``accuracy_metric`` (``unknown`` when none is known).
+``utilization``, ``accuracy`` and ``accuracy_metric`` (``unknown`` when none is known),
+the mapping ``objective`` and ``max_candidates`` (empty: exhaustive search), and ``error``
+(empty, or the one-line reason a point could not be mapped; its cost columns are then NaN).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import math
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -31,7 +33,8 @@ from ..arch.config import ArchConfig
 from ..errors import AccelsimError, ConfigError
 from ..workload.ir import Workload
 from ..workload.registry import load_workload
-from .cache import DiskMemo, model_tag
+from .cache import DiskMemo, model_tag, point_error_key
+from .pareto import error_rows
 from .spec import (ARCH_PARAMS, SweepPoint, SweepSpec, WorkloadItem, expand_arch_space, load_spec,
                    sweep_points, workload_items)
 from .store import RowStore
@@ -39,7 +42,9 @@ from .store import RowStore
 KEY = ["arch", "workload", "exec_path"]
 RESULT_COLUMNS = ["arch", *ARCH_PARAMS, "workload", "exec_path", "macs", "latency_s", "energy_j", "area_mm2",
                   "energy_per_op_j", "throughput_ops_per_s_per_mm2", "utilization", "accuracy",
-                  "accuracy_metric"]
+                  "accuracy_metric", "objective", "max_candidates", "error"]
+#: Columns holding sweep-wide settings that define every point: a file mixing values is refused.
+SETTING_COLUMNS = ("objective", "max_candidates")
 UNKNOWN_METRIC = "unknown"
 
 Simulate = Callable[..., Any]
@@ -67,11 +72,11 @@ class ChunkResult:
     memo_hits: int = 0
     memo_misses: int = 0
     seconds: float = 0.0
-    errors: list[str] = field(default_factory=list)
 
 
 def result_row(arch: ArchConfig, workload: str, exec_path: str, res: Any,
-               accuracy: tuple[float, str]) -> dict:
+               accuracy: tuple[float, str], objective: str = "latency",
+               max_candidates: int | None = None) -> dict:
     """The tidy row of one point from a :class:`~accelsim.cost.SimResult`-like object."""
     macs = int(res.macs)
     ops = 2.0 * macs  # SPEC.md section 1: one op = one FLOP = half a MAC
@@ -80,20 +85,24 @@ def result_row(arch: ArchConfig, workload: str, exec_path: str, res: Any,
            "latency_s": latency, "energy_j": energy, "area_mm2": area,
            "energy_per_op_j": energy / ops if ops else math.nan,
            "throughput_ops_per_s_per_mm2": ops / latency / area if latency > 0 and area > 0 else math.nan,
-           "utilization": float(res.utilization), "accuracy": accuracy[0], "accuracy_metric": accuracy[1]}
+           "utilization": float(res.utilization), "accuracy": accuracy[0], "accuracy_metric": accuracy[1],
+           "objective": objective, "max_candidates": max_candidates, "error": ""}
     return row
 
 
 def failed_row(arch: ArchConfig, workload: str, exec_path: str, wl: Workload,
-               accuracy: tuple[float, str]) -> dict:
-    """The row of a point the cost model cannot map: costs NaN, MACs and area still known."""
+               accuracy: tuple[float, str], error: str, objective: str = "latency",
+               max_candidates: int | None = None) -> dict:
+    """The row of a point the cost model cannot map: costs NaN, MACs and area still known,
+    ``error`` the reason on one line."""
     from ..arch.area import arch_area_mm2
 
     nan = math.nan
     return {"arch": arch.name, **arch.params(), "workload": workload, "exec_path": exec_path,
             "macs": int(wl.macs), "latency_s": nan, "energy_j": nan, "area_mm2": float(arch_area_mm2(arch)),
             "energy_per_op_j": nan, "throughput_ops_per_s_per_mm2": nan, "utilization": nan,
-            "accuracy": accuracy[0], "accuracy_metric": accuracy[1]}
+            "accuracy": accuracy[0], "accuracy_metric": accuracy[1], "objective": objective,
+            "max_candidates": max_candidates, "error": " ".join(str(error).split()) or "unmappable"}
 
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
@@ -103,16 +112,25 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     if simulate is None:
         from ..cost import simulate
     memo = DiskMemo(task.cache_dir)
-    rows, layer_frames, errors = [], [], []
+    settings = {"objective": task.objective, "max_candidates": task.max_candidates}
+    rows, layer_frames = [], []
     for _, arch, wl_label, path in task.points:
-        wl = task.workloads[(wl_label, path)]
+        wl, acc = task.workloads[(wl_label, path)], task.accuracy[(wl_label, path)]
+        # an unmappable point is a result too: the disk cache remembers its reason
+        err_key = point_error_key(wl, arch, task.objective, task.max_candidates) if memo.root else None
+        known = memo.peek(err_key) if err_key else None
+        if known is not None:
+            rows.append(failed_row(arch, wl_label, path, wl, acc, known, **settings))
+            continue
         try:
             res = simulate(wl, arch, objective=task.objective, max_candidates=task.max_candidates, memo=memo)
         except AccelsimError as exc:  # e.g. a layer whose smallest tile does not fit this arch's buffers
-            rows.append(failed_row(arch, wl_label, path, wl, task.accuracy[(wl_label, path)]))
-            errors.append(f"{arch.name} x {wl_label}{' [' + path + ']' if path else ''}: {exc}")
+            row = failed_row(arch, wl_label, path, wl, acc, str(exc), **settings)
+            if err_key:
+                memo[err_key] = row["error"]
+            rows.append(row)
             continue
-        rows.append(result_row(arch, wl_label, path, res, task.accuracy[(wl_label, path)]))
+        rows.append(result_row(arch, wl_label, path, res, acc, **settings))
         if task.want_layers:
             layer_frames.append(res.layers.assign(arch=arch.name, workload=wl_label, exec_path=path))
     memo.flush()
@@ -120,7 +138,7 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     if layer_frames:
         layers = pd.concat(layer_frames, ignore_index=True)
         layers = layers[KEY + [c for c in layers.columns if c not in KEY]]
-    return ChunkResult(rows, layers, memo.hits, memo.misses, time.perf_counter() - t0, errors)
+    return ChunkResult(rows, layers, memo.hits, memo.misses, time.perf_counter() - t0)
 
 
 # ------------------------------------------------------------------ planning
@@ -222,18 +240,42 @@ def _norm(v: Any) -> Any:
     return str(v)
 
 
+def check_existing(existing: pd.DataFrame, settings: dict[str, Any], path: "str | Path") -> None:
+    """Refuse to resume into ``path`` unless its rows are sweep rows made with ``settings``.
+
+    ``settings`` maps the :data:`SETTING_COLUMNS` (objective, max_candidates) to this
+    sweep's values; a stored row made with another value would silently mix results.
+    """
+    if existing.empty:
+        return
+    missing = [c for c in RESULT_COLUMNS if c not in existing.columns]
+    if missing:
+        raise ConfigError(f"{path}: not a sweep result of this version (no column {missing[0]!r}); "
+                          "use --overwrite to replace it or choose another output file")
+    for col, want in settings.items():
+        other = sorted({_setting_text(v) for v in existing[col] if _norm(v) != _norm(want)})
+        if other:
+            raise ConfigError(f"{path}: its rows were computed with {col}={other[0]}, this sweep asks for "
+                              f"{col}={_setting_text(want)}; use --overwrite to replace them or choose "
+                              "another output file")
+
+
+def _setting_text(v: Any) -> str:
+    v = _norm(v)
+    if v is None:
+        return "none"
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+
+
 def finished_points(existing: pd.DataFrame, points: Iterable[SweepPoint]) -> tuple[set, pd.DataFrame]:
     """Keys of points whose row is stored with the same arch parameters, and the rows to keep.
 
     Rows of this sweep's points that differ in a parameter (a changed config) are
-    dropped so they are recomputed; rows of other points are kept untouched.
+    dropped so they are recomputed; rows of other points are kept untouched. A point
+    stored with an ``error`` (unmappable) is finished like any other.
     """
     if existing.empty:
         return set(), existing
-    missing = [c for c in RESULT_COLUMNS if c not in existing.columns]
-    if missing:
-        raise ConfigError(f"the existing output is not a sweep result (no column {missing[0]!r}); "
-                          "remove it, choose another file or use --overwrite")
     by_key = {p.key: p for p in points}
     keep = np.ones(len(existing), dtype=bool)
     done: set = set()
@@ -308,7 +350,7 @@ class SweepStats:
     memo_misses: int = 0
     chunks: int = 0
     output: str = ""
-    failed: int = 0
+    failed: int = 0  # points of this sweep (kept or computed) that could not be mapped
     first_error: str = ""
 
 
@@ -342,6 +384,7 @@ def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | P
             if layer_store:
                 layer_store.remove()
         existing = store.read()
+        check_existing(existing, {"objective": spec.objective, "max_candidates": spec.max_candidates}, out)
         done, kept = finished_points(existing, plan.points)
         if layer_store is not None:
             done, kept = _sync_layers(layer_store, done, kept, plan.points)
@@ -363,8 +406,6 @@ def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | P
                 stats.computed += len(res.rows)
                 stats.memo_hits += res.memo_hits
                 stats.memo_misses += res.memo_misses
-                stats.failed += len(res.errors)
-                stats.first_error = stats.first_error or (res.errors[0] if res.errors else "")
                 if bar is not None:
                     bar.update(len(res.rows))
         finally:
@@ -375,9 +416,21 @@ def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | P
         df = store.finalize(sort_key)
         if layer_store is not None:
             layer_store.finalize(sort_key)
+    stats.failed, stats.first_error = _failures(df, order)
     stats.seconds = time.perf_counter() - t0
     df.attrs["sweep"] = stats.__dict__
     return df
+
+
+def _failures(df: pd.DataFrame, order: dict) -> tuple[int, str]:
+    """How many of this sweep's points are unmappable, and the first one's reason."""
+    bad = df[error_rows(df)]
+    bad = bad[[k in order for k in bad[KEY].itertuples(index=False, name=None)]]
+    if bad.empty:
+        return 0, ""
+    r = bad.iloc[0]
+    path = f" [{r['exec_path']}]" if r["exec_path"] else ""
+    return len(bad), f"{r['arch']} x {r['workload']}{path}: {r['error']}"
 
 
 def _sort_key(order: dict) -> Callable[[pd.DataFrame], pd.Series]:
@@ -389,9 +442,12 @@ def _sort_key(order: dict) -> Callable[[pd.DataFrame], pd.Series]:
 
 def _sync_layers(layer_store: RowStore, done: set, kept: pd.DataFrame,
                  points: tuple[SweepPoint, ...]) -> tuple[set, pd.DataFrame]:
-    """A point is finished only with its per-layer rows too; drop layer rows of unfinished points."""
+    """A point is finished only with its per-layer rows too (an unmappable one has none);
+    drop layer rows of unfinished points."""
     layers = layer_store.read()
     have = set(layers[KEY].itertuples(index=False, name=None)) if len(layers) else set()
+    if len(kept):
+        have |= set(kept.loc[error_rows(kept), KEY].itertuples(index=False, name=None))
     done = {k for k in done if k in have}
     ours = {p.key for p in points}
     if len(kept):

@@ -23,7 +23,8 @@ from ..errors import ConfigError
 PARQUET_SUFFIXES = (".parquet", ".pq")
 #: Columns that hold text (an empty string is a value, not a missing number).
 TEXT_COLUMNS = frozenset({"arch", "workload", "exec_path", "accuracy_metric", "dram_type", "tech", "name",
-                          "op", "fn", "bound", "loop_order", "inputs", "description"})
+                          "op", "fn", "bound", "loop_order", "inputs", "description",
+                          "objective", "error"})
 
 
 def is_parquet(path: "str | Path") -> bool:

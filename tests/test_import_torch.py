@@ -185,4 +185,50 @@ def test_module_called_twice_counts_macs_twice_and_weights_once():
     assert [layer.name for layer in wl.layers if layer.is_mac] == ["fc", "fc_1"]
     assert wl.macs == 2 * 4 * 8 * 8  # two calls over 4 tokens
     assert wl.params == 8 * 8 + 8 + 2 * 8  # the module's own count: weights once
-    assert wl.layer("fc_1").extra_params == -(8 * 8 + 8)
+    # the second call reuses the first call's tensors: Layer.shares, no parameter offsets
+    assert wl.layer("fc_1").shares == "fc" and wl.layer("fc_1").extra_params == 0
+    assert wl.layer("ln_1").shares == "ln"
+    assert all(layer.extra_params >= 0 for layer in wl.layers)
+
+
+class SharedMHA(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mha = nn.MultiheadAttention(16, 2)
+
+    def forward(self, x):
+        y = self.mha(x, x, x, need_weights=False)[0]
+        return self.mha(y, y, y, need_weights=False)[0]
+
+
+def test_multihead_attention_called_twice_shares_its_projections():
+    model = SharedMHA()
+    wl = from_torch(model, torch.randn(5, 1, 16))
+    again = [layer for layer in wl.layers if layer.shares]
+    assert [layer.shares for layer in again] == [
+        "mha.in_proj_q", "mha.in_proj_k", "mha.in_proj_v", "mha.out_proj"]
+    # hand count: in_proj 3 * (16*16 + 16) + out_proj 16*16 + 16 = 1088, counted once
+    assert wl.params == sum(p.numel() for p in model.parameters()) == 1088
+    assert wl.macs == 2 * (4 * 5 * 16 * 16 + 2 * 2 * 5 * 5 * 8)  # two calls' projections + attention
+
+
+class Tied(nn.Module):
+    """A weight tied into an op of another kind (embedding read, then an output linear)."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Parameter(torch.randn(6, 8))
+        self.head = nn.Linear(8, 6)
+
+    def forward(self, x):
+        y = x + self.emb
+        return self.head(y) + F.linear(y, self.emb)
+
+
+def test_weight_tied_across_op_kinds_is_counted_once():
+    model = Tied()
+    wl = from_torch(model, torch.randn(1, 6, 8))
+    # no earlier layer has these tensors as its own weights: the count is offset instead
+    assert not any(layer.shares for layer in wl.layers)
+    assert wl.layer("linear").extra_params == -6 * 8  # counted at the add that read it first
+    assert wl.params == sum(p.numel() for p in model.parameters()) == 6 * 8 + 8 * 6 + 6

@@ -96,7 +96,8 @@ def test_dab_structure_and_shared_weights(zoo):
     assert wl.layer("transformer.decoder.ref_point_head.layers.0@0").c == 512
     # one weight set, counted at its first call: later calls carry no parameters
     later = wl.layer("transformer.decoder.query_scale.layers.0@3")
-    assert later.params == 0 and later.tag["shares"] == "transformer.decoder.query_scale.layers.0@1"
+    assert later.params == 0 and later.shares == "transformer.decoder.query_scale.layers.0@1"
+    assert later.static_params == 256 * 256 + 256 and "shares" not in later.tag
     assert wl.layer("transformer.decoder.query_scale.layers.0@1").params == 256 * 256 + 256
 
 

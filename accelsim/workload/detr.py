@@ -17,9 +17,8 @@ and :data:`HF_NAME_RULES`. Conventions:
 - Sine positional encodings, mask handling, sigmoid and inverse-sigmoid updates are
   element ops (``other``/``eltwise``), never MACs (SPEC.md section 1).
 - A module applied more than once (e.g. DAB-DETR's ``query_scale`` in every layer) gets
-  one layer per call named ``<module>@<call>``; later calls carry
-  ``extra_params = -own weights`` and tag ``shares=<first call>`` so the parameter
-  total counts the weights once, as ``torch`` does.
+  one layer per call named ``<module>@<call>``; later calls set ``Layer.shares`` to the
+  first call, so the parameter total counts the weights once, as ``torch`` does.
 - Class and box heads run on the outputs of all decoder layers (auxiliary outputs);
   where the reference applies a head to the stacked decoder outputs, one layer over
   ``layers x queries`` tokens is emitted (same MACs as one call per layer).
@@ -93,10 +92,7 @@ class SharedCalls:
         if module not in self.owner:
             self.owner[module] = last.name
             return
-        own = last.params - last.extra_params
-        tags = dict(last.tags)
-        tags["shares"] = self.owner[module]
-        b.layers[-1] = last.with_(extra_params=last.extra_params - own, tags=tuple(sorted(tags.items())))
+        b.layers[-1] = last.with_(shares=self.owner[module])
 
 
 def _call(name: str, call: str | int | None) -> str:

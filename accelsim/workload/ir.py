@@ -68,6 +68,10 @@ class Layer:
     ``weight_dynamic`` marks a matmul whose right operand is an activation.
     ``extra_params`` counts learned tensors that are not weights of this op's MACs
     (position embeddings, class tokens, query embeddings) so parameter totals match.
+    ``shares`` names an earlier layer whose weights this call reuses (a module called
+    more than once, e.g. DAB-DETR's ``query_scale`` in every layer): its static weights,
+    bias and norm affine parameters are the owner's and are not counted again in
+    ``params``; its MACs and its weight traffic are its own (every call fetches them).
     """
 
     name: str
@@ -92,6 +96,7 @@ class Layer:
     in_h: int = 0
     in_w: int = 0
     tags: tuple[tuple[str, str], ...] = ()
+    shares: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.op, Op):
@@ -107,6 +112,8 @@ class Layer:
         if isinstance(self.tags, Mapping):
             object.__setattr__(self, "tags", tuple(sorted(self.tags.items())))
         object.__setattr__(self, "inputs", tuple(self.inputs))
+        if self.shares == self.name:
+            raise ValueError(f"layer {self.name!r}: shares={self.shares!r} names the layer itself")
 
     # ----------------------------------------------------------------- shape
     @property
@@ -180,14 +187,20 @@ class Layer:
         return self.batch * self.k * self.c_per_group * self.r * self.s
 
     @property
-    def params(self) -> int:
-        """Learned parameters: static weights, bias, affine norm parameters, extra tensors."""
-        n = self.extra_params
+    def static_params(self) -> int:
+        """This op's own learned tensors: static weights, bias, affine norm parameters
+        (elements; the same whether or not the layer ``shares`` them with an earlier call)."""
         if self.op in (Op.CONV2D, Op.DWCONV2D, Op.LINEAR):
-            n += self.weight_elements + (self.k if self.bias else 0)
-        elif self.op is Op.NORM and self.fn in ("layernorm", "batchnorm", "groupnorm"):
-            n += 2 * self.k
-        return n
+            return self.weight_elements + (self.k if self.bias else 0)
+        if self.op is Op.NORM and self.fn in ("layernorm", "batchnorm", "groupnorm"):
+            return 2 * self.k
+        return 0
+
+    @property
+    def params(self) -> int:
+        """Learned parameters (elements): :attr:`static_params` unless they are an earlier
+        layer's (``shares``), plus ``extra_params``."""
+        return self.extra_params + (0 if self.shares else self.static_params)
 
     def weight_bytes(self, bits: int = 8) -> int:
         return self.weight_elements * bits // 8
@@ -219,7 +232,8 @@ class Layer:
             "nonmac_ops": self.nonmac_ops, "params": self.params,
             "weight_bytes": self.weight_bytes(), "input_bytes": self.input_bytes(),
             "output_bytes": self.output_bytes(), "fused": self.fused,
-            "inputs": ",".join(self.inputs), **{f"tag_{k}": v for k, v in self.tags},
+            "inputs": ",".join(self.inputs), "shares": self.shares,
+            **{f"tag_{k}": v for k, v in self.tags},
         }
 
 
@@ -250,6 +264,7 @@ class Workload:
         if len(set(names)) != len(names):
             dup = sorted({n for n in names if names.count(n) > 1})
             raise ValueError(f"workload {self.name!r}: duplicate layer names {dup[:5]}")
+        check_shares(self.layers, f"workload {self.name!r}")
 
     # ------------------------------------------------------------ totals
     @property
@@ -313,6 +328,23 @@ def build_graph(layers: Iterable[Layer]) -> nx.DiGraph:
                 g.add_edge(src, layer.name, channels=prod.k, h=prod.p, w=prod.q)
         by_name[layer.name] = layer
     return g
+
+
+def check_shares(layers: Iterable[Layer], where: str = "layers") -> None:
+    """Raise ValueError unless every ``shares`` names an earlier layer with as many static
+    parameters (the same tensors, so the same count)."""
+    earlier: dict[str, Layer] = {}
+    for layer in layers:
+        if layer.shares:
+            owner = earlier.get(layer.shares)
+            if owner is None:
+                raise ValueError(f"{where}: layer {layer.name!r} shares the weights of "
+                                 f"{layer.shares!r}, which is not a layer before it")
+            if owner.static_params != layer.static_params:
+                raise ValueError(f"{where}: layer {layer.name!r} has {layer.static_params} static "
+                                 f"parameters but shares those of {owner.name!r}, which has "
+                                 f"{owner.static_params}")
+        earlier[layer.name] = layer
 
 
 def ceil_div(a: int, b: int) -> int:

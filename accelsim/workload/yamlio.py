@@ -4,8 +4,9 @@ A layer-list file has the top-level keys ``name``, ``family``, ``variant``, ``in
 (``HxW``), ``classes``, ``dataset``, ``exec_path``, optional ``meta`` (a mapping of
 strings) and ``layers``: one mapping per layer in topological order holding ``name``,
 ``op`` and every field of :class:`~accelsim.workload.ir.Layer` that differs from its
-default (``inputs`` as a list of producer names, ``tags`` as a mapping). Loading
-validates every field and names the file, the layer and the field in its error.
+default (``inputs`` as a list of producer names, ``tags`` as a mapping, ``shares`` as
+the name of the earlier layer whose weights a repeated call reuses). Loading validates
+every field and names the file, the layer and the field in its error.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ def _layer_from_dict(item: Any, idx: int, source: str) -> Layer:
                 raise WorkloadError(f"{where}: field 'tags' must be a mapping such as "
                                     "{part: encoder, stage: '0'}")
             kw["tags"] = tuple(sorted((str(k), str(v)) for k, v in value.items()))
-        else:  # fn
+        else:  # fn, shares (validated against the earlier layers by Workload)
             kw[fname] = "" if value is None else str(value)
     try:
         return Layer(**kw)

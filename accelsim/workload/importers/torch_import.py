@@ -31,7 +31,7 @@ Conventions (SPEC.md sections 1 and 7):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ...errors import WorkloadError
 from ..ir import INPUT, Layer, Op, Workload
@@ -133,6 +133,7 @@ class _Recorder:
     stack: list[_Frame] = field(default_factory=list)
     used_params: set[int] = field(default_factory=set)
     param_of: dict[int, int] = field(default_factory=dict)
+    weight_owner: dict[tuple, tuple[str, ...]] = field(default_factory=dict)
     shared_weight_params: int = 0
     folded: int = 0
 
@@ -217,7 +218,7 @@ class _Recorder:
 
     def use_weight(self, *ts: Any) -> int:
         """Mark the weights of a MAC/norm op used; returns the elements already counted by
-        an earlier call of the same module (the layer subtracts them via ``extra_params``)."""
+        an earlier call of the same module."""
         shared = 0
         for t in ts:
             root = self.param_root(t)
@@ -227,6 +228,36 @@ class _Recorder:
                 self.used_params.add(root)
         self.shared_weight_params += shared
         return shared
+
+    def owners(self, key: tuple, shared: int, layers: Sequence[Layer]) -> tuple[str, ...] | None:
+        """The layers an earlier call recorded with the same weight tensors (``key``: their
+        parameter roots and role) when ``shared``, the elements already counted, is exactly
+        the static parameters of ``layers`` (a module called again); else None."""
+        owners = self.weight_owner.get(key)
+        if owners is None or shared != sum(layer.static_params for layer in layers):
+            return None
+        same = all(self.sink.by_name[o].static_params == layer.static_params
+                   for o, layer in zip(owners, layers))
+        return owners if same else None
+
+    def add_weighted(self, layer: Layer, *ts: Any) -> Layer:
+        """Add a layer whose static tensors are ``ts`` (weight, bias, affine parameters).
+
+        A repeated call of a module ``shares`` the weights of its first call; weights partly
+        counted before (one tensor tied into ops of other shapes) are subtracted through a
+        negative ``extra_params`` so the total still counts every parameter once.
+        """
+        key = (tuple(self.param_root(t) for t in ts), "")
+        shared = self.use_weight(*ts)
+        owner = self.owners(key, shared, [layer])
+        if owner is not None:
+            layer = layer.with_(shares=owner[0])
+        elif shared:
+            layer = layer.with_(extra_params=layer.extra_params - shared)
+        layer = self.add(layer)
+        if any(r is not None for r in key[0]):
+            self.weight_owner.setdefault(key, (layer.name,))
+        return layer
 
     # ---------------------------------------------------------------- entry
     def record(self, func: Any, args: tuple, kwargs: dict, out: Any) -> None:
@@ -295,7 +326,6 @@ def _h_conv(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, srcs
         groups = int(_arg(args, kwargs, 6, "groups", 1))
     if isinstance(padding, str):  # 'same' / 'valid'
         padding = (int(w.shape[-1]) - 1) // 2 if padding == "same" else 0
-    shared = rec.use_weight(w, bias)
     if transposed:
         # a transposed conv scatters every input pixel through the kernel: MACs are
         # C_in * K_out/g * R * S * H_in * W_in, i.e. a conv whose "output" is the input grid
@@ -307,21 +337,22 @@ def _h_conv(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, srcs
     else:
         layer = conv_layer(rec.name("conv"), list(x.shape), list(w.shape), list(y.shape), stride,
                            padding, groups, bias is not None, srcs)
-    rec.mark(out, rec.add(layer.with_(extra_params=-shared)).name)
+    rec.mark(out, rec.add_weighted(layer, w, bias).name)
 
 
 def _h_linear(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, srcs) -> None:
     x, w = _arg(args, kwargs, 0, "input"), _arg(args, kwargs, 1, "weight")
     bias = _arg(args, kwargs, 2, "bias")
     if rec.src(w) is not None:  # weight computed from the input: a dynamic matmul
-        layer = matmul_layer(rec.name("linear"), list(x.shape), [int(w.shape[1]), int(w.shape[0])],
-                             rec.src(x) is None, False, srcs)
+        layer = rec.add(matmul_layer(rec.name("linear"), list(x.shape),
+                                     [int(w.shape[1]), int(w.shape[0])], rec.src(x) is None, False,
+                                     srcs))
     else:
-        shared = rec.use_weight(w, bias)
         p, q = token_pq(list(x.shape[:-1]))
-        layer = Layer(rec.name("linear"), Op.LINEAR, k=int(w.shape[0]), c=int(w.shape[1]), p=p,
-                      q=q, bias=bias is not None, inputs=srcs, extra_params=-shared)
-    rec.mark(out, rec.add(layer).name)
+        layer = rec.add_weighted(Layer(rec.name("linear"), Op.LINEAR, k=int(w.shape[0]),
+                                       c=int(w.shape[1]), p=p, q=q, bias=bias is not None,
+                                       inputs=srcs), w, bias)
+    rec.mark(out, layer.name)
 
 
 def _h_matmul(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, srcs) -> None:
@@ -331,7 +362,7 @@ def _h_matmul(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, sr
         if len(ops) != 2:
             raise ValueError("einsum with other than two operands")
         a, b = ops
-        shared = rec.use_weight(a, b)
+        tensors = (a, b)
         layer = einsum_layer(rec.name("einsum"), eq, list(a.shape), list(b.shape),
                              rec.src(a) is None, rec.src(b) is None, srcs)
     else:
@@ -341,12 +372,15 @@ def _h_matmul(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, sr
             bias, a, b = None, args[0], args[1]
             if name == "rmatmul":
                 a, b = b, a
-        shared = rec.use_weight(a, b, bias)
+        tensors = (a, b, bias)
         layer = matmul_layer(rec.name("matmul"), list(a.shape), list(b.shape), rec.src(a) is None,
                              rec.src(b) is None, srcs, bias=bias is not None)
     if layer.op is Op.LINEAR:  # static operand: its weights are counted by Layer.params
-        layer = layer.with_(extra_params=-shared)
-    rec.mark(out, rec.add(layer).name)
+        layer = rec.add_weighted(layer, *tensors)
+    else:
+        rec.use_weight(*tensors)
+        layer = rec.add(layer)
+    rec.mark(out, layer.name)
 
 
 def _attention(rec: _Recorder, q_shape, k_shape, v_shape, q_src: tuple, k_src: tuple,
@@ -378,24 +412,35 @@ def _h_mha(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, srcs)
     separate = bool(kwargs.get("use_separate_proj_weight", False))
     e = int(q.shape[-1])
     nb = int(q.shape[1]) if q.dim() == 3 else 1
-    dims, shared = [], 0
+    dims, weights = [], []
     for t, key in ((q, "q_proj_weight"), (k, "k_proj_weight"), (v, "v_proj_weight")):
         w = kwargs.get(key) if separate else None
         dims.append(int(w.shape[1]) if w is not None else int(t.shape[-1]))
-        shared += rec.use_weight(w)
-    shared += rec.use_weight(in_w, in_b, out_w, out_b)
+        weights.append(w)
+    weights += [in_w, in_b, out_w, out_b]
+    shared = rec.use_weight(*weights)
     projs = []
     for label, t, c in (("q", q, dims[0]), ("k", k, dims[1]), ("v", v, dims[2])):
         src = (rec.src(t),) if rec.src(t) else ()
-        layer = rec.add(Layer(rec.name(f"in_proj_{label}"), Op.LINEAR, k=e, c=c, p=int(t.shape[0]),
-                              q=nb if t.dim() == 3 else 1, bias=in_b is not None, inputs=src))
-        projs.append(layer.name)
-    hd = e // heads
+        projs.append(Layer(f"in_proj_{label}", Op.LINEAR, k=e, c=c, p=int(t.shape[0]),
+                           q=nb if t.dim() == 3 else 1, bias=in_b is not None, inputs=src))
     lq, s = int(q.shape[0]), int(k.shape[0])
+    o = Layer("out_proj", Op.LINEAR, k=int(out_w.shape[0]), c=e, p=lq, q=nb,
+              bias=out_b is not None)
+    # a repeated call shares the first call's four projections, else any weights counted
+    # before are subtracted at out_proj
+    key = (tuple(rec.param_root(w) for w in weights), "mha")
+    owners = rec.owners(key, shared, projs + [o])
+    shares = owners or ("",) * 4
+    projs = [rec.add(p.with_(name=rec.name(p.name), shares=own)).name  # named in call order
+             for p, own in zip(projs, shares)]
+    hd = e // heads
     av = _attention(rec, [lq, hd], [s, hd], [s, hd], (projs[0],), (projs[1],), (projs[2],),
                     nb * heads)
-    o = rec.add(Layer(rec.name("out_proj"), Op.LINEAR, k=int(out_w.shape[0]), c=e, p=lq, q=nb,
-                      bias=out_b is not None, inputs=(av,), extra_params=-shared))
+    o = rec.add(o.with_(name=rec.name("out_proj"), inputs=(av,), shares=shares[3],
+                        extra_params=0 if owners else -shared))
+    if any(r is not None for r in key[0]):
+        rec.weight_owner.setdefault(key, (*projs, o.name))
     rec.mark(out, o.name)
 
 
@@ -426,8 +471,8 @@ def _h_norm(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, srcs
         fn = f"{fn}_noaffine"
     fused = fuses_into(rec.layer_of(x), fn)
     # affine norm parameters are counted by Layer.params (2 * channels); mark them used
-    shared = rec.use_weight(w, _arg(args, kwargs, {"layer_norm": 3, "batch_norm": 4, "group_norm": 3,
-                                          "instance_norm": 4}.get(name, 99), "bias"))
+    affine = (w, _arg(args, kwargs, {"layer_norm": 3, "batch_norm": 4, "group_norm": 3,
+                                     "instance_norm": 4}.get(name, 99), "bias"))
     if name in ("layer_norm", "rms_norm", "normalize"):
         n, (p, q) = 1, token_pq([max(int(y.numel()) // max(chans, 1), 1)] if y.dim() < 2 else
                                 list(y.shape[:-1]) if prod(y.shape[-1:]) == chans else
@@ -435,9 +480,13 @@ def _h_norm(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, srcs
     else:
         n, _, p, q = nchw(list(y.shape))
     layer = Layer(rec.name(name), Op.NORM, k=chans, c=chans, p=p, q=q, n=n, fn=fn,
-                  fused=fused, ops_per_element=1 if fused else 4, inputs=srcs,
-                  extra_params=-shared if w is not None else 0)
-    rec.mark(out, rec.add(layer).name)
+                  fused=fused, ops_per_element=1 if fused else 4, inputs=srcs)
+    if w is not None:
+        layer = rec.add_weighted(layer, *affine)
+    else:
+        rec.use_weight(*affine)
+        layer = rec.add(layer)
+    rec.mark(out, layer.name)
 
 
 def _h_act(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, srcs) -> None:

@@ -4,7 +4,8 @@ Each method takes :class:`T` handles (the tensor a layer produced), appends one
 :class:`~accelsim.workload.ir.Layer` and returns the handle of its output, so the
 producer -> consumer edges of the dataflow graph are exactly the data dependencies
 the extractor wrote. Token tensors are ``T(c=channels, h=rows, w=cols)`` with
-``h * w`` tokens.
+``h * w`` tokens. :func:`check_input` and :func:`conv_module` are helpers that several
+extractors share.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from ..errors import WorkloadError
 from .ir import INPUT, Layer, Op, Workload, conv_out
 
 
@@ -146,3 +148,21 @@ class Builder:
         if c * h * w != x.c * x.h * x.w:
             raise ValueError(f"reshape of {x} to {(c, h, w)} changes the element count")
         return T(x.src, c, h, w)
+
+
+# ------------------------------------------------------------- shared helpers
+def check_input(name: str, input_size: tuple[int, int], multiple: int = 32) -> tuple[int, int]:
+    """Validate an (H, W) input in pixels that the model needs divisible by ``multiple``."""
+    h, w = (int(v) for v in input_size)
+    if h < 1 or w < 1 or h % multiple or w % multiple:
+        raise WorkloadError(f"{name}: input size {h}x{w} must have H and W divisible by "
+                            f"{multiple} (e.g. 512x512)")
+    return h, w
+
+
+def conv_module(b: Builder, name: str, x: T, k: int, r: int, stride: int = 1,
+                pad: int = 0) -> T:
+    """mmcv ConvModule: conv (no bias) + BatchNorm + ReLU, both folded into the conv's drain."""
+    x = b.conv(name, x, k, r=r, stride=stride, pad=pad, bias=False)
+    x = b.norm(f"{name}.bn", x, fn="batchnorm", fused=True)
+    return b.act(f"{name}.activate", x, fn="relu")

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import WorkloadError
-from .builder import Builder, T
+from .builder import Builder, T, check_input, conv_module
 from .ir import Workload
 from .registry import model
 
@@ -50,23 +50,6 @@ VARIANTS: dict[str, MiTConfig] = {
 
 #: Overlapping patch embeddings (kernel, stride, padding) per stage (SPEC.md section 7).
 PATCH_EMBED = ((7, 4, 3), (3, 2, 1), (3, 2, 1), (3, 2, 1))
-
-
-def check_input(name: str, input_size: tuple[int, int], multiple: int = 32) -> tuple[int, int]:
-    """Validate an (H, W) input that the model needs divisible by ``multiple``."""
-    h, w = (int(v) for v in input_size)
-    if h < 1 or w < 1 or h % multiple or w % multiple:
-        raise WorkloadError(f"{name}: input size {h}x{w} must have H and W divisible by "
-                            f"{multiple} (e.g. 512x512)")
-    return h, w
-
-
-def conv_module(b: Builder, name: str, x: T, k: int, r: int, stride: int = 1,
-                pad: int = 0) -> T:
-    """mmcv ConvModule: conv (no bias) + BatchNorm + ReLU, both folded into the conv's drain."""
-    x = b.conv(name, x, k, r=r, stride=stride, pad=pad, bias=False)
-    x = b.norm(f"{name}.bn", x, fn="batchnorm", fused=True)
-    return b.act(f"{name}.activate", x, fn="relu")
 
 
 def efficient_attention(b: Builder, pre: str, x: T, heads: int, sr: int) -> T:

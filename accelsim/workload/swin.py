@@ -24,10 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import WorkloadError
-from .builder import Builder, T
+from .builder import Builder, T, check_input, conv_module
 from .ir import Workload, pad_to
 from .registry import model
-from .segformer import check_input, conv_module
 
 
 @dataclass(frozen=True)

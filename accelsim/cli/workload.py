@@ -14,7 +14,7 @@ from ..workload.ir import Workload
 from .common import emit, frame_text
 
 SHOW_COLUMNS = ["name", "op", "fn", "k", "c", "p", "q", "r", "s", "stride", "groups", "batch",
-                "macs", "params", "nonmac_ops"]
+                "macs", "params", "nonmac_ops", "shares"]
 
 
 def models_frame() -> pd.DataFrame:

@@ -154,26 +154,6 @@ def tiles_fit(prob, arch, kt, ct, pt, qt):
 
 
 @njit(cache=True)
-def pe_shares(prob, arch, pk, pp, pc, pg):
-    """Busiest-PE extents of a spatial split and, per dimension, how many PEs hold a full
-    share and the size of the remainder share (SPEC.md 3: K in K0 blocks, C in C0 blocks,
-    P in rows, G in groups). Returns (kp, cp, ppe, gp, k_full, c_full, p_full, k_rem, c_rem,
-    p_rem)."""
-    k_ = prob[P_K]
-    c_ = prob[P_C]
-    p_ = prob[P_P]
-    kp = split_extent(k_, pk, np.int64(arch[A_K0]))
-    cp = split_extent(c_, pc, np.int64(arch[A_C0]))
-    ppe = split_extent(p_, pp, 1)
-    gp = split_extent(prob[P_G], pg, 1)
-    k_full = k_ // kp
-    c_full = c_ // cp
-    p_full = p_ // ppe
-    return (kp, cp, ppe, gp, k_full, c_full, p_full, k_ - k_full * kp, c_ - c_full * cp,
-            p_ - p_full * ppe)
-
-
-@njit(cache=True)
 def candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, order, out):
     """Cycles, energy (pJ) and access counts of one mapping candidate, written to ``out``.
 
@@ -196,10 +176,16 @@ def candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, order, out):
     accb = arch[A_ACC_BYTES]
 
     # busiest-PE extents and the (size, count) classes of every split (SPEC.md 3)
-    kp, cp, ppe, gp, k_full, c_full, p_full, k_rem, c_rem, p_rem = pe_shares(prob, arch, pk, pp, pc, pg)
-    k_sz = (kp, k_rem)
-    c_sz = (cp, c_rem)
-    p_sz = (ppe, p_rem)
+    kp = split_extent(k_, pk, k0)
+    cp = split_extent(c_, pc, c0)
+    ppe = split_extent(p_, pp, 1)
+    gp = split_extent(g_, pg, 1)
+    k_full = k_ // kp
+    c_full = c_ // cp
+    p_full = p_ // ppe
+    k_sz = (kp, k_ - k_full * kp)
+    c_sz = (cp, c_ - c_full * cp)
+    p_sz = (ppe, p_ - p_full * ppe)
     k_n = (k_full, 1 if k_sz[1] > 0 else 0)
     c_n = (c_full, 1 if c_sz[1] > 0 else 0)
     p_n = (p_full, 1 if p_sz[1] > 0 else 0)
@@ -430,7 +416,18 @@ def lower_bound(prob, arch, en, pk, pp, pc, pg, pt, qt, objective):
     c0 = np.int64(arch[A_C0])
     ad = np.int64(arch[A_AD])
     b = arch[A_BYTES]
-    kp, cp, ppe, gp, k_full, c_full, p_full, k_rem, c_rem, p_rem = pe_shares(prob, arch, pk, pp, pc, pg)
+    # the same per-PE shares as candidate_cost, written out again on purpose: a shared
+    # jitted helper returning them measured 12-13 % slower in the search loop
+    kp = split_extent(k_, pk, k0)
+    cp = split_extent(c_, pc, c0)
+    ppe = split_extent(p_, pp, 1)
+    gp = split_extent(g_, pg, 1)
+    k_full = k_ // kp
+    c_full = c_ // cp
+    p_full = p_ // ppe
+    k_rem = k_ - k_full * kp
+    c_rem = c_ - c_full * cp
+    p_rem = p_ - p_full * ppe
     nc_ne = c_full + (1 if c_rem > 0 else 0)
     kblk = k_full * cdiv(kp, k0) + cdiv(k_rem, k0)
     cblk = c_full * cdiv(cp, c0) + cdiv(c_rem, c0)

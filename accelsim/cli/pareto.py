@@ -19,11 +19,14 @@ def read_results(path: str):
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"{p}: results file not found")
-    if is_parquet(p):
-        import pandas as pd
+    import pandas as pd
 
-        return pd.read_parquet(p)
-    df = read_csv_rows(p)
+    try:
+        df = pd.read_parquet(p) if is_parquet(p) else read_csv_rows(p)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"{p}: not a sweep result file (CSV or Parquet written by `accelsim sweep`): "
+                          f"{reason}") from None
     if df.empty:
         raise ConfigError(f"{p}: no rows")
     return df

@@ -74,3 +74,23 @@ def test_bad_input_size():
     with pytest.raises(WorkloadError, match="at least 32"):
         load_workload("resnet50", input_size=(16, 224))
     assert load_workload("resnet50", input_size=(320, 256)).layer("fc").c == 2048
+
+
+def test_builder_helpers_cover_conv_bn_and_size_ranges():
+    # check_input's range rule (used by resnet50, DETR, EfficientNet, OFA): one line naming
+    # the model, the size and the rule
+    from accelsim.workload.builder import check_input, conv_module
+
+    with pytest.raises(WorkloadError, match=r"^m: input size 20x64 .*at least 32 pixels$"):
+        check_input("m", (20, 64), multiple=1, lo=32)
+    with pytest.raises(WorkloadError, match=r"^m: input size 128x256 .*between 128 and 224"):
+        check_input("m", (128, 256), 1, 128, 224)
+    assert check_input("m", (33, 47), multiple=1, lo=32) == (33, 47)
+    # conv_module with torchvision names, no activation, frozen BN. Hand count: conv 3x3
+    # 4->8 = 8*4*9 = 288 weights, 8->8 = 576; BN affine 2*8 = 16 (0 when frozen); 288 * 5*5 MACs
+    b = Builder()
+    y = conv_module(b, "c", b.input(4, 5, 5), 8, 3, pad=1, bn="c_bn", act=None)
+    conv_module(b, "d", y, 8, 3, pad=1, frozen_bn=True, act_fn="relu6")
+    assert [(l.name, l.params) for l in b.layers] == [
+        ("c", 288), ("c_bn", 16), ("d", 576), ("d.bn", 0), ("d.activate", 0)]
+    assert b.layers[0].macs == 8 * 4 * 9 * 25 and b.layers[-1].fn == "relu6"

@@ -151,9 +151,15 @@ class Builder:
 
 
 # ------------------------------------------------------------- shared helpers
-def check_input(name: str, input_size: tuple[int, int], multiple: int = 32) -> tuple[int, int]:
-    """Validate an (H, W) input in pixels that the model needs divisible by ``multiple``."""
+def check_input(name: str, input_size: tuple[int, int], multiple: int = 32, lo: int = 1,
+                hi: int | None = None) -> tuple[int, int]:
+    """Validate an (H, W) input in pixels that the model needs divisible by ``multiple`` and,
+    when ``lo > 1`` or ``hi`` is given, between ``lo`` and ``hi`` pixels per side."""
     h, w = (int(v) for v in input_size)
+    if (lo > 1 or hi is not None) and (min(h, w) < lo or (hi is not None and max(h, w) > hi)):
+        rule = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
+        raise WorkloadError(f"{name}: input size {h}x{w} is out of range; H and W must be "
+                            f"{rule} pixels")
     if h < 1 or w < 1 or h % multiple or w % multiple:
         raise WorkloadError(f"{name}: input size {h}x{w} must have H and W divisible by "
                             f"{multiple} (e.g. 512x512)")
@@ -161,8 +167,18 @@ def check_input(name: str, input_size: tuple[int, int], multiple: int = 32) -> t
 
 
 def conv_module(b: Builder, name: str, x: T, k: int, r: int, stride: int = 1,
-                pad: int = 0) -> T:
-    """mmcv ConvModule: conv (no bias) + BatchNorm + ReLU, both folded into the conv's drain."""
-    x = b.conv(name, x, k, r=r, stride=stride, pad=pad, bias=False)
-    x = b.norm(f"{name}.bn", x, fn="batchnorm", fused=True)
-    return b.act(f"{name}.activate", x, fn="relu")
+                pad: int = 0, *, bn: str = "", act: str | None = "", act_fn: str = "relu",
+                groups: int = 1, bias: bool = False, frozen_bn: bool = False) -> T:
+    """Conv (no bias by default) + BatchNorm + activation, both folded into the conv's drain
+    (mmcv ConvModule; torchvision/timm conv-BN-ReLU).
+
+    Layer names: the conv is ``name``, the BN ``bn`` (default ``<name>.bn``), the activation
+    ``act`` (default ``<name>.activate``; ``None`` for no activation) applying ``act_fn``.
+    ``frozen_bn`` models ``FrozenBatchNorm2d``: its scale and shift are buffers, not learned
+    parameters, so they do not count in the parameter total.
+    """
+    x = b.conv(name, x, k, r=r, stride=stride, pad=pad, bias=bias, groups=groups)
+    x = b.norm(bn or f"{name}.bn", x, fn="batchnorm", fused=True, affine=not frozen_bn)
+    if act is None:
+        return x
+    return b.act(act or f"{name}.activate", x, fn=act_fn)

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from ..errors import WorkloadError
-from .builder import Builder, T
+from .builder import Builder, T, check_input
 from .ir import Workload
 from .registry import model
-from .resnet import require_size, resnet50_body
+from .resnet import resnet50_body
 
 D_MODEL = 256
 HEADS = 8
@@ -179,7 +179,7 @@ def _stem(b: Builder, model_name: str, input_size, pad_to: int) -> tuple[T, tupl
         pad_to = 0
     if pad_to < 1:
         raise WorkloadError(f"{model_name}: option pad_to must be a positive integer (1 = no padding)")
-    h, w = require_size(model_name, input_size, 32)
+    h, w = check_input(model_name, input_size, multiple=1, lo=32)
     hp, wp = padded_size((h, w), pad_to)
     x = b.input(3, h, w)
     if (hp, wp) != (h, w):

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .builder import Builder, T
+from .builder import Builder, T, check_input, conv_module
 from .ir import Workload
 from .registry import model
-from .resnet import classifier_head, conv_bn, require_size
+from .resnet import classifier_head
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,8 @@ ACT = "relu6"
 def _bn_act(b: Builder, x: T, conv: str, bn: str, k: int, r: int, stride: int = 1,
             groups: int = 1, act: bool = True) -> T:
     """Conv (no bias, 'same'-style padding k//2) + fused BN (+ fused ReLU6 named ``<bn>.act``)."""
-    return conv_bn(b, x, conv, bn, k, r, stride=stride, groups=groups,
-                   relu=f"{bn}.act" if act else None, act_fn=ACT)
+    return conv_module(b, conv, x, k, r, stride=stride, pad=r // 2, bn=bn, groups=groups,
+                       act=f"{bn}.act" if act else None, act_fn=ACT)
 
 
 def mbconv(b: Builder, x: T, prefix: str, st: MBStage, stride: int) -> T:
@@ -103,7 +103,7 @@ def efficientnet_lite0(input_size: tuple[int, int] = (224, 224), num_classes: in
     ``features_only`` backbone does; otherwise ``conv_head`` (1x1 320->1280) + BN +
     ReLU6, global average pool and ``classifier`` Linear(1280, num_classes) follow.
     """
-    h, w = require_size("efficientnet-lite0", input_size, 32)
+    h, w = check_input("efficientnet-lite0", input_size, multiple=1, lo=32)
     b = Builder()
     feats = efficientnet_lite0_body(b, b.input(3, h, w))
     if not features_only:

@@ -27,10 +27,9 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..errors import WorkloadError
-from .builder import Builder, T
+from .builder import Builder, T, check_input, conv_module
 from .ir import Workload, ceil_div, conv_out
 from .registry import model
-from .resnet import conv_bn, require_size
 
 #: OFA ResNets constants (ofa/imagenet_classification/networks/resnets.py).
 BASE_DEPTHS = (2, 2, 4, 2)
@@ -162,16 +161,18 @@ def stage_input_sizes(h: int, w: int) -> list[tuple[int, int]]:
 # ------------------------------------------------------------------ graph
 def _bottleneck(b: Builder, x: T, prefix: str, out_c: int, mid: int, stride: int) -> T:
     """OFA ``ResNetBottleneckBlock`` with ``downsample_mode='avgpool_conv'``."""
-    y = conv_bn(b, x, f"{prefix}.conv1.conv", f"{prefix}.conv1.bn", mid, 1, relu=f"{prefix}.conv1.act")
-    y = conv_bn(b, y, f"{prefix}.conv2.conv", f"{prefix}.conv2.bn", mid, 3, stride=stride,
-                relu=f"{prefix}.conv2.act")
-    y = conv_bn(b, y, f"{prefix}.conv3.conv", f"{prefix}.conv3.bn", out_c, 1)
+    y = conv_module(b, f"{prefix}.conv1.conv", x, mid, 1, bn=f"{prefix}.conv1.bn",
+                    act=f"{prefix}.conv1.act")
+    y = conv_module(b, f"{prefix}.conv2.conv", y, mid, 3, stride=stride, pad=1,
+                    bn=f"{prefix}.conv2.bn", act=f"{prefix}.conv2.act")
+    y = conv_module(b, f"{prefix}.conv3.conv", y, out_c, 1, bn=f"{prefix}.conv3.bn", act=None)
     short = x
     if stride != 1 or x.c != out_c:
         if stride > 1:  # a kernel-1 avg-pool (stride 1) is an identity copy: not emitted
             short = b.pool(f"{prefix}.downsample.avg_pool", x, stride, stride, fn="avg",
                            out_hw=(ceil_div(x.h, stride), ceil_div(x.w, stride)))
-        short = conv_bn(b, short, f"{prefix}.downsample.conv", f"{prefix}.downsample.bn", out_c, 1)
+        short = conv_module(b, f"{prefix}.downsample.conv", short, out_c, 1,
+                            bn=f"{prefix}.downsample.bn", act=None)
     y = b.add(f"{prefix}.add", y, short)
     return b.act(f"{prefix}.final_act", y, fn="relu")
 
@@ -182,11 +183,13 @@ def build_subnet(cfg: SubnetConfig, h: int, w: int, num_classes: int) -> Workloa
     mid_c, stem_c = stem_channels(cfg.width_mult)
     b.set_tags(part="backbone", stage="input_stem")
     x = b.input(3, h, w)
-    y = conv_bn(b, x, "input_stem.0.conv", "input_stem.0.bn", mid_c, 3, stride=2, relu="input_stem.0.act")
-    r = conv_bn(b, y, "input_stem.1.conv.conv", "input_stem.1.conv.bn", mid_c, 3,
-                relu="input_stem.1.conv.act")
+    y = conv_module(b, "input_stem.0.conv", x, mid_c, 3, stride=2, pad=1, bn="input_stem.0.bn",
+                    act="input_stem.0.act")
+    r = conv_module(b, "input_stem.1.conv.conv", y, mid_c, 3, pad=1, bn="input_stem.1.conv.bn",
+                    act="input_stem.1.conv.act")
     y = b.add("input_stem.1.add", r, y)
-    y = conv_bn(b, y, "input_stem.2.conv", "input_stem.2.bn", stem_c, 3, relu="input_stem.2.act")
+    y = conv_module(b, "input_stem.2.conv", y, stem_c, 3, pad=1, bn="input_stem.2.bn",
+                    act="input_stem.2.act")
     y = b.pool("max_pooling", y, 3, 2, pad=1, fn="max")
     idx = 0
     for si, (n, es) in enumerate(zip(cfg.blocks_per_stage, cfg.stage_expands())):
@@ -215,7 +218,7 @@ def _variant(cfg: SubnetConfig) -> str:
 def ofa_resnet50(input_size: tuple[int, int] = (224, 224), num_classes: int = 1000,
                  depth_list=(2, 2, 2, 2), expand_ratios=0.35, width_mult=1.0) -> Workload:
     """An OFA-ResNet50D subnet at resolution 128..224 (default: the largest subnet at 224)."""
-    h, w = require_size(MODEL, input_size, *RESOLUTION_RANGE)
+    h, w = check_input(MODEL, input_size, 1, *RESOLUTION_RANGE)
     cfg = subnet_config(depth_list, expand_ratios, width_mult)
     return build_subnet(cfg, h, w, num_classes)
 
@@ -256,7 +259,7 @@ def closest_subnet(mac_budget: float, resolution: int = 224, num_classes: int = 
     ``{"depth_list", "expand_ratios" (one per active block), "width_mult"}``, ready for
     ``load_workload("ofa-resnet50", input_size=(resolution, resolution), **options)``.
     """
-    h, w = require_size(MODEL, (resolution, resolution), *RESOLUTION_RANGE)
+    h, w = check_input(MODEL, (resolution, resolution), 1, *RESOLUTION_RANGE)
     sizes = stage_input_sizes(h, w)
     best_key, best = None, None
     for wm in WIDTH_CHOICES:

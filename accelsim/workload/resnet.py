@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import WorkloadError
-from .builder import Builder, T
+from .builder import Builder, T, check_input, conv_module
 from .ir import Workload
 from .registry import model
 
@@ -26,47 +25,20 @@ RESNET50_WIDTHS = (64, 128, 256, 512)
 EXPANSION = 4
 
 
-def require_size(model_name: str, size: tuple[int, int], lo: int, hi: int | None = None,
-                 multiple: int = 1) -> tuple[int, int]:
-    """Validate an input size (H, W) in pixels; raise :class:`WorkloadError` naming the rule."""
-    h, w = int(size[0]), int(size[1])
-    rule = f"between {lo} and {hi}" if hi else f"at least {lo}"
-    if min(h, w) < lo or (hi is not None and max(h, w) > hi):
-        raise WorkloadError(f"{model_name}: input size {h}x{w} is out of range; H and W must be {rule} pixels")
-    if multiple > 1 and (h % multiple or w % multiple):
-        raise WorkloadError(f"{model_name}: input size {h}x{w}: H and W must be multiples of {multiple}")
-    return h, w
-
-
-def conv_bn(b: Builder, x: T, conv: str, bn: str, k: int, r: int, stride: int = 1,
-            pad: int | None = None, relu: str | None = None, frozen_bn: bool = False,
-            bias: bool = False, act_fn: str = "relu", groups: int = 1) -> T:
-    """Conv (no bias by default) + fused BatchNorm (+ fused activation named ``relu``).
-
-    ``frozen_bn`` models DETR's ``FrozenBatchNorm2d``: its scale and shift are buffers,
-    not learned parameters, so they do not count in the parameter total.
-    """
-    pad = r // 2 if pad is None else pad
-    y = b.conv(conv, x, k, r, stride=stride, pad=pad, bias=bias, groups=groups)
-    y = b.norm(bn, y, fn="batchnorm", fused=True, affine=not frozen_bn)
-    if relu:
-        y = b.act(relu, y, fn=act_fn)
-    return y
-
-
 def bottleneck(b: Builder, x: T, prefix: str, width: int, stride: int,
                frozen_bn: bool = False) -> T:
     """One torchvision V1.5 ``Bottleneck`` (1x1 -> 3x3 stride -> 1x1, x4 expansion)."""
     out_c = width * EXPANSION
-    y = conv_bn(b, x, f"{prefix}.conv1", f"{prefix}.bn1", width, 1, relu=f"{prefix}.relu",
-                frozen_bn=frozen_bn)
-    y = conv_bn(b, y, f"{prefix}.conv2", f"{prefix}.bn2", width, 3, stride=stride,
-                relu=f"{prefix}.relu_1", frozen_bn=frozen_bn)
-    y = conv_bn(b, y, f"{prefix}.conv3", f"{prefix}.bn3", out_c, 1, frozen_bn=frozen_bn)
+    y = conv_module(b, f"{prefix}.conv1", x, width, 1, bn=f"{prefix}.bn1", act=f"{prefix}.relu",
+                    frozen_bn=frozen_bn)
+    y = conv_module(b, f"{prefix}.conv2", y, width, 3, stride=stride, pad=1, bn=f"{prefix}.bn2",
+                    act=f"{prefix}.relu_1", frozen_bn=frozen_bn)
+    y = conv_module(b, f"{prefix}.conv3", y, out_c, 1, bn=f"{prefix}.bn3", act=None,
+                    frozen_bn=frozen_bn)
     shortcut = x
     if stride != 1 or x.c != out_c:
-        shortcut = conv_bn(b, x, f"{prefix}.downsample.0", f"{prefix}.downsample.1", out_c, 1,
-                           stride=stride, pad=0, frozen_bn=frozen_bn)
+        shortcut = conv_module(b, f"{prefix}.downsample.0", x, out_c, 1, stride=stride,
+                               bn=f"{prefix}.downsample.1", act=None, frozen_bn=frozen_bn)
     y = b.add(f"{prefix}.add", y, shortcut)
     return b.act(f"{prefix}.relu_2", y, fn="relu")
 
@@ -90,8 +62,8 @@ def resnet50_body(b: Builder, x: T, prefix: str = "", frozen_bn: bool = False,
     C5 has 2048 channels at 1/32 of the input (floor arithmetic of each stride-2 layer).
     """
     b.set_tags(part=part, stage="stem")
-    y = conv_bn(b, x, f"{prefix}conv1", f"{prefix}bn1", 64, 7, stride=2, pad=3,
-                relu=f"{prefix}relu", frozen_bn=frozen_bn)
+    y = conv_module(b, f"{prefix}conv1", x, 64, 7, stride=2, pad=3, bn=f"{prefix}bn1",
+                    act=f"{prefix}relu", frozen_bn=frozen_bn)
     stem = b.pool(f"{prefix}maxpool", y, 3, 2, pad=1, fn="max")
     outs: list[T] = []
     y = stem
@@ -117,7 +89,7 @@ def classifier_head(b: Builder, x: T, num_classes: int, pool: str = "avgpool",
        description="ResNet-50 V1.5 (torchvision): 4.09 GMACs, 25.6 M params at 224x224")
 def resnet50(input_size: tuple[int, int] = (224, 224), num_classes: int = 1000) -> Workload:
     """torchvision ``resnet50`` at any input size >= 32x32 pixels."""
-    h, w = require_size("resnet50", input_size, 32)
+    h, w = check_input("resnet50", input_size, multiple=1, lo=32)
     b = Builder()
     feats = resnet50_body(b, b.input(3, h, w))
     b.set_tags(part="head")

@@ -232,3 +232,59 @@ def test_weight_tied_across_op_kinds_is_counted_once():
     assert not any(layer.shares for layer in wl.layers)
     assert wl.layer("linear").extra_params == -6 * 8  # counted at the add that read it first
     assert wl.params == sum(p.numel() for p in model.parameters()) == 6 * 8 + 8 * 6 + 6
+
+
+class SharedNorms(nn.Module):
+    """RMSNorm, affine InstanceNorm and a bias-free LayerNorm, each called twice."""
+
+    def __init__(self):
+        super().__init__()
+        self.inorm = nn.InstanceNorm2d(4, affine=True)
+        self.conv = nn.Conv2d(4, 8, 1)
+        self.rms = nn.RMSNorm(8)
+        self.ln = nn.LayerNorm(8, bias=False)
+
+    def forward(self, x):
+        y = self.conv(self.inorm(self.inorm(x))).flatten(2).transpose(1, 2)
+        return self.ln(self.ln(self.rms(self.rms(y))))
+
+
+def test_rmsnorm_and_instancenorm_affine_counted_once():
+    model = SharedNorms()
+    wl = from_torch(model, torch.randn(1, 4, 3, 3))
+    # hand count: InstanceNorm weight + bias 2*4 = 8, conv 8*4 + 8 = 40, RMSNorm weight 8,
+    # LayerNorm weight only 8 -> 64, each counted by the first call only
+    assert wl.params == sum(p.numel() for p in model.parameters()) == 64
+    assert [(wl.layer(n).params, wl.layer(n).shares) for n in ("inorm", "inorm_1")] == [(8, ""), (0, "inorm")]
+    assert [(wl.layer(n).params, wl.layer(n).shares) for n in ("rms", "rms_1")] == [(8, ""), (0, "rms")]
+    assert [(wl.layer(n).params, wl.layer(n).shares) for n in ("ln", "ln_1")] == [(8, ""), (0, "ln")]
+
+
+def test_exported_norms_read_aten_argument_order(tmp_path):
+    # aten.batch_norm / aten.instance_norm take weight and bias before the running stats
+    model = SharedNorms().eval()
+    ep = torch.export.export(model, (torch.randn(1, 4, 3, 3),))
+    torch.export.save(ep, tmp_path / "norms.pt2")
+    wl = import_model_file(tmp_path / "norms.pt2")
+    assert wl.params == 64  # hand count in test_rmsnorm_and_instancenorm_affine_counted_once
+    norms = [layer for layer in wl.layers if layer.fn == "instancenorm"]
+    assert len(norms) == 2 and [n.params for n in norms] == [8, 0]
+
+
+def test_hf_style_rmsnorm_weight_counted_once():
+    llama = pytest.importorskip("transformers.models.llama.modeling_llama",
+                                reason="an HF-style RMSNorm module (weight * normalised x)")
+
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.norm = llama.LlamaRMSNorm(8)
+            self.fc = nn.Linear(8, 8)
+
+        def forward(self, x):
+            return self.norm(self.fc(self.norm(x)))
+
+    model = Twice()
+    wl = from_torch(model, torch.randn(1, 4, 8))
+    # hand count: RMSNorm weight 8 (read by its weight * x product) + fc 8*8 + 8 = 80
+    assert wl.params == sum(p.numel() for p in model.parameters()) == 80

@@ -112,6 +112,17 @@ def _arg(args: tuple, kwargs: dict, pos: int, key: str, default: Any = None) -> 
     return args[pos] if len(args) > pos else default
 
 
+def _by_schema(func: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """Name every argument after the first by the ATen schema, if ``func`` has one: ATen
+    overloads order some arguments unlike ``torch.nn.functional`` (``aten.batch_norm`` and
+    ``aten.instance_norm`` take weight and bias before the running statistics)."""
+    schema = getattr(func, "_schema", None)
+    if schema is None:
+        return args, kwargs
+    named = {a.name: v for a, v in zip(schema.arguments[1:], args[1:])}
+    return args[:1], {**named, **kwargs}
+
+
 @dataclass
 class _Frame:
     """One module invocation on the hook stack: its path and how many layers it recorded."""
@@ -229,12 +240,19 @@ class _Recorder:
         self.shared_weight_params += shared
         return shared
 
-    def owners(self, key: tuple, shared: int, layers: Sequence[Layer]) -> tuple[str, ...] | None:
+    def elements(self, *ts: Any) -> int:
+        """Parameter elements of ``ts`` (each distinct parameter once)."""
+        roots = {r for r in map(self.param_root, ts) if r is not None}
+        return sum(self.params[r] for r in roots)
+
+    def owners(self, key: tuple, shared: int, layers: Sequence[Layer],
+               uncounted: int = 0) -> tuple[str, ...] | None:
         """The layers an earlier call recorded with the same weight tensors (``key``: their
         parameter roots and role) when ``shared``, the elements already counted, is exactly
-        the static parameters of ``layers`` (a module called again); else None."""
+        the static parameters of ``layers`` plus ``uncounted`` (a module called again); else
+        None."""
         owners = self.weight_owner.get(key)
-        if owners is None or shared != sum(layer.static_params for layer in layers):
+        if owners is None or shared != sum(layer.static_params for layer in layers) + uncounted:
             return None
         same = all(self.sink.by_name[o].static_params == layer.static_params
                    for o, layer in zip(owners, layers))
@@ -245,15 +263,19 @@ class _Recorder:
 
         A repeated call of a module ``shares`` the weights of its first call; weights partly
         counted before (one tensor tied into ops of other shapes) are subtracted through a
-        negative ``extra_params`` so the total still counts every parameter once.
+        negative ``extra_params`` so the total still counts every parameter once. Norm
+        affine tensors that ``Layer.static_params`` does not count as they are (RMSNorm's
+        weight, InstanceNorm's weight and bias, a LayerNorm without bias) are corrected
+        through ``extra_params`` by the first call that reads them.
         """
         key = (tuple(self.param_root(t) for t in ts), "")
+        uncounted = self.elements(*ts) - layer.static_params if layer.op is Op.NORM else 0
         shared = self.use_weight(*ts)
-        owner = self.owners(key, shared, [layer])
+        owner = self.owners(key, shared, [layer], uncounted)
         if owner is not None:
             layer = layer.with_(shares=owner[0])
-        elif shared:
-            layer = layer.with_(extra_params=layer.extra_params - shared)
+        elif shared or uncounted:
+            layer = layer.with_(extra_params=layer.extra_params + uncounted - shared)
         layer = self.add(layer)
         if any(r is not None for r in key[0]):
             self.weight_owner.setdefault(key, (layer.name,))
@@ -285,6 +307,8 @@ class _Recorder:
             self.folded += 1
             return
         if handler is not None:
+            if name in _NORM:
+                args, kwargs = _by_schema(func, args, kwargs)
             try:
                 handler(self, name, args, kwargs, out, srcs)
                 return
@@ -470,7 +494,8 @@ def _h_norm(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, srcs
     if w is None:
         fn = f"{fn}_noaffine"
     fused = fuses_into(rec.layer_of(x), fn)
-    # affine norm parameters are counted by Layer.params (2 * channels); mark them used
+    # affine norm parameters: Layer.params counts 2 * channels for layer/batch/group norm,
+    # add_weighted corrects the others (RMSNorm weight, InstanceNorm) to the tensors' size
     affine = (w, _arg(args, kwargs, {"layer_norm": 3, "batch_norm": 4, "group_norm": 3,
                                      "instance_norm": 4}.get(name, 99), "bias"))
     if name in ("layer_norm", "rms_norm", "normalize"):

@@ -32,20 +32,36 @@ def plot_layer_breakdown(result: Any, top: int = 6, title: str | None = None,
         vals = df[col].to_numpy(float) * scale
         ax.bar(idx, vals, width=1.0, color=colors)
         total = vals.sum()
-        for i in np.argsort(vals)[::-1][:top]:
-            share = vals[i] / total if total else 0.0
-            ax.annotate(f"{short_name(df['name'][i])} ({share:.0%})", (i, vals[i]), xytext=(0, 2),
-                        textcoords="offset points", fontsize=6, rotation=60, ha="left", va="bottom")
+        _label_top(ax, vals, df["name"], top, total)
         ax.set_xlabel("layer (execution order)")
         ax.set_ylabel(f"{what} per layer ({unit})")
         ax.set_title(f"{what}: total {total:,.1f} {unit}", fontsize="medium")
-        ax.margins(y=0.25)
+        ax.margins(y=0.3)
         ax.grid(axis="y", alpha=0.3)
     op_legend(ax_e, df["op"], loc="upper right")
     if title:
         fig.suptitle(title)
     save_figure(fig, path)
     return fig
+
+
+def _label_top(ax: Axes, vals: np.ndarray, names: Sequence[str], top: int, total: float) -> None:
+    """Rank numbers above the ``top`` largest bars and a ranked list of their names and shares.
+
+    The largest layers are often neighbours (a decoder's last layers), so names written at
+    the bars would overlap; numbers stacked at increasing heights with leader lines stay
+    readable, and the list in the corner carries the names.
+    """
+    lines = []
+    for rank, i in enumerate(np.argsort(vals, kind="stable")[::-1][:top], start=1):
+        share = vals[i] / total if total else 0.0
+        ax.annotate(str(rank), (i, vals[i]), xytext=(0, 3 + 8 * (rank - 1)), textcoords="offset points",
+                    fontsize=7, ha="center", va="bottom",
+                    arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.5"} if rank > 1 else None)
+        lines.append(f"{rank}. {short_name(names[i])} ({share:.0%})")
+    if lines:
+        ax.text(0.02, 0.98, "\n".join(lines), transform=ax.transAxes, fontsize=7, va="top", ha="left",
+                bbox={"boxstyle": "round", "fc": "white", "ec": "0.7", "alpha": 0.9})
 
 
 def plot_layer_energy_per_op(result: Any, title: str | None = None, ax: Axes | None = None,

@@ -152,3 +152,44 @@ def test_import_then_yaml_round_trip(cnn, tmp_path):
     wl = import_model_file(cnn)
     back = load_workload(save_workload_yaml(wl, tmp_path / "cnn.yaml"))
     assert back.layers == wl.layers and back.macs == wl.macs
+
+
+def test_initializer_used_by_two_mac_nodes_is_counted_once(tmp_path):
+    """One weight W read by two MatMuls (same shape: shared) and a Gemm with a bias (another
+    tensor set: counted once through the negative-offset fallback); a LayerNorm twice."""
+    n = helper.make_node
+    nodes = [n("MatMul", ["x", "W"], ["a"], name="mm1"),
+             # torch.onnx.export reads a weight the second time through an Identity alias
+             n("Identity", ["W"], ["W_again"], name="alias"),
+             n("MatMul", ["a", "W_again"], ["b"], name="mm2"),
+             n("Gemm", ["b", "W", "Bg"], ["c"], name="gemm", transB=1),
+             n("LayerNormalization", ["c", "g", "be"], ["l1"], name="ln1", axis=-1),
+             n("LayerNormalization", ["l1", "g", "be"], ["y"], name="ln2", axis=-1)]
+    inits = [_init("W", 8, 8), _init("Bg", 8), _init("g", 8), _init("be", 8)]
+    path = _save(tmp_path, nodes, [_vi("x", [4, 8])], [_vi("y", [4, 8])], inits)
+    wl = from_onnx(path)
+    by = {layer.name: layer for layer in wl.layers}
+    assert (by["mm2"].shares, by["mm2"].params) == ("mm1", 0)
+    assert (by["ln2"].shares, by["ln2"].params) == ("ln1", 0)
+    # Gemm's static tensors are W + Bg = 72, of which W's 64 were counted by mm1: offset
+    assert (by["gemm"].shares, by["gemm"].extra_params, by["gemm"].params) == ("", -64, 8)
+    # hand count: W 64 + Bg 8 + LayerNorm 2*8 = 88, every initializer once
+    assert wl.params == 88 and dict(wl.meta)["model_params"] == "88"
+    assert wl.macs == 3 * 4 * 8 * 8  # three 4x8 @ 8x8 products, each called separately
+
+
+def test_shared_conv_and_instance_norm_initializers(tmp_path):
+    n = helper.make_node
+    nodes = [n("InstanceNormalization", ["x", "s", "sb"], ["i1"], name="inorm1"),
+             n("Conv", ["i1", "K", "kb"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+             n("Conv", ["c1", "K", "kb"], ["c2"], name="conv2", pads=[1, 1, 1, 1]),
+             n("InstanceNormalization", ["c2", "s", "sb"], ["y"], name="inorm2")]
+    inits = [_init("s", 4), _init("sb", 4), _init("K", 4, 4, 3, 3), _init("kb", 4)]
+    path = _save(tmp_path, nodes, [_vi("x", [1, 4, 5, 5])], [_vi("y", [1, 4, 5, 5])], inits)
+    wl = from_onnx(path)
+    by = {layer.name: layer for layer in wl.layers}
+    assert (by["conv2"].shares, by["inorm2"].shares) == ("conv1", "inorm1")
+    # hand count: instance-norm scale + bias 2*4 = 8; conv 4*4*3*3 + 4 = 148; second calls 0
+    assert [by[k].params for k in ("inorm1", "conv1", "conv2", "inorm2")] == [8, 148, 0, 0]
+    assert wl.params == 156 and dict(wl.meta)["model_params"] == "156"
+    assert by["conv2"].macs == by["conv1"].macs == 4 * 4 * 9 * 5 * 5  # MACs every call

@@ -185,6 +185,24 @@ def fuses_into(producer: Layer | None, fn: str) -> bool:
     return producer.op in (*CONV_OPS, Op.LINEAR) or (producer.op is Op.NORM and producer.fused)
 
 
+def account_weights(layer: Layer, owner: Layer | None, shared: int, uncounted: int = 0) -> Layer:
+    """Count a layer's static tensors once across repeated calls (SPEC.md section 7).
+
+    ``shared``: elements of its tensors that earlier layers counted; ``uncounted``: elements
+    of its tensors that :attr:`Layer.static_params` does not count as they are (an RMSNorm
+    weight, a norm without bias). When ``owner``, an earlier layer with the same tensors in
+    the same role, counted all of them, the layer ``shares`` the owner's weights; otherwise
+    ``extra_params`` adds ``uncounted`` and subtracts ``shared`` (a tensor tied into an op of
+    another shape), so the parameter total counts each tensor once.
+    """
+    if (owner is not None and owner.static_params == layer.static_params
+            and shared == layer.static_params + uncounted):
+        return layer.with_(shares=owner.name)
+    if shared or uncounted:
+        return layer.with_(extra_params=layer.extra_params + uncounted - shared)
+    return layer
+
+
 @dataclass
 class LayerSink:
     """Collects layers in program order with unique names and counts unmapped ops."""

@@ -13,13 +13,14 @@ Anything else touching the input becomes an ``other`` layer, listed in one warni
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from ...errors import WorkloadError
 from ..ir import INPUT, Layer, Op, Workload
-from .common import (LayerSink, conv_layer, einsum_layer, elementwise_layer, fuses_into,
-                     matmul_layer, nchw, part_tag, prod, token_pq)
+from .common import (LayerSink, account_weights, conv_layer, einsum_layer, elementwise_layer,
+                     fuses_into, matmul_layer, nchw, part_tag, prod, token_pq)
 
 _ACT = {"Relu": "relu", "Gelu": "gelu", "Sigmoid": "sigmoid", "Tanh": "tanh",
         "HardSwish": "hardswish", "HardSigmoid": "hardsigmoid", "LeakyRelu": "leaky_relu",
@@ -111,6 +112,61 @@ def _shapes(model: Any, onnx: Any, path: Path) -> dict[str, list[int]]:
     return out
 
 
+@dataclass
+class _Weights:
+    """Which initializers earlier layers counted, and which layer first used each weight set.
+
+    Mirrors the PyTorch importer: a node that reuses another node's initializers in the
+    same role (a module exported once and called twice) ``shares`` that layer's weights
+    when both count as many static parameters; initializers counted before in any other
+    way are subtracted through a negative ``extra_params``, so ``Workload.params`` counts
+    every initializer once.
+    """
+
+    sizes: dict[str, int]
+    used: set[str] = field(default_factory=set)
+    owner: dict[tuple[str, ...], Layer] = field(default_factory=dict)
+    root: dict[str, str] = field(default_factory=dict)
+
+    def alias(self, node: Any, shapes: dict[str, list[int]]) -> None:
+        """A free op on one initializer that keeps its element count (``Identity``, which
+        exporters emit for a weight read twice, ``Transpose``, ``Reshape`` ...) yields the
+        same weights: its output resolves to that initializer."""
+        src = self.resolve(node.input[0]) if node.input else ""
+        out = node.output[0] if node.output else ""
+        if src in self.sizes and out and shapes.get(out) and prod(shapes[out]) == self.sizes[src]:
+            self.root[out] = src
+
+    def resolve(self, name: str) -> str:
+        return self.root.get(name, name)
+
+    def first_use(self, names: Sequence[str]) -> int:
+        """Elements of the initializers in ``names`` not counted before; marks them used."""
+        n = 0
+        for t in dict.fromkeys(map(self.resolve, names)):
+            if t in self.sizes and t not in self.used:
+                self.used.add(t)
+                n += self.sizes[t]
+        return n
+
+    def attach(self, layer: Layer, names: Sequence[str]) -> Layer:
+        """``layer`` with static tensors ``names`` (weight, bias, norm scale and shift)."""
+        names = [self.resolve(t) for t in names]
+        key = tuple(t for t in dict.fromkeys(names) if t in self.sizes)
+        if not key:
+            return layer
+        shared = sum(self.sizes[t] for t in key if t in self.used)
+        self.used.update(key)
+        # norm scale/shift that Layer.static_params does not count as they are (RMS and
+        # instance norm, a missing bias), when every one of them is an initializer
+        uncounted = 0
+        if layer.op is Op.NORM and len(key) == len([t for t in names if t]):
+            uncounted = sum(self.sizes[t] for t in key) - layer.static_params
+        layer = account_weights(layer, self.owner.get(key), shared, uncounted)
+        self.owner.setdefault(key, layer)
+        return layer
+
+
 def from_onnx(path: "str | Path", name: str | None = None, input_shapes: Mapping[str, Any] | None = None,
               warn: bool = True, family: str = "imported", num_classes: int = 0,
               dataset: str = "") -> Workload:
@@ -130,12 +186,14 @@ def from_onnx(path: "str | Path", name: str | None = None, input_shapes: Mapping
     producer: dict[str, str] = {i.name: INPUT for i in g.input if i.name not in init_sizes}
     if not producer:
         raise WorkloadError(f"{path}: the graph has no non-initializer input")
-    used: set[str] = set()
+    weights = _Weights(init_sizes)
     folded = 0
     for idx, node in enumerate(g.node):
         srcs = tuple(dict.fromkeys(producer[t] for t in node.input if t in producer))
         is_mac = node.op_type in ("Conv", "ConvTranspose", "Gemm", "MatMul", "Einsum")
         if node.op_type in _SHAPE or (not srcs and not is_mac):
+            if node.op_type in _FREE:
+                weights.alias(node, shapes)
             folded += 1
             continue
         if node.op_type in _FREE:
@@ -145,7 +203,7 @@ def from_onnx(path: "str | Path", name: str | None = None, input_shapes: Mapping
             continue
         lname = sink.unique(node.name or f"{node.op_type.lower()}_{idx}")
         try:
-            layer = _map_node(node, lname, srcs, shapes, init_sizes, producer, sink, used)
+            layer = _map_node(node, lname, srcs, shapes, producer, sink, weights)
         except (KeyError, IndexError, ValueError, ZeroDivisionError) as exc:
             raise WorkloadError(f"{path}: node {lname} ({node.op_type}): shape not resolved "
                                 f"({type(exc).__name__}: {exc})") from None
@@ -169,8 +227,7 @@ def from_onnx(path: "str | Path", name: str | None = None, input_shapes: Mapping
 
 
 def _map_node(node: Any, lname: str, srcs: tuple[str, ...], shapes: dict[str, list[int]],
-              inits: dict[str, int], producer: dict[str, str], sink: LayerSink,
-              used: set[str]) -> Layer:
+              producer: dict[str, str], sink: LayerSink, weights: _Weights) -> Layer:
     """One ONNX node -> one layer (shapes from inference; initializers are weights)."""
     op = node.op_type
     at = _attrs(node)
@@ -181,50 +238,46 @@ def _map_node(node: Any, lname: str, srcs: tuple[str, ...], shapes: dict[str, li
         return t not in producer
 
     def extra() -> int:
-        n = 0
-        for t in ins:
-            if t in inits and t not in used:
-                used.add(t)
-                n += inits[t]
-        return n
+        return weights.first_use(ins)
 
-    def mark_weights(*ts: str) -> None:
-        used.update(t for t in ts if t)
+    def weighted(layer: Layer, names: Sequence[str]) -> Layer:
+        if layer.op is Op.MATMUL:  # both operands constant: no static weights of its own
+            weights.used.update(map(weights.resolve, names))
+            return layer
+        return weights.attach(layer, names)
 
     if op in ("Conv", "ConvTranspose"):
         x, w = shapes[ins[0]], shapes[ins[1]]
         groups = int(at.get("group", 1))
         bias = len(ins) > 2 and bool(ins[2])
-        mark_weights(*ins[1:3])
         pads = at.get("pads", [0])
         if op == "ConvTranspose":
             k = int(w[1]) * groups
-            return conv_layer(lname, x, [k, int(w[0]) // groups, *w[2:]], x, 1, 0, groups, bias,
-                              srcs, fn="conv_transpose")
-        return conv_layer(lname, x, w, y, at.get("strides", [1]), pads, groups, bias, srcs)
+            return weighted(conv_layer(lname, x, [k, int(w[0]) // groups, *w[2:]], x, 1, 0,
+                                       groups, bias, srcs, fn="conv_transpose"), ins[1:3])
+        return weighted(conv_layer(lname, x, w, y, at.get("strides", [1]), pads, groups, bias,
+                                   srcs), ins[1:3])
     if op == "Gemm":
         a, b = shapes[ins[0]], shapes[ins[1]]
         a = a[::-1] if at.get("transA", 0) else a
         b = b[::-1] if at.get("transB", 0) else b
-        mark_weights(*ins[1:3])
-        return matmul_layer(lname, a, b, static(ins[0]), static(ins[1]), srcs,
-                            bias=len(ins) > 2 and bool(ins[2]))
+        return weighted(matmul_layer(lname, a, b, static(ins[0]), static(ins[1]), srcs,
+                                     bias=len(ins) > 2 and bool(ins[2])), ins[:3])
     if op == "MatMul":
-        mark_weights(*ins[:2])
-        return matmul_layer(lname, shapes[ins[0]], shapes[ins[1]], static(ins[0]), static(ins[1]),
-                            srcs)
+        return weighted(matmul_layer(lname, shapes[ins[0]], shapes[ins[1]], static(ins[0]),
+                                     static(ins[1]), srcs), ins[:2])
     if op == "Einsum":
         if len(ins) != 2:
             sink.unmapped["Einsum(>2 operands)"] += 1
             return elementwise_layer(lname, Op.OTHER, y, fn="einsum", inputs=srcs)
-        mark_weights(*ins)
-        return einsum_layer(lname, at["equation"].decode() if isinstance(at["equation"], bytes)
-                            else at["equation"], shapes[ins[0]], shapes[ins[1]], static(ins[0]),
-                            static(ins[1]), srcs)
+        eq = at["equation"]
+        return weighted(einsum_layer(lname, eq.decode() if isinstance(eq, bytes) else eq,
+                                     shapes[ins[0]], shapes[ins[1]], static(ins[0]),
+                                     static(ins[1]), srcs), ins)
     if op in _NORM:
         fn = _NORM[op]
         x = shapes[ins[0]]
-        mark_weights(*ins[1:])
+        weights.used.update(map(weights.resolve, ins[3:]))  # BN mean and variance: statistics
         prod_layer = sink.by_name.get(producer.get(ins[0], ""))
         if op == "LayerNormalization" or op == "RMSNormalization":
             axis = int(at.get("axis", -1))
@@ -235,8 +288,9 @@ def _map_node(node: Any, lname: str, srcs: tuple[str, ...], shapes: dict[str, li
         else:
             n, chans, p, q = nchw(x)
         fused = fuses_into(prod_layer, fn)
-        return Layer(lname, Op.NORM, k=chans, c=chans, p=p, q=q, n=n, fn=fn, fused=fused,
-                     ops_per_element=1 if fused else 4, inputs=srcs)
+        return weighted(Layer(lname, Op.NORM, k=chans, c=chans, p=p, q=q, n=n, fn=fn,
+                              fused=fused, ops_per_element=1 if fused else 4, inputs=srcs),
+                        ins[1:3])
     if op in _ACT:
         prod_layer = sink.by_name.get(producer.get(ins[0], ""))
         return elementwise_layer(lname, Op.ELTWISE, y, fn=_ACT[op], inputs=srcs,

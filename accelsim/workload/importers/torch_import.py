@@ -35,8 +35,8 @@ from typing import Any, Callable, Sequence
 
 from ...errors import WorkloadError
 from ..ir import INPUT, Layer, Op, Workload
-from .common import (LayerSink, conv_layer, einsum_layer, elementwise_layer, fuses_into,
-                     matmul_layer, nchw, part_tag, prod, token_pq)
+from .common import (LayerSink, account_weights, conv_layer, einsum_layer, elementwise_layer,
+                     fuses_into, matmul_layer, nchw, part_tag, prod, token_pq)
 
 # ------------------------------------------------------------------ op tables
 _CONV = {"conv1d", "conv2d", "conv3d", "convolution", "conv_transpose1d", "conv_transpose2d",
@@ -272,10 +272,8 @@ class _Recorder:
         uncounted = self.elements(*ts) - layer.static_params if layer.op is Op.NORM else 0
         shared = self.use_weight(*ts)
         owner = self.owners(key, shared, [layer], uncounted)
-        if owner is not None:
-            layer = layer.with_(shares=owner[0])
-        elif shared or uncounted:
-            layer = layer.with_(extra_params=layer.extra_params + uncounted - shared)
+        layer = account_weights(layer, self.sink.by_name[owner[0]] if owner else None, shared,
+                                uncounted)
         layer = self.add(layer)
         if any(r is not None for r in key[0]):
             self.weight_owner.setdefault(key, (layer.name,))

@@ -31,17 +31,15 @@ def _changes(base, wl) -> pd.DataFrame:
                                        "shape_before", "shape_after"])
 
 
-def _candidates(base, exec_paths: tuple[str, ...], accuracy_csv: str | None) -> list[str]:
-    """Default RDD candidates: the model's published paths plus switching to its variants."""
-    from ..paths import load_accuracy
-    from ..paths.enumerate import study_configs, variant_paths
-
+def _candidates(base, exec_paths: tuple[str, ...], table) -> list[str]:
+    """Default RDD candidates: the model's published paths plus switching to its variants
+    (``table``: the accuracy table)."""
     from ..paths import annotate, apply_path
+    from ..paths.enumerate import study_configs, variant_paths
 
     if exec_paths:
         return list(exec_paths)
     size = f"{base.input_size[0]}x{base.input_size[1]}"
-    table = load_accuracy(accuracy_csv)
     rows = study_configs(base.family, base.variant, base.dataset, size, table=table)
     paths = dict.fromkeys(list(rows.path) + list(variant_paths(base.family, base.variant)))
     # only paths with a known accuracy can be chosen: do not simulate the others
@@ -175,9 +173,9 @@ def register(cli: click.Group) -> None:
             arch_cfg = accelsim.load_arch(arch)
             base = accelsim.load_workload(workload, input_size=input_size, num_classes=classes)
             paths = [p for p in exec_path.split("|")] if exec_path else []
-            cands = _candidates(base, tuple(paths), accuracy_csv)
-            df = evaluate_paths(base, arch_cfg, cands, objective=objective,
-                                table=load_accuracy(accuracy_csv))
+            table = load_accuracy(accuracy_csv)
+            cands = _candidates(base, tuple(paths), table)
+            df = evaluate_paths(base, arch_cfg, cands, objective=objective, table=table)
         budgets = np.linspace(budget / steps, budget, steps) if steps else None
         table = lookup_table(df, by=by, max_budget=budget, budgets=budgets)
         if table.empty or table["exec_path"].isna().all():

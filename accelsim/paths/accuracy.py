@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..errors import WorkloadError
 from ..resources import DATA_DIR
-from .syntax import format_path, parse_path
+from .syntax import CLUSTER_OPTS, format_path, parse_path
 
 COLUMNS = ("family", "variant", "dataset", "input", "path", "metric", "value", "source")
 METRICS = ("miou", "ap", "top1")
@@ -97,10 +97,16 @@ def _ofa_budget_rows(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+@lru_cache(maxsize=1)
+def _shipped() -> pd.DataFrame:
+    """The shipped published accuracies, read and validated once (callers get copies)."""
+    return _read_csv(DATA_DIR / "accuracy.csv")
+
+
 def load_accuracy(extra_csv: "str | Path | None" = None) -> pd.DataFrame:
     """Shipped published accuracies plus a user CSV (same columns); user rows come last
     and win on a match. Paths are canonical, inputs ``HxW``, values fractions."""
-    frames = [_read_csv(DATA_DIR / "accuracy.csv").assign(origin="published")]
+    frames = [_shipped().assign(origin="published")]
     if extra_csv is not None:
         path = Path(extra_csv)
         if not path.is_file():
@@ -144,7 +150,7 @@ def effective_path(family: str, variant: str, input_size: str, path: "str | Mapp
     ident = dict(_identity_values(family.lower(), variant.lower(), _norm_input(input_size)))
     kept = {k: v for k, v in keys.items() if str(v) != ident.get(k, object())}
     if "cluster" not in kept:
-        for k in ("alpha", "beta", "gamma", "kappa", "lambda", "k"):
+        for k in CLUSTER_OPTS:
             kept.pop(k, None)
     return format_path(kept)
 

@@ -14,9 +14,8 @@ from typing import Any, Callable, Mapping
 from ..errors import WorkloadError
 from ..workload.ir import Workload
 from . import ofa, structure, tokens
-from .syntax import check_family, format_path, merge_paths, parse_path
+from .syntax import CLUSTER_OPTS, check_family, format_path, merge_paths, parse_path
 
-_CLUSTER_OPTS = ("alpha", "beta", "gamma", "kappa", "lambda", "k")
 
 #: (keys A, keys B, why): a path may not hold a key of A together with a key of B
 CONFLICTS: tuple[tuple[frozenset, frozenset, str], ...] = (
@@ -41,7 +40,7 @@ def check_conflicts(keys: Mapping[str, Any]) -> None:
             pair = sorted(present & a)[0], sorted(present & b)[0]
             raise WorkloadError(f"execution path conflict: {pair[0]} and {pair[1]} cannot be "
                                 f"combined: {why}")
-    stray = [k for k in _CLUSTER_OPTS if k in present]
+    stray = [k for k in CLUSTER_OPTS if k in present]
     if stray and "cluster" not in present:
         raise WorkloadError(f"execution path: {', '.join(stray)} only apply with cluster=HxW")
 
@@ -57,7 +56,7 @@ def _run_keys(wl: Workload, keys: Mapping[str, Any]) -> Workload:
         (("pause",), lambda w, k: tokens.pause_tokens(w, k["pause"])),
         (("cts_reduction", "cts_share"), lambda w, k: tokens.share_tokens(
             w, reduction=k.get("cts_reduction"), shared=k.get("cts_share"))),
-        (("cluster",) + _CLUSTER_OPTS, lambda w, k: tokens.cluster_tokens(w, **k)),
+        (("cluster",) + CLUSTER_OPTS, lambda w, k: tokens.cluster_tokens(w, **k)),
     ]
     for names, fn in steps:
         group = {n: keys[n] for n in names if n in keys}

@@ -50,7 +50,11 @@ def pareto_front(df: pd.DataFrame, x: str = "latency_s", y: str = "accuracy") ->
 def select_path(df: pd.DataFrame, budget: float, by: str = "latency_s",
                 y: str = "accuracy") -> pd.Series | None:
     """The most accurate row with ``by <= budget`` (ties: the cheaper), or ``None``."""
-    front = pareto_front(df, by, y)
+    return _pick(pareto_front(df, by, y), budget, by)
+
+
+def _pick(front: pd.DataFrame, budget: float, by: str) -> pd.Series | None:
+    """The last (most accurate) row of a Pareto ``front`` whose ``by`` fits ``budget``."""
     fits = front[front[by] <= budget]
     return None if fits.empty else fits.iloc[-1]
 
@@ -77,7 +81,7 @@ def lookup_table(df: pd.DataFrame, by: str = "latency_s", max_budget: float | No
         return out.reset_index(drop=True)
     records = []
     for b in budgets:
-        choice = select_path(df, float(b), by, y)
+        choice = _pick(front, float(b), by)
         rec = {budget_col: float(b)}
         rec.update({c: (choice[c] if choice is not None else (None if c == "exec_path" else np.nan))
                     for c in cols})

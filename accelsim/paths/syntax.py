@@ -111,53 +111,52 @@ class KeySpec:
     help: str
 
 
-def _key(name, parse, fmt, families, help_text) -> KeySpec:
-    return KeySpec(name, parse, fmt, tuple(families), help_text)
-
+#: options of the token-clustering method (``cluster=HxW`` plus these)
+CLUSTER_OPTS = ("alpha", "beta", "gamma", "kappa", "lambda", "k")
 
 _ints = lambda v: "-".join(str(x) for x in v)  # noqa: E731
 _all = ("*",)
 
 #: every key, in canonical order (the order of ``exec_path`` strings and of application)
 KEYS: tuple[KeySpec, ...] = (
-    _key("variant", _parse_variant, str, _all,
+    KeySpec("variant", _parse_variant, str, _all,
          "model switching: another retrained variant of the same family (e.g. b1, t, vit_s16_mask)"),
-    _key("blocks", _parse_blocks, _ints, (SEGFORMER, SWIN, SEGMENTER),
+    KeySpec("blocks", _parse_blocks, _ints, (SEGFORMER, SWIN, SEGMENTER),
          "block bypass: blocks kept per encoder stage, first ones kept (e.g. 2-3-5-3)"),
-    _key("c1_in", lambda k, t: _int(k, t), str, (SEGFORMER,),
+    KeySpec("c1_in", lambda k, t: _int(k, t), str, (SEGFORMER,),
          "channel pruning: input channels kept by decode_head.linear_c1 (DecodeLinear0)"),
-    _key("fuse_in", lambda k, t: _int(k, t), str, (SEGFORMER,),
+    KeySpec("fuse_in", lambda k, t: _int(k, t), str, (SEGFORMER,),
          "channel pruning: input channels kept by decode_head.linear_fuse (Conv2DFuse)"),
-    _key("pred_in", lambda k, t: _int(k, t), str, (SEGFORMER,),
+    KeySpec("pred_in", lambda k, t: _int(k, t), str, (SEGFORMER,),
          "channel pruning: input channels kept by decode_head.linear_pred (Conv2DPred)"),
-    _key("fpn_in", lambda k, t: _int(k, t), str, (SWIN,),
+    KeySpec("fpn_in", lambda k, t: _int(k, t), str, (SWIN,),
          "channel pruning: input channels kept by decode_head.fpn_bottleneck"),
-    _key("gate_prune", _fraction, _fmt_float, (SEGFORMER,),
+    KeySpec("gate_prune", _fraction, _fmt_float, (SEGFORMER,),
          "DynaSegFormer neuron gating: fraction of q/k/v and Mix-FFN hidden neurons pruned"),
-    _key("decoder_sum", _parse_bool, lambda v: "1" if v else "0", (SEGFORMER,),
+    KeySpec("decoder_sum", _parse_bool, lambda v: "1" if v else "0", (SEGFORMER,),
          "DynaSegFormer decoder: 4-way concat replaced by a sum, no fuse conv (0/1)"),
-    _key("pause", _parse_pause, lambda v: ",".join(f"{n}:{_fmt_float(f)}" for n, f in v),
+    KeySpec("pause", _parse_pause, lambda v: ",".join(f"{n}:{_fmt_float(f)}" for n, f in v),
          VIT_FAMILIES,
          "PAUMER token pausing: LAYER:FRACTION pairs, fraction of the active patch tokens paused after LAYER"),
-    _key("cts_reduction", _fraction, _fmt_float, VIT_FAMILIES,
+    KeySpec("cts_reduction", _fraction, _fmt_float, VIT_FAMILIES,
          "CTS token sharing: fraction of patch tokens removed by sharing (3 per 2x2 superpatch)"),
-    _key("cts_share", lambda k, t: _int(k, t, lo=0), str, VIT_FAMILIES,
+    KeySpec("cts_share", lambda k, t: _int(k, t, lo=0), str, VIT_FAMILIES,
          "CTS token sharing: number S of shared 2x2 superpatches (N - 3S tokens)"),
-    _key("cluster", _parse_hw, lambda v: f"{v[0]}x{v[1]}", VIT_FAMILIES,
+    KeySpec("cluster", _parse_hw, lambda v: f"{v[0]}x{v[1]}", VIT_FAMILIES,
          "token clustering: cluster centres h x w (Expedite)"),
-    _key("alpha", lambda k, t: _int(k, t), str, VIT_FAMILIES,
+    KeySpec("alpha", lambda k, t: _int(k, t), str, VIT_FAMILIES,
          "token clustering: layers run on all tokens before clustering"),
-    _key("beta", lambda k, t: _int(k, t), str, VIT_FAMILIES,
+    KeySpec("beta", lambda k, t: _int(k, t), str, VIT_FAMILIES,
          "token clustering: layers run on the clustered tokens"),
-    _key("gamma", lambda k, t: _int(k, t, lo=0), str, VIT_FAMILIES,
+    KeySpec("gamma", lambda k, t: _int(k, t, lo=0), str, VIT_FAMILIES,
          "token clustering: layers after reconstruction (must equal depth - alpha - beta)"),
-    _key("kappa", lambda k, t: _int(k, t), str, VIT_FAMILIES,
+    KeySpec("kappa", lambda k, t: _int(k, t), str, VIT_FAMILIES,
          "token clustering: k-means iterations (default 5)"),
-    _key("lambda", lambda k, t: _int(k, t), str, VIT_FAMILIES,
+    KeySpec("lambda", lambda k, t: _int(k, t), str, VIT_FAMILIES,
          "token clustering: neighbourhood side, lambda x lambda centres per token (default 5)"),
-    _key("k", lambda k, t: _int(k, t), str, VIT_FAMILIES,
+    KeySpec("k", lambda k, t: _int(k, t), str, VIT_FAMILIES,
          "token clustering: nearest centres used by the reconstruction (default 20)"),
-    _key("ofa_macs", _parse_ofa_macs, lambda v: _fmt_ofa(*v), (OFA,),
+    KeySpec("ofa_macs", _parse_ofa_macs, lambda v: _fmt_ofa(*v), (OFA,),
          "model switching to an OFA-ResNet50D subnet: the one closest to (not above) B GMACs, "
          "at resolution R when given as B@R (e.g. 2.4@224)"),
 )

@@ -154,7 +154,6 @@ def pause_tokens(wl: Workload, points: Sequence[tuple[int, float]]) -> Workload:
 def policy_network(wl: Workload) -> list[Layer]:
     """CTS policy network (Lu et al., CVPR 2023; SPEC.md section 8): EfficientNet-Lite0 on the
     image to 1/32 resolution plus a 1x1 conv to 2 classes, layers renamed ``cts.policy.*``."""
-    from ..workload import efficientnet  # noqa: F401  (registers efficientnet-lite0)
     from ..workload.registry import load_workload
 
     pol = load_workload("efficientnet-lite0", input_size=wl.input_size, features_only=True)

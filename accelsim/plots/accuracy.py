@@ -33,8 +33,9 @@ def _panel(ax, df: pd.DataFrame, x: str, y: str, label_col: str, title: str) -> 
                 transform=ax.transAxes)
         ax.set_title(title)
         return
-    paths = known[~known["exec_path"].fillna("").map(is_model)]
-    models = known[known["exec_path"].fillna("").map(is_model)]
+    is_retrained = known["exec_path"].fillna("").map(is_model)
+    paths = known[~is_retrained]
+    models = known[is_retrained]
     front = pareto_front(known, x, y)
     ax.scatter(paths[x] * scale, paths[y] * 100, s=28, color="tab:blue", label="execution path",
                zorder=3)

@@ -226,7 +226,7 @@ def evaluate_mapping(layer: Layer, arch: "ArchConfig | str", mapping: dict[str, 
     as a name such as ``"K,C,PQ"`` or an index), without searching. Buffer fit is not checked."""
     if not layer.is_mac:
         raise AccelsimError(f"layer {layer.name!r} is a {layer.op.value} layer: only MAC layers have a mapping")
-    packed = Packed.of(_resolve_arch(arch))
+    packed = Packed.of(load_arch(arch))
     order = mapping["loop_order"]
     o = eq.ORDER_NAMES.index(order) if isinstance(order, str) else int(order)
     vals = [int(mapping[f]) for f in MAPPING_FIELDS[:8]]
@@ -235,10 +235,6 @@ def evaluate_mapping(layer: Layer, arch: "ArchConfig | str", mapping: dict[str, 
                       packed.energy_vec, *vals, eq.ORDERS[o], out)
     full = dict(zip(MAPPING_FIELDS, vals), loop_order=eq.ORDER_NAMES[o])
     return _layer_cost(layer, out, packed, full, 1)
-
-
-def _resolve_arch(arch: "ArchConfig | str") -> ArchConfig:
-    return arch if isinstance(arch, ArchConfig) else load_arch(arch)
 
 
 def map_layer(layer: Layer, arch: "ArchConfig | str", objective: str = "latency",
@@ -265,7 +261,7 @@ def _lookup_or_map(layer: Layer, arch: "ArchConfig | str", objective: str, max_c
     on-disk memo) neither counts a hit twice nor makes a lookup look like a fresh mapping.
     """
     obj = check_objective(objective)
-    packed = packed or Packed.of(_resolve_arch(arch))
+    packed = packed or Packed.of(load_arch(arch))
     key = (layer.shape_key(), packed.fingerprint, objective, max_candidates,
            bool(input_from_dram), bool(output_to_dram))
     cached = memo.get(key) if memo is not None else None
@@ -343,7 +339,7 @@ def simulate(workload: "Workload | str", arch: "ArchConfig | str", objective: st
     if isinstance(workload, str):
         from ..workload.registry import load_workload
         workload = load_workload(workload)
-    a = _resolve_arch(arch)
+    a = load_arch(arch)
     packed = Packed.of(a)
     memo = {} if memo is None else memo
     sources, sinks = _dram_flags(workload)

@@ -13,7 +13,6 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import lsq_linear
 
 from ..resources import DATA_DIR
 from .config import ArchConfig, load_tech
@@ -58,6 +57,8 @@ def _design_matrix(df: pd.DataFrame) -> np.ndarray:
 @lru_cache(maxsize=1)
 def fit_area() -> AreaFit:
     """Relative least-squares fit of the PE-array area to Table II (non-negative coefficients)."""
+    from scipy.optimize import lsq_linear  # imported here: keeps it out of every CLI start-up
+
     df = pd.read_csv(TABLE2, comment="#")
     a = _design_matrix(df)
     y = df["pe_array_area_mm2"].to_numpy(float)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..arch.area import arch_area_mm2
 from ..arch.config import ArchConfig, TechConfig, load_arch, load_tech, sram_scale, voltage_scale
 from ..errors import AccelsimError
 from ..workload.ir import INPUT, Layer, Op, Workload
@@ -91,16 +92,6 @@ def arch_vector(arch: ArchConfig) -> np.ndarray:
     return vec
 
 
-def arch_area(arch: ArchConfig) -> float:
-    """Accelerator area, mm2: the fitted area model (PE array + global buffer)."""
-    try:
-        from ..arch.area import arch_area_mm2
-    except ImportError:  # area model unavailable: synthesised PE array + GB at the tech rate
-        gb = load_tech(arch).e("global_buffer_area_mm2_per_mb") * arch.global_buffer_kb / 1024
-        return (arch.pe_array_area_mm2 or 0.0) + gb
-    return float(arch_area_mm2(arch))
-
-
 def energy_vector(arch: ArchConfig, tech: TechConfig, area_mm2: float) -> np.ndarray:
     """Per-access energies in pJ from the technology file (SPEC.md 5), dynamic ones x (V/V_ref)^2."""
     vs = voltage_scale(arch, tech)
@@ -140,7 +131,7 @@ class Packed:
 
     @classmethod
     def of(cls, arch: ArchConfig) -> "Packed":
-        area = arch_area(arch)
+        area = arch_area_mm2(arch)
         return cls(arch, arch_vector(arch), energy_vector(arch, load_tech(arch), area), area,
                    tuple(arch.params().items()))
 

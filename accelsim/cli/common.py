@@ -24,6 +24,17 @@ def workload_options(fn: Callable) -> Callable:
     return fn
 
 
+def simulate_workload(workload: str, input_size: str | None, classes: int | None, exec_path: str,
+                      arch: str, objective: str, max_candidates: int | None = None):
+    """(workload, SimResult) for the CLI options; the arch is validated before the workload
+    is built, so a bad config fails fast."""
+    import accelsim
+
+    arch_cfg = accelsim.load_arch(arch)
+    wl = accelsim.load_workload(workload, input_size=input_size, num_classes=classes, exec_path=exec_path)
+    return wl, accelsim.simulate(wl, arch_cfg, objective=objective, max_candidates=max_candidates)
+
+
 def emit(text: str, out: str | None) -> None:
     """Print ``text`` or write it to ``out``."""
     if out:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import click
 
-from .common import OBJECTIVE_CHOICES, workload_options
+from .common import OBJECTIVE_CHOICES, simulate_workload, workload_options
 
 
 def _out(fn):
@@ -29,14 +29,6 @@ def _save(fig, out: str | None, kind: str) -> None:
     from ..plots import save_figure
 
     _done(save_figure(fig, out or kind))
-
-
-def _simulate(workload, input_size, classes, exec_path, arch, objective):
-    import accelsim
-
-    arch_cfg = accelsim.load_arch(arch)
-    wl = accelsim.load_workload(workload, input_size=input_size, num_classes=classes, exec_path=exec_path)
-    return wl, accelsim.simulate(wl, arch_cfg, objective=objective)
 
 
 def register(cli: click.Group) -> None:
@@ -68,7 +60,7 @@ def register(cli: click.Group) -> None:
         def cmd(workload, input_size, classes, exec_path, arch, objective, out) -> None:
             from .. import plots
 
-            wl, res = _simulate(workload, input_size, classes, exec_path, arch, objective)
+            wl, res = simulate_workload(workload, input_size, classes, exec_path, arch, objective)
             title = f"{wl.name}{' [' + exec_path + ']' if exec_path else ''} on {res.arch}"
             _save(getattr(plots, fn_name)(res, title=title), out, name)
         return cmd

@@ -5,13 +5,11 @@ With no arguments it runs SegFormer-B2 at 512x512 (150 classes) on arch E.
 
 from __future__ import annotations
 
-import json
-
 import click
 import numpy as np
 import pandas as pd
 
-from .common import OBJECTIVE_CHOICES, emit, frame_text, workload_options
+from .common import OBJECTIVE_CHOICES, emit, frame_text, simulate_workload, workload_options
 
 TABLE_COLUMNS = ["name", "op", "macs", "cycles", "latency_us", "energy_uj", "utilization", "bound",
                  "spatial_k", "spatial_p", "spatial_c", "spatial_g", "tile_k", "tile_c", "tile_p",
@@ -56,20 +54,12 @@ def register(cli: click.Group) -> None:
                      arch: str, objective: str, max_candidates: int | None, fmt: str,
                      out: str | None) -> None:
         """Map every layer of a workload onto an architecture and report cycles, latency, energy."""
-        import accelsim
-
-        arch_cfg = accelsim.load_arch(arch)  # fail fast on a bad config, before the workload
-        wl = accelsim.load_workload(workload, input_size=input_size, num_classes=classes,
-                                    exec_path=exec_path)
-        res = accelsim.simulate(wl, arch_cfg, objective=objective, max_candidates=max_candidates)
+        _, res = simulate_workload(workload, input_size, classes, exec_path, arch, objective,
+                                   max_candidates)
         summary = res.summary()
-        if fmt == "json":
-            text = json.dumps({"totals": {**summary, "energy_breakdown_j": res.energy_breakdown},
-                               "layers": json.loads(res.layers.to_json(orient="records"))},
-                              indent=2, default=float)
-        elif fmt == "csv":
-            text = frame_text(res.layers, "csv")
-        else:
+        if fmt == "table":
             text = frame_text(_table_frame(res.layers), "table") + "\n" + _totals_text(
-                {**summary, "objective": objective}, res.energy_breakdown)
+                summary, res.energy_breakdown)
+        else:
+            text = frame_text(res.layers, fmt, totals={**summary, "energy_breakdown_j": res.energy_breakdown})
         emit(text, out)

@@ -4,8 +4,8 @@ Each method takes :class:`T` handles (the tensor a layer produced), appends one
 :class:`~accelsim.workload.ir.Layer` and returns the handle of its output, so the
 producer -> consumer edges of the dataflow graph are exactly the data dependencies
 the extractor wrote. Token tensors are ``T(c=channels, h=rows, w=cols)`` with
-``h * w`` tokens. :func:`check_input` and :func:`conv_module` are helpers that several
-extractors share.
+``h * w`` tokens. :func:`check_input`, :func:`conv_module`, :func:`attention` and
+:func:`ffn` are helpers that several extractors share.
 """
 
 from __future__ import annotations
@@ -182,3 +182,33 @@ def conv_module(b: Builder, name: str, x: T, k: int, r: int, stride: int = 1,
     if act is None:
         return x
     return b.act(act or f"{name}.activate", x, fn=act_fn)
+
+
+def attention(b: Builder, prefix: str, q: T, k: T, v: T, heads: int,
+              out_name: str = "out_proj") -> T:
+    """Scaled dot-product attention on projected ``q`` [Lq x Cqk], ``k`` [Lk x Cqk],
+    ``v`` [Lk x Cv] with ``heads`` heads, then the output projection Linear(Cv, Cv).
+
+    Layers ``<prefix>.qk`` (Q @ K^T per head), ``.softmax``, ``.av`` (A @ V per head) and
+    ``.<out_name>``; a packed projection is passed as free views ``T(src, c, h, w)``.
+    """
+    lq, lk = q.tokens, k.tokens
+    s = b.matmul(f"{prefix}.qk", q, k, m=lq, k=lk, c=q.c // heads, batch=heads)
+    a = b.softmax(f"{prefix}.softmax", s, batch=heads)
+    o = b.matmul(f"{prefix}.av", a, v, m=lq, k=v.c // heads, c=lk, batch=heads)
+    # heads are concatenated back into Cv channels over the query tokens (a free view)
+    return b.linear(f"{prefix}.{out_name}", T(o.src, v.c, q.h, q.w), v.c)
+
+
+def ffn(b: Builder, prefix: str, x: T, dff: int, names=("linear1", "activation", "linear2"),
+        act: str = "relu") -> T:
+    """Linear(d, dff) + fused activation + Linear(dff, d), named ``<prefix>.<names[i]>``.
+
+    ``act="prelu"`` (DAB-DETR's default ``transformer_activation``) is ``nn.PReLU()``,
+    whose single learned slope counts as a parameter.
+    """
+    h = b.linear(f"{prefix}.{names[0]}", x, dff)
+    h = b.act(f"{prefix}.{names[1]}", h, fn=act)
+    if act == "prelu":
+        b.layers[-1] = b.layers[-1].with_(extra_params=1)
+    return b.linear(f"{prefix}.{names[2]}", h, x.c)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from ..errors import WorkloadError
-from .builder import Builder, T, check_input
+from .builder import Builder, T, attention, check_input, ffn
 from .ir import Workload
 from .registry import model
 from .resnet import resnet50_body
@@ -117,17 +117,6 @@ def mlp(b: Builder, prefix: str, x: T, dims: Sequence[int], call: str | int | No
     return x
 
 
-def attention(b: Builder, prefix: str, q: T, k: T, v: T, heads: int = HEADS,
-              out_name: str = "out_proj") -> T:
-    """Scaled dot-product attention on projected ``q`` [Lq x Cqk], ``k`` [Lk x Cqk],
-    ``v`` [Lk x Cv] with ``heads`` heads, then the output projection Linear(Cv, Cv)."""
-    lq, lk = q.tokens, k.tokens
-    s = b.matmul(f"{prefix}.qk", q, k, m=lq, k=lk, c=q.c // heads, batch=heads)
-    a = b.softmax(f"{prefix}.softmax", s, batch=heads)
-    o = b.matmul(f"{prefix}.av", a, v, m=lq, k=v.c // heads, c=lk, batch=heads)
-    return b.linear(f"{prefix}.{out_name}", T(o.src, v.c, q.h, q.w), v.c)
-
-
 def mha(b: Builder, prefix: str, q_in: T, k_in: T, v_in: T, heads: int = HEADS) -> T:
     """``nn.MultiheadAttention`` (packed in-projection emitted as q/k/v_proj)."""
     d = v_in.c
@@ -140,20 +129,6 @@ def mha(b: Builder, prefix: str, q_in: T, k_in: T, v_in: T, heads: int = HEADS) 
 def add_norm(b: Builder, add: str, norm: str, x: T, res: T) -> T:
     """Residual add then (unfused) LayerNorm: the post-norm transformer step."""
     return b.norm(norm, b.add(add, x, res))
-
-
-def ffn(b: Builder, prefix: str, x: T, dff: int, names=("linear1", "activation", "linear2"),
-        act: str = "relu") -> T:
-    """Linear(d, dff) + fused activation + Linear(dff, d).
-
-    ``act="prelu"`` (DAB-DETR's default ``transformer_activation``) is ``nn.PReLU()``,
-    whose single learned slope counts as a parameter.
-    """
-    h = b.linear(f"{prefix}.{names[0]}", x, dff)
-    h = b.act(f"{prefix}.{names[1]}", h, fn=act)
-    if act == "prelu":
-        b.layers[-1] = b.layers[-1].with_(extra_params=1)
-    return b.linear(f"{prefix}.{names[2]}", h, x.c)
 
 
 def stack(b: Builder, name: str, outs: Sequence[T]) -> T:
@@ -296,7 +271,7 @@ def _cond_decoder_layer(b: Builder, L: str, tgt: T, memory: T, pos: T, query_pos
     kc, kp = lin(f"{L}.sa_kcontent_proj", tgt, D_MODEL), lin(f"{L}.sa_kpos_proj", query_pos, D_MODEL)
     v = lin(f"{L}.sa_v_proj", tgt, D_MODEL)
     q, k = b.add(f"{L}.sa_q_add", qc, qp), b.add(f"{L}.sa_k_add", kc, kp)
-    tgt = add_norm(b, f"{L}.add1", f"{L}.norm1", tgt, attention(b, f"{L}.self_attn", q, k, v))
+    tgt = add_norm(b, f"{L}.add1", f"{L}.norm1", tgt, attention(b, f"{L}.self_attn", q, k, v, HEADS))
     qc = lin(f"{L}.ca_qcontent_proj", tgt, D_MODEL)
     kc = lin(f"{L}.ca_kcontent_proj", memory, D_MODEL)
     v = lin(f"{L}.ca_v_proj", memory, D_MODEL)
@@ -307,7 +282,7 @@ def _cond_decoder_layer(b: Builder, L: str, tgt: T, memory: T, pos: T, query_pos
     s = lin(f"{L}.ca_qpos_sine_proj", sine, D_MODEL)
     q = b.concat(f"{L}.ca_q_cat", [qc, s])     # per head [content 32 | sine 32] = 64
     k = b.concat(f"{L}.ca_k_cat", [kc, kp])
-    tgt = add_norm(b, f"{L}.add2", f"{L}.norm2", tgt, attention(b, f"{L}.cross_attn", q, k, v))
+    tgt = add_norm(b, f"{L}.add2", f"{L}.norm2", tgt, attention(b, f"{L}.cross_attn", q, k, v, HEADS))
     return add_norm(b, f"{L}.add3", f"{L}.norm3", tgt, ffn(b, L, tgt, dff, act=act))
 
 

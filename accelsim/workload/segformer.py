@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import WorkloadError
-from .builder import Builder, T, check_input, conv_module
+from .builder import Builder, T, attention, check_input, conv_module
 from .ir import Workload
 from .registry import model
 
@@ -54,21 +54,15 @@ PATCH_EMBED = ((7, 4, 3), (3, 2, 1), (3, 2, 1), (3, 2, 1))
 
 def efficient_attention(b: Builder, pre: str, x: T, heads: int, sr: int) -> T:
     """SegFormer efficient self-attention on token tensor ``x`` (returns the proj output)."""
-    c, n = x.c, x.tokens
+    c = x.c
     q = b.linear(f"{pre}.q", x, c)
     kv_in = x
     if sr > 1:
         kv_in = b.conv(f"{pre}.sr", x, c, r=sr, stride=sr)
         kv_in = b.norm(f"{pre}.norm", kv_in)
     kv = b.linear(f"{pre}.kv", kv_in, 2 * c)
-    nr = kv.tokens
-    dh = c // heads
-    scores = b.matmul(f"{pre}.qk", q, kv, m=n, k=nr, c=dh, batch=heads)
-    probs = b.softmax(f"{pre}.softmax", scores, batch=heads)
-    ctx = b.matmul(f"{pre}.av", probs, kv, m=n, k=dh, c=nr, batch=heads)
-    # heads are concatenated back into C channels over the same tokens (a free view)
-    ctx = T(ctx.src, c, x.h, x.w)
-    return b.linear(f"{pre}.proj", ctx, c)
+    k = v = T(kv.src, c, kv.h, kv.w)  # the K and V halves of the packed kv output (views)
+    return attention(b, pre, q, k, v, heads, out_name="proj")
 
 
 def mix_ffn(b: Builder, pre: str, x: T, ratio: int) -> T:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import WorkloadError
-from .builder import Builder, T
+from .builder import Builder, T, attention, ffn
 from .ir import Workload, pad_to
 from .registry import model
 
@@ -52,19 +52,14 @@ MASK_LAYERS = 2
 
 def transformer_block(b: Builder, pre: str, x: T, heads: int, mlp_ratio: int) -> T:
     """Pre-norm ViT block over ``x.h`` tokens (``x.w == 1``): MHSA then MLP, both residual."""
-    d, n = x.c, x.tokens
-    dh = d // heads
+    d = x.c
     y = b.norm(f"{pre}.norm1", x)
     qkv = b.linear(f"{pre}.attn.qkv", y, 3 * d)
-    s = b.matmul(f"{pre}.attn.qk", qkv, qkv, m=n, k=n, c=dh, batch=heads)
-    s = b.softmax(f"{pre}.attn.softmax", s, batch=heads)
-    ctx = b.matmul(f"{pre}.attn.av", s, qkv, m=n, k=dh, c=n, batch=heads)
-    y = b.linear(f"{pre}.attn.proj", T(ctx.src, d, x.h, x.w), d)
+    q = k = v = T(qkv.src, d, qkv.h, qkv.w)  # thirds of the packed qkv output (views)
+    y = attention(b, f"{pre}.attn", q, k, v, heads, out_name="proj")
     x = b.add(f"{pre}.add1", x, y)
     y = b.norm(f"{pre}.norm2", x)
-    y = b.linear(f"{pre}.mlp.fc1", y, mlp_ratio * d)
-    y = b.act(f"{pre}.mlp.act", y, fn="gelu")
-    y = b.linear(f"{pre}.mlp.fc2", y, d)
+    y = ffn(b, f"{pre}.mlp", y, mlp_ratio * d, names=("fc1", "act", "fc2"), act="gelu")
     return b.add(f"{pre}.add2", x, y)
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import WorkloadError
-from .builder import Builder, T, check_input, conv_module
+from .builder import Builder, T, check_input, conv_module, ffn
 from .ir import Workload, pad_to
 from .registry import model
 
@@ -84,9 +84,8 @@ def swin_block(b: Builder, pre: str, x: T, heads: int, cfg: SwinConfig, shifted:
     y = T(y.src, x.c, x.h, x.w) if (y.h, y.w) != (x.h, x.w) else y  # crop the padding
     x = b.add(f"{pre}.add1", x, y)
     y = b.norm(f"{pre}.norm2", x)
-    y = b.linear(f"{pre}.ffn.layers.0.0", y, cfg.mlp_ratio * x.c)
-    y = b.act(f"{pre}.ffn.layers.0.1", y, fn="gelu")
-    y = b.linear(f"{pre}.ffn.layers.1", y, x.c)
+    y = ffn(b, f"{pre}.ffn", y, cfg.mlp_ratio * x.c, names=("layers.0.0", "layers.0.1", "layers.1"),
+            act="gelu")
     return b.add(f"{pre}.add2", x, y)
 
 

@@ -164,15 +164,15 @@ def _stem(b: Builder, model_name: str, input_size, pad_to: int) -> tuple[T, tupl
     return feats.c5, (hp, wp)
 
 
-def _input_proj(b: Builder, c5: T, name: str = "input_proj") -> T:
+def _input_proj(b: Builder, c5: T) -> T:
     b.set_tags(part="neck")
-    return b.conv(name, c5, D_MODEL, 1, bias=True)
+    return b.conv("input_proj", c5, D_MODEL, 1, bias=True)
 
 
-def _sine_pos(b: Builder, src: T, name: str = "backbone.1") -> T:
+def _sine_pos(b: Builder, src: T) -> T:
     """``PositionEmbeddingSine`` (normalised, 128 features per axis): 256 x H x W element ops."""
     b.set_tags(part="backbone", stage="position_embedding")
-    return b.other(name, [src], D_MODEL, src.h, src.w, fn="sine_pos_embed", ops_per_element=4)
+    return b.other("backbone.1", [src], D_MODEL, src.h, src.w, fn="sine_pos_embed", ops_per_element=4)
 
 
 def _embedding(b: Builder, name: str, n: int, c: int) -> T:

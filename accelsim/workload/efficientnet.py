@@ -70,22 +70,21 @@ def mbconv(b: Builder, x: T, prefix: str, st: MBStage, stride: int) -> T:
     return y
 
 
-def efficientnet_lite0_body(b: Builder, x: T, prefix: str = "", part: str = "backbone"
-                            ) -> dict[int, T]:
+def efficientnet_lite0_body(b: Builder, x: T) -> dict[int, T]:
     """Stem and the 16 MBConv blocks; returns features by reduction ``{2, 4, 8, 16, 32}``.
 
     The entry for 32 is the 320-channel output of ``blocks.6`` at 1/32 of the input
     (what ``timm`` returns last with ``features_only=True``; ceil of each stride-2 step).
     """
-    b.set_tags(part=part, stage="stem")
-    y = _bn_act(b, x, f"{prefix}conv_stem", f"{prefix}bn1", STEM_C, 3, stride=2)
+    b.set_tags(part="backbone", stage="stem")
+    y = _bn_act(b, x, "conv_stem", "bn1", STEM_C, 3, stride=2)
     feats: dict[int, T] = {}
     reduction = 2
     for si, st in enumerate(LITE0_STAGES):
         for bi in range(st.repeats):
             stride = st.stride if bi == 0 else 1
-            b.set_tags(part=part, stage=f"blocks.{si}", block=f"blocks.{si}.{bi}")
-            y = mbconv(b, y, f"{prefix}blocks.{si}.{bi}", st, stride)
+            b.set_tags(part="backbone", stage=f"blocks.{si}", block=f"blocks.{si}.{bi}")
+            y = mbconv(b, y, f"blocks.{si}.{bi}", st, stride)
         reduction *= st.stride
         feats[reduction] = y
     return feats

@@ -54,14 +54,13 @@ class ResNetFeatures:
     c5: T
 
 
-def resnet50_body(b: Builder, x: T, prefix: str = "", frozen_bn: bool = False,
-                  part: str = "backbone") -> ResNetFeatures:
+def resnet50_body(b: Builder, x: T, prefix: str = "", frozen_bn: bool = False) -> ResNetFeatures:
     """Emit the ResNet-50 stem and ``layer1..layer4`` into ``b``; return the stage outputs.
 
     ``prefix`` is prepended to every module name (DETR uses ``backbone.0.body.``).
     C5 has 2048 channels at 1/32 of the input (floor arithmetic of each stride-2 layer).
     """
-    b.set_tags(part=part, stage="stem")
+    b.set_tags(part="backbone", stage="stem")
     y = conv_module(b, f"{prefix}conv1", x, 64, 7, stride=2, pad=3, bn=f"{prefix}bn1",
                     act=f"{prefix}relu", frozen_bn=frozen_bn)
     stem = b.pool(f"{prefix}maxpool", y, 3, 2, pad=1, fn="max")
@@ -70,7 +69,7 @@ def resnet50_body(b: Builder, x: T, prefix: str = "", frozen_bn: bool = False,
     for si, (depth, width) in enumerate(zip(RESNET50_DEPTHS, RESNET50_WIDTHS)):
         stage = f"layer{si + 1}"
         for bi in range(depth):
-            b.set_tags(part=part, stage=stage, block=f"{stage}.{bi}")
+            b.set_tags(part="backbone", stage=stage, block=f"{stage}.{bi}")
             stride = 2 if (bi == 0 and si > 0) else 1
             y = bottleneck(b, y, f"{prefix}{stage}.{bi}", width, stride, frozen_bn=frozen_bn)
         outs.append(y)

@@ -31,7 +31,7 @@ from typing import Sequence
 
 from ..errors import WorkloadError
 from .builder import Builder, T, attention, check_input, ffn
-from .ir import Workload
+from .ir import Workload, pad_to as round_up  # renamed: the models' option is called pad_to
 from .registry import model
 from .resnet import resnet50_body
 
@@ -137,13 +137,10 @@ def stack(b: Builder, name: str, outs: Sequence[T]) -> T:
     return b.reshape(cat, outs[0].c, len(outs), outs[0].tokens)
 
 
-def padded_size(size: tuple[int, int], pad_to: int) -> tuple[int, int]:
-    """Pad the longer side up to a multiple of ``pad_to`` (both sides if square)."""
+def padded_size(size: tuple[int, int], multiple: int) -> tuple[int, int]:
+    """Pad the longer side up to a multiple of ``multiple`` pixels (both sides if square)."""
     h, w = size
-    up = lambda v: -(-v // pad_to) * pad_to  # noqa: E731
-    if h == w:
-        return up(h), up(w)
-    return (up(h), w) if h > w else (h, up(w))
+    return (round_up(h, multiple) if h >= w else h, round_up(w, multiple) if w >= h else w)
 
 
 def _stem(b: Builder, model_name: str, input_size, pad_to: int) -> tuple[T, tuple[int, int]]:

@@ -39,11 +39,15 @@ def model_tag() -> str:
     return h.hexdigest()[:12]
 
 
-def point_error_key(workload: Any, arch: Any, objective: str, max_candidates: "int | None") -> tuple:
-    """Memo key of a whole point's mapping failure: a digest of the workload's layers (they alone
-    decide the costs) followed by what :func:`accelsim.simulate` puts after the layer shape."""
-    digest = hashlib.sha1(repr((workload.name, workload.exec_path, tuple(workload.layers))).encode())
-    return (("unmappable", digest.hexdigest()), tuple(arch.params().items()), objective, max_candidates)
+def workload_digest(workload: Any) -> str:
+    """SHA-1 (hex) of a workload's name, execution path and layers (they alone decide the costs)."""
+    return hashlib.sha1(repr((workload.name, workload.exec_path, tuple(workload.layers))).encode()).hexdigest()
+
+
+def point_error_key(digest: str, arch: Any, objective: str, max_candidates: "int | None") -> tuple:
+    """Memo key of a whole point's mapping failure: the :func:`workload_digest` of its workload
+    followed by what :func:`accelsim.simulate` puts after the layer shape."""
+    return (("unmappable", digest), tuple(arch.params().items()), objective, max_candidates)
 
 
 def _group(key: Any) -> tuple:

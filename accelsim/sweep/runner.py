@@ -33,7 +33,7 @@ from ..arch.config import ArchConfig
 from ..errors import AccelsimError, ConfigError
 from ..workload.ir import Workload
 from ..workload.registry import load_workload
-from .cache import DiskMemo, model_tag, point_error_key
+from .cache import DiskMemo, model_tag, point_error_key, workload_digest
 from .pareto import error_rows
 from .spec import (ARCH_PARAMS, SweepPoint, SweepSpec, WorkloadItem, expand_arch_space, load_spec,
                    sweep_points, workload_items)
@@ -114,10 +114,12 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     memo = DiskMemo(task.cache_dir)
     settings = {"objective": task.objective, "max_candidates": task.max_candidates}
     rows, layer_frames = [], []
+    # an unmappable point is a result too: the disk cache remembers its reason
+    digests = {k: workload_digest(wl) for k, wl in task.workloads.items()} if memo.root else {}
     for _, arch, wl_label, path in task.points:
         wl, acc = task.workloads[(wl_label, path)], task.accuracy[(wl_label, path)]
-        # an unmappable point is a result too: the disk cache remembers its reason
-        err_key = point_error_key(wl, arch, task.objective, task.max_candidates) if memo.root else None
+        err_key = (point_error_key(digests[(wl_label, path)], arch, task.objective, task.max_candidates)
+                   if memo.root else None)
         known = memo.peek(err_key) if err_key else None
         if known is not None:
             rows.append(failed_row(arch, wl_label, path, wl, acc, known, **settings))

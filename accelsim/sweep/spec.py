@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Iterable, Literal, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -397,12 +398,16 @@ def workload_items(entries: list[WorkloadEntry], base_dir: Path | None = None) -
                             + (f"/{e.classes}cls" if e.classes else ""))
         paths = tuple(dict.fromkeys(e.exec_paths))
         items.append(WorkloadItem(label, name, size, e.classes, paths, tuple(sorted(e.options.items()))))
-    labels = [w.label for w in items]
-    dup = sorted({x for x in labels if labels.count(x) > 1})
+    dup = _repeated(w.label for w in items)
     if dup:
         raise ConfigError(f"workloads: {', '.join(dup)} listed twice with the same input and classes "
                           "(give each a distinct label)")
     return items
+
+
+def _repeated(values: Iterable[str]) -> list[str]:
+    """The values occurring more than once, sorted."""
+    return sorted(v for v, n in Counter(values).items() if n > 1)
 
 
 @dataclass(frozen=True)
@@ -421,8 +426,7 @@ class SweepPoint:
 
 def sweep_points(archs: "tuple[ArchConfig, ...] | list[ArchConfig]", items: list[WorkloadItem]) -> list[SweepPoint]:
     """Arch-major, then workloads, then paths (the output row order)."""
-    names = [a.name for a in archs]
-    dup = sorted({x for x in names if names.count(x) > 1})
+    dup = _repeated(a.name for a in archs)
     if dup:
         raise ConfigError(f"arch: {', '.join(dup)} appear(s) twice in the space")
     out = []

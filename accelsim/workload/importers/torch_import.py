@@ -340,12 +340,9 @@ def _h_conv(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, srcs
     stride, padding = _arg(args, kwargs, 3, "stride", 1), _arg(args, kwargs, 4, "padding", 0)
     transposed = name.startswith("conv_transpose") or (
         name == "convolution" and bool(_arg(args, kwargs, 6, "transposed", False)))
-    if name == "convolution":
-        groups = int(_arg(args, kwargs, 8, "groups", 1))
-    elif name.startswith("conv_transpose"):
-        groups = int(_arg(args, kwargs, 6, "groups", 1))
-    else:
-        groups = int(_arg(args, kwargs, 6, "groups", 1))
+    # aten.convolution has transposed/output_padding before groups; conv*d and
+    # conv_transpose*d both take groups at position 6
+    groups = int(_arg(args, kwargs, 8 if name == "convolution" else 6, "groups", 1))
     if isinstance(padding, str):  # 'same' / 'valid'
         padding = (int(w.shape[-1]) - 1) // 2 if padding == "same" else 0
     if transposed:
@@ -470,11 +467,7 @@ def _h_norm(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, srcs
     x = args[0]
     y = rec.tensors(out)[0]
     fn = _NORM[name]
-    if name == "layer_norm":
-        shape = _arg(args, kwargs, 1, "normalized_shape")
-        w = _arg(args, kwargs, 2, "weight")
-        chans = prod(shape) if isinstance(shape, (list, tuple)) else int(shape)
-    elif name == "rms_norm":
+    if name in ("layer_norm", "rms_norm"):
         shape = _arg(args, kwargs, 1, "normalized_shape")
         w = _arg(args, kwargs, 2, "weight")
         chans = prod(shape) if isinstance(shape, (list, tuple)) else int(shape)

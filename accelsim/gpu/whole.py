@@ -18,25 +18,13 @@ from typing import Any, Callable
 import pandas as pd
 
 from ..errors import AccelsimError
+from ..workload import segformer, segmenter, swin
 from .data import Measurement
 from .device import Target, require_torch, torch_dtype
 from .energy import EnergyResult, measure_energy, nvml_power_reader
 from .harness import EnergyPolicy, cudnn_benchmark
 from .meta import base_meta
 from .timing import TimingPolicy, buffer_count, time_op
-
-# SPEC.md section 7: SegFormer MiT variants (embed dims, depths, decoder dim)
-SEGFORMER = {
-    "b0": ([32, 64, 160, 256], [2, 2, 2, 2], 256), "b1": ([64, 128, 320, 512], [2, 2, 2, 2], 256),
-    "b2": ([64, 128, 320, 512], [3, 4, 6, 3], 768), "b3": ([64, 128, 320, 512], [3, 4, 18, 3], 768),
-    "b4": ([64, 128, 320, 512], [3, 8, 27, 3], 768), "b5": ([64, 128, 320, 512], [3, 6, 40, 3], 768),
-}
-# SPEC.md section 7: Swin variants (embed, depths, heads)
-SWIN = {"t": (96, [2, 2, 6, 2], [3, 6, 12, 24]), "s": (96, [2, 2, 18, 2], [3, 6, 12, 24]),
-        "b": (128, [2, 2, 18, 2], [4, 8, 16, 32]), "l": (192, [2, 2, 18, 2], [6, 12, 24, 48])}
-# SPEC.md section 7: ViT (width, layers, heads), patch 16, FFN 4d
-VIT = {"ti": (192, 12, 3), "s": (384, 12, 6), "b": (768, 12, 12), "l": (1024, 24, 16)}
-
 
 @dataclass(frozen=True)
 class HFModel:
@@ -72,23 +60,23 @@ def _resized(model: Any) -> Any:
 
 
 def _segformer(variant: str) -> HFModel:
-    dims, depths, dec = SEGFORMER[variant]
+    cfg = segformer.VARIANTS[variant]
     return HFModel(f"segformer-{variant}", "SegformerForSemanticSegmentation+resize", 150,
                    lambda t, size, n: _resized(t.SegformerForSemanticSegmentation(t.SegformerConfig(
-                       hidden_sizes=dims, depths=depths, decoder_hidden_size=dec,
-                       num_attention_heads=[1, 2, 5, 8], sr_ratios=[8, 4, 2, 1], mlp_ratios=[4] * 4,
-                       num_labels=n))))
+                       hidden_sizes=list(cfg.embed_dims), depths=list(cfg.depths),
+                       decoder_hidden_size=cfg.decoder_dim, num_attention_heads=list(cfg.heads),
+                       sr_ratios=list(cfg.sr_ratios), mlp_ratios=[cfg.mlp_ratio] * 4, num_labels=n))))
 
 
 def _swin_upernet(variant: str) -> HFModel:
-    embed, depths, heads = SWIN[variant]
+    cfg = swin.VARIANTS[variant]
 
     def build(t, size, n):
-        swin = t.SwinConfig(embed_dim=embed, depths=depths, num_heads=heads, window_size=7,
-                            out_features=["stage1", "stage2", "stage3", "stage4"])
+        backbone = t.SwinConfig(embed_dim=cfg.embed_dim, depths=list(cfg.depths), num_heads=list(cfg.heads),
+                                window_size=cfg.window, out_features=["stage1", "stage2", "stage3", "stage4"])
         return t.UperNetForSemanticSegmentation(t.UperNetConfig(
-            backbone_config=swin, hidden_size=512, pool_scales=[1, 2, 3, 6], use_auxiliary_head=False,
-            use_pretrained_backbone=False, num_labels=n))
+            backbone_config=backbone, hidden_size=swin.UPER_CHANNELS, pool_scales=list(swin.PPM_SCALES),
+            use_auxiliary_head=False, use_pretrained_backbone=False, num_labels=n))
 
     return HFModel(f"swin-{variant}-upernet", "UperNetForSemanticSegmentation", 150, build)
 
@@ -103,19 +91,22 @@ def _detr(name: str, cls: str, cfg: str, queries: int) -> HFModel:
     return HFModel(name, cls, 91, build, (800, 1216))  # SPEC.md section 7: ~800x1200, 32-aligned
 
 
+def _vit_encoder(t: Any, variant: str, size: tuple[int, int]) -> Any:
+    """transformers' ViTModel with the SPEC.md section 7 hyper-parameters of ``variant``."""
+    cfg = segmenter.VARIANTS[variant]
+    return t.ViTModel(t.ViTConfig(hidden_size=cfg.dim, num_hidden_layers=cfg.depth, num_attention_heads=cfg.heads,
+                                  intermediate_size=cfg.mlp_ratio * cfg.dim, patch_size=segmenter.PATCH,
+                                  image_size=list(size)), add_pooling_layer=False)
+
+
 def _vit(variant: str) -> HFModel:
-    d, layers, heads = VIT[variant]
-    return HFModel(f"vit-{variant}", "ViTModel", 0,
-                   lambda t, size, n: t.ViTModel(t.ViTConfig(
-                       hidden_size=d, num_hidden_layers=layers, num_attention_heads=heads,
-                       intermediate_size=4 * d, patch_size=16, image_size=list(size)),
-                       add_pooling_layer=False), (224, 224))
+    return HFModel(f"vit-{variant}", "ViTModel", 0, lambda t, size, n: _vit_encoder(t, variant, size), (224, 224))
 
 
 def _segmenter_linear(variant: str) -> HFModel:
     """Segmenter with the linear decoder: ViT encoder, Linear(d, classes) on patch tokens,
     bilinear resize to the input (SPEC.md section 7); the encoder is transformers' ViTModel."""
-    d, layers, heads = VIT[variant]
+    d, patch = segmenter.VARIANTS[variant].dim, segmenter.PATCH
 
     def build(t, size, n):
         torch = require_torch()
@@ -123,14 +114,12 @@ def _segmenter_linear(variant: str) -> HFModel:
         class SegmenterLinear(torch.nn.Module):
             def __init__(self) -> None:
                 super().__init__()
-                self.encoder = t.ViTModel(t.ViTConfig(
-                    hidden_size=d, num_hidden_layers=layers, num_attention_heads=heads,
-                    intermediate_size=4 * d, patch_size=16, image_size=list(size)), add_pooling_layer=False)
+                self.encoder = _vit_encoder(t, variant, size)
                 self.head = torch.nn.Linear(d, n)
 
             def forward(self, pixel_values):
                 x = self.head(self.encoder(pixel_values=pixel_values).last_hidden_state[:, 1:])
-                x = x.transpose(1, 2).reshape(x.shape[0], n, size[0] // 16, size[1] // 16)
+                x = x.transpose(1, 2).reshape(x.shape[0], n, size[0] // patch, size[1] // patch)
                 return torch.nn.functional.interpolate(x, size=tuple(size), mode="bilinear",
                                                        align_corners=False)
 
@@ -141,8 +130,8 @@ def _segmenter_linear(variant: str) -> HFModel:
 
 
 def _hf_models() -> dict[str, HFModel]:
-    models = [_segformer(v) for v in SEGFORMER] + [_swin_upernet(v) for v in SWIN] + [_vit(v) for v in VIT]
-    models += [_segmenter_linear(v) for v in VIT]
+    models = [_segformer(v) for v in segformer.VARIANTS] + [_swin_upernet(v) for v in swin.VARIANTS]
+    models += [_vit(v) for v in segmenter.VARIANTS] + [_segmenter_linear(v) for v in segmenter.VARIANTS]
     models += [
         _detr("detr-r50", "DetrForObjectDetection", "DetrConfig", 100),
         _detr("conditional-detr-r50", "ConditionalDetrForObjectDetection", "ConditionalDetrConfig", 300),

@@ -24,6 +24,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -98,11 +99,10 @@ def failed_row(arch: ArchConfig, workload: str, exec_path: str, wl: Workload,
     from ..arch.area import arch_area_mm2
 
     nan = math.nan
-    return {"arch": arch.name, **arch.params(), "workload": workload, "exec_path": exec_path,
-            "macs": int(wl.macs), "latency_s": nan, "energy_j": nan, "area_mm2": float(arch_area_mm2(arch)),
-            "energy_per_op_j": nan, "throughput_ops_per_s_per_mm2": nan, "utilization": nan,
-            "accuracy": accuracy[0], "accuracy_metric": accuracy[1], "objective": objective,
-            "max_candidates": max_candidates, "error": " ".join(str(error).split()) or "unmappable"}
+    res = SimpleNamespace(macs=wl.macs, latency_s=nan, energy_j=nan, area_mm2=arch_area_mm2(arch), utilization=nan)
+    row = result_row(arch, workload, exec_path, res, accuracy, objective, max_candidates)
+    row["error"] = " ".join(str(error).split()) or "unmappable"
+    return row
 
 
 def run_chunk(task: ChunkTask) -> ChunkResult:

@@ -16,6 +16,15 @@ from .device import Target, require_torch, synchronize
 
 
 @dataclass(frozen=True)
+class EnergyPolicy:
+    """Whether to measure NVML energy, the loop length in seconds and the power sampling interval in seconds."""
+
+    enabled: bool = False
+    seconds: float = 2.0
+    interval_s: float = 0.01
+
+
+@dataclass(frozen=True)
 class EnergyResult:
     """Energy per call in joules, mean power in watts, loop length in seconds.
 
@@ -115,3 +124,14 @@ def measure_energy(fn: Callable, argsets: Sequence[Sequence[Any]], target: Targe
     per_call = seconds / calls
     return EnergyResult(sampler.mean_w * per_call, sampler.mean_w, seconds, calls,
                         len(sampler.samples), "measured")
+
+
+def energy_for(fn: Callable, argsets: Sequence[Sequence[Any]], target: Target, policy: EnergyPolicy,
+               read_power_w: Callable[[], float] | None, reason: str) -> EnergyResult:
+    """:func:`measure_energy` when ``policy`` asks for energy and a power reader exists;
+    otherwise an ``unavailable`` result saying why (``not requested``, or ``reason``)."""
+    if not policy.enabled:
+        return EnergyResult.unavailable("not requested")
+    if read_power_w is None:
+        return EnergyResult.unavailable(reason)
+    return measure_energy(fn, argsets, target, read_power_w, policy.seconds, policy.interval_s)

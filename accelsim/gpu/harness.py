@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import pandas as pd
@@ -12,7 +11,7 @@ import pandas as pd
 from ..workload.ir import Layer, Workload
 from .data import Measurement
 from .device import Target, require_torch
-from .energy import EnergyResult, measure_energy, nvml_power_reader
+from .energy import EnergyPolicy, energy_for, nvml_power_reader
 from .meta import base_meta
 from .ops import OpSpec, build_op, dedup_key, make_tensors
 from .timing import TimingPolicy, TimingStats, buffer_count, time_op
@@ -21,15 +20,6 @@ from .timing import TimingPolicy, TimingStats, buffer_count, time_op
 LAYER_COLUMNS = ("name", "op", "fn", "fused", "macs", "flops", "nonmac_ops", "n", "k", "c", "p", "q",
                  "r", "s", "stride", "padding", "groups", "batch", "in_h", "in_w")
 TAG_COLUMNS = ("part", "stage", "block")
-
-
-@dataclass(frozen=True)
-class EnergyPolicy:
-    """Whether to measure NVML energy per layer, and the loop length per layer in seconds."""
-
-    enabled: bool = False
-    seconds: float = 2.0
-    interval_s: float = 0.01
 
 
 @contextlib.contextmanager
@@ -67,10 +57,7 @@ def measure_op(spec: OpSpec, target: Target, policy: TimingPolicy, energy: Energ
     nb = buffer_count(spec.bytes_per_set, policy, target)
     argsets = [make_tensors(spec, target, seed=i) for i in range(nb)]
     stats = time_op(spec.fn, argsets, target, policy)
-    if energy.enabled and power is not None:
-        e = measure_energy(spec.fn, argsets, target, power, energy.seconds, energy.interval_s)
-    else:
-        e = EnergyResult.unavailable(energy_reason if energy.enabled else "not requested")
+    e = energy_for(spec.fn, argsets, target, energy, power, energy_reason)
     del argsets
     return {**stats.row(), "energy_j": e.energy_j, "power_w": e.power_w, "energy_status": e.status}
 

@@ -21,9 +21,10 @@ from ..errors import AccelsimError
 from ..workload import segformer, segmenter, swin
 from .data import Measurement
 from .device import Target, require_torch, torch_dtype
-from .energy import EnergyResult, measure_energy, nvml_power_reader
-from .harness import EnergyPolicy, cudnn_benchmark
+from .energy import EnergyPolicy, energy_for, nvml_power_reader
+from .harness import cudnn_benchmark
 from .meta import base_meta
+from .ops import ArgSpec
 from .timing import TimingPolicy, buffer_count, time_op
 
 @dataclass(frozen=True)
@@ -194,8 +195,7 @@ def measure_whole(name: str, input_size: tuple[int, int], target: Target, num_cl
         params = sum(p.numel() for p in model.parameters())
         image = (1, 3, *input_size)
         dt = torch_dtype(target.dtype)
-        nbytes = math.prod(image) * torch.finfo(dt).bits // 8
-        nb = buffer_count(nbytes, policy, target)
+        nb = buffer_count(ArgSpec(image, target.dtype).nbytes, policy, target)
         gen = torch.Generator().manual_seed(0)
         argsets = [[torch.randn(image, generator=gen).to(device=target.device, dtype=dt)] for _ in range(nb)]
 
@@ -207,12 +207,8 @@ def measure_whole(name: str, input_size: tuple[int, int], target: Target, num_cl
         except (RuntimeError, NotImplementedError) as exc:
             raise AccelsimError(f"{spec.name} ({spec.hf_class}) failed in {target.dtype} on {target.device}: "
                                 f"{str(exc).splitlines()[0][:200]}") from None
-        if energy.enabled:
-            power, reason = nvml_power_reader(target)
-            e = (measure_energy(run, argsets, target, power, energy.seconds, energy.interval_s)
-                 if power else EnergyResult.unavailable(reason))
-        else:
-            e = EnergyResult.unavailable("not requested")
+        power, reason = nvml_power_reader(target) if energy.enabled else (None, "not requested")
+        e = energy_for(run, argsets, target, energy, power, reason)
         meta = base_meta(target, "whole-model", spec.name, input_size, "", energy=e.status,
                          hf_class=spec.hf_class, params=params, timing=policy.__dict__)
     row = {"name": spec.name, "op": "model", "hf_class": spec.hf_class, "params": params,

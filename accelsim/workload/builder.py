@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..errors import WorkloadError
-from .ir import INPUT, Layer, Op, Workload, conv_out
+from .ir import INPUT, Layer, Op, Workload, conv_out, norm_layer, pool_layer, softmax_layer
 
 
 @dataclass(frozen=True)
@@ -86,8 +86,8 @@ class Builder:
     def norm(self, name: str, x: T, fn: str = "layernorm", fused: bool = False,
              affine: bool = True) -> T:
         """LayerNorm / BatchNorm (``fused=True`` for BN folded into the producing conv)."""
-        self._add(Layer(name, Op.NORM, k=x.c, c=x.c, p=x.h, q=x.w, fn=fn if affine else f"{fn}_noaffine",
-                        fused=fused, ops_per_element=1 if fused else 4, inputs=(x.src,)))
+        self._add(norm_layer(name, x.c, x.h, x.w, fn if affine else f"{fn}_noaffine", fused,
+                             inputs=(x.src,)))
         return T(name, x.c, x.h, x.w)
 
     def act(self, name: str, x: T, fn: str = "relu", fused: bool = True) -> T:
@@ -104,8 +104,7 @@ class Builder:
 
     def softmax(self, name: str, x: T, batch: int = 1) -> T:
         """Softmax over ``x.c`` per row, ``batch`` copies (heads x windows)."""
-        self._add(Layer(name, Op.SOFTMAX, k=x.c, c=x.c, p=x.h, q=x.w, batch=batch, fn="softmax",
-                        ops_per_element=3, inputs=(x.src,)))
+        self._add(softmax_layer(name, x.c, x.h, x.w, batch=batch, inputs=(x.src,)))
         return T(name, x.c, x.h, x.w)
 
     def resize(self, name: str, x: T, h: int, w: int, fn: str = "bilinear") -> T:
@@ -124,9 +123,8 @@ class Builder:
         else:
             p, q = out_hw
             win = max(1, -(-x.h // p)) * max(1, -(-x.w // q))
-        self._add(Layer(name, Op.POOL, k=x.c, c=x.c, p=p, q=q, r=r, s=r, stride=stride,
-                        padding=pad, fn=fn, ops_per_element=win, inputs=(x.src,),
-                        in_h=x.h, in_w=x.w))
+        self._add(pool_layer(name, x.c, p, q, r, r, stride, pad, fn, inputs=(x.src,),
+                             in_h=x.h, in_w=x.w, window=win))
         return T(name, x.c, p, q)
 
     def concat(self, name: str, xs: Sequence[T]) -> T:

@@ -237,6 +237,33 @@ class Layer:
         }
 
 
+# ------------------------------------------------ non-MAC layers with a fixed PPU cost
+def norm_layer(name: str, chans: int, p: int, q: int, fn: str, fused: bool,
+               inputs: tuple[str, ...], n: int = 1) -> Layer:
+    """A normalization over ``chans`` channels at ``p x q`` positions: 4 PPU ops per element
+    (mean, variance, normalise, scale-shift), 1 when folded into the producer's drain."""
+    return Layer(name, Op.NORM, k=chans, c=chans, p=p, q=q, n=n, fn=fn, fused=fused,
+                 ops_per_element=1 if fused else 4, inputs=inputs)
+
+
+def softmax_layer(name: str, chans: int, p: int, q: int = 1, batch: int = 1,
+                  fn: str = "softmax", inputs: tuple[str, ...] = ()) -> Layer:
+    """Softmax over ``chans`` per row, ``p x q`` rows, ``batch`` copies: 3 PPU ops per
+    element (exp, sum, divide)."""
+    return Layer(name, Op.SOFTMAX, k=chans, c=chans, p=p, q=q, batch=batch, fn=fn,
+                 ops_per_element=3, inputs=inputs)
+
+
+def pool_layer(name: str, chans: int, p: int, q: int, r: int, s: int, stride: int,
+               padding: int, fn: str, inputs: tuple[str, ...], in_h: int, in_w: int,
+               n: int = 1, window: int | None = None) -> Layer:
+    """An ``r x s`` pooling to ``p x q`` from an ``in_h x in_w`` map: ``window`` reads per
+    output element (default ``r * s``), one PPU op each."""
+    return Layer(name, Op.POOL, k=chans, c=chans, p=p, q=q, r=r, s=s, stride=stride,
+                 padding=padding, n=n, fn=fn, ops_per_element=r * s if window is None else window,
+                 inputs=inputs, in_h=in_h, in_w=in_w)
+
+
 @dataclass(frozen=True)
 class Workload:
     """An ordered layer list (a topological order of its dataflow graph) plus metadata.

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ...errors import WorkloadError
-from ..ir import INPUT, Layer, Op, Workload
+from ..ir import INPUT, Layer, Op, Workload, norm_layer, pool_layer, softmax_layer
 from .common import (LayerSink, account_weights, conv_layer, einsum_layer, elementwise_layer,
                      fuses_into, matmul_layer, nchw, part_tag, prod, token_pq)
 
@@ -288,9 +288,7 @@ def _map_node(node: Any, lname: str, srcs: tuple[str, ...], shapes: dict[str, li
         else:
             n, chans, p, q = nchw(x)
         fused = fuses_into(prod_layer, fn)
-        return weighted(Layer(lname, Op.NORM, k=chans, c=chans, p=p, q=q, n=n, fn=fn,
-                              fused=fused, ops_per_element=1 if fused else 4, inputs=srcs),
-                        ins[1:3])
+        return weighted(norm_layer(lname, chans, p, q, fn, fused, inputs=srcs, n=n), ins[1:3])
     if op in _ACT:
         prod_layer = sink.by_name.get(producer.get(ins[0], ""))
         return elementwise_layer(lname, Op.ELTWISE, y, fn=_ACT[op], inputs=srcs,
@@ -298,8 +296,8 @@ def _map_node(node: Any, lname: str, srcs: tuple[str, ...], shapes: dict[str, li
     if op in ("Softmax", "LogSoftmax"):
         axis = int(at.get("axis", -1)) % len(y)
         chans = y[axis]
-        return Layer(lname, Op.SOFTMAX, k=chans, c=chans, p=max(prod(y) // max(chans, 1), 1),
-                     fn=op.lower(), ops_per_element=3, inputs=srcs)
+        return softmax_layer(lname, chans, p=max(prod(y) // max(chans, 1), 1), fn=op.lower(),
+                             inputs=srcs)
     if op in ("Resize", "Upsample"):
         mode = at.get("mode", b"nearest")
         mode = mode.decode() if isinstance(mode, bytes) else str(mode)
@@ -314,9 +312,8 @@ def _map_node(node: Any, lname: str, srcs: tuple[str, ...], shapes: dict[str, li
         r, s = int(kern[0]), int(kern[-1])
         stride = int(at.get("strides", [r])[0])
         pad = int(at.get("pads", [0])[0])
-        return Layer(lname, Op.POOL, k=c, c=c, p=p, q=q, r=r, s=s, stride=max(stride, 1),
-                     padding=pad, n=n, fn=_POOL[op], ops_per_element=r * s, inputs=srcs,
-                     in_h=h, in_w=w)
+        return pool_layer(lname, c, p, q, r, s, max(stride, 1), pad, _POOL[op], inputs=srcs,
+                          in_h=h, in_w=w, n=n)
     if op in _REDUCE:
         x = shapes[ins[0]]
         return elementwise_layer(lname, Op.POOL, y, fn=op[6:].lower(), inputs=srcs,

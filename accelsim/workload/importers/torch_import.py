@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from ...errors import WorkloadError
-from ..ir import INPUT, Layer, Op, Workload
+from ..ir import INPUT, Layer, Op, Workload, norm_layer, pool_layer, softmax_layer
 from .common import (LayerSink, account_weights, conv_layer, einsum_layer, elementwise_layer,
                      fuses_into, matmul_layer, nchw, part_tag, prod, token_pq)
 
@@ -408,8 +408,8 @@ def _attention(rec: _Recorder, q_shape, k_shape, v_shape, q_src: tuple, k_src: t
     lq, e, s, ev = int(q_shape[-2]), int(q_shape[-1]), int(k_shape[-2]), int(v_shape[-1])
     qk = rec.add(Layer(rec.name("attn_qk"), Op.MATMUL, k=s, c=e, p=lq, batch=batch,
                        inputs=tuple(dict.fromkeys(q_src + k_src))))
-    sm = rec.add(Layer(rec.name("attn_softmax"), Op.SOFTMAX, k=s, c=s, p=lq, batch=batch,
-                       fn="softmax", ops_per_element=3, inputs=(qk.name,)))
+    sm = rec.add(softmax_layer(rec.name("attn_softmax"), s, p=lq, batch=batch,
+                               inputs=(qk.name,)))
     av = rec.add(Layer(rec.name("attn_av"), Op.MATMUL, k=ev, c=s, p=lq, batch=batch,
                        inputs=tuple(dict.fromkeys((sm.name,) + v_src))))
     return av.name
@@ -495,8 +495,7 @@ def _h_norm(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, srcs
                                 [max(int(y.numel()) // max(chans, 1), 1)])
     else:
         n, _, p, q = nchw(list(y.shape))
-    layer = Layer(rec.name(name), Op.NORM, k=chans, c=chans, p=p, q=q, n=n, fn=fn,
-                  fused=fused, ops_per_element=1 if fused else 4, inputs=srcs)
+    layer = norm_layer(rec.name(name), chans, p, q, fn, fused, inputs=srcs, n=n)
     if w is not None:
         layer = rec.add_weighted(layer, *affine)
     else:
@@ -520,8 +519,7 @@ def _h_softmax(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, s
     dim = -1 if dim is None else int(dim)
     rows = list(y.shape)
     chans = int(rows.pop(dim))
-    layer = Layer(rec.name(name), Op.SOFTMAX, k=chans, c=chans, p=max(prod(rows), 1), fn=name,
-                  ops_per_element=3, inputs=srcs)
+    layer = softmax_layer(rec.name(name), chans, p=max(prod(rows), 1), fn=name, inputs=srcs)
     rec.mark(out, rec.add(layer).name)
 
 
@@ -552,8 +550,8 @@ def _h_pool(rec: _Recorder, name: str, args: tuple, kwargs: dict, out: Any, srcs
         pd = _arg(args, kwargs, 3, "padding", 0)
         pad = int(pd[0] if isinstance(pd, (list, tuple)) else pd)
     fn = "max" if "max" in name else "lp" if "lp" in name else "avg"
-    layer = Layer(rec.name(name), Op.POOL, k=c, c=c, p=p, q=q, r=r, s=s, stride=max(stride, 1),
-                  padding=pad, n=n, fn=fn, ops_per_element=r * s, inputs=srcs, in_h=h, in_w=w)
+    layer = pool_layer(rec.name(name), c, p, q, r, s, max(stride, 1), pad, fn, inputs=srcs,
+                       in_h=h, in_w=w, n=n)
     rec.mark(out, rec.add(layer).name)
 
 

@@ -4,14 +4,14 @@ Each method takes :class:`T` handles (the tensor a layer produced), appends one
 :class:`~accelsim.workload.ir.Layer` and returns the handle of its output, so the
 producer -> consumer edges of the dataflow graph are exactly the data dependencies
 the extractor wrote. Token tensors are ``T(c=channels, h=rows, w=cols)`` with
-``h * w`` tokens. :func:`check_input`, :func:`conv_module`, :func:`attention` and
+``h * w`` tokens. :func:`check_input`, :func:`pick`, :func:`conv_module`, :func:`attention` and
 :func:`ffn` are helpers that several extractors share.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from ..errors import WorkloadError
 from .ir import INPUT, Layer, Op, Workload, conv_out, norm_layer, pool_layer, softmax_layer
@@ -162,6 +162,15 @@ def check_input(name: str, input_size: tuple[int, int], multiple: int = 32, lo: 
         raise WorkloadError(f"{name}: input size {h}x{w} must have H and W divisible by "
                             f"{multiple} (e.g. 512x512)")
     return h, w
+
+
+def pick(table: Iterable[str], value: str, what: str) -> str:
+    """The lower-case key of ``value`` in ``table`` (a dict or tuple of names); an unknown
+    ``value`` raises ``unknown <what> '<value>': choose one of <keys>``."""
+    key = value.lower()
+    if key not in table:
+        raise WorkloadError(f"unknown {what} {value!r}: choose one of {', '.join(table)}")
+    return key
 
 
 def conv_module(b: Builder, name: str, x: T, k: int, r: int, stride: int = 1,

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import WorkloadError
-from .builder import Builder, T, attention, check_input, conv_module
+from .builder import Builder, T, attention, check_input, conv_module, pick
 from .ir import Workload
 from .registry import model
 
@@ -120,10 +119,7 @@ def mlp_decoder(b: Builder, feats: list[T], dim: int, num_classes: int,
 def build_segformer(variant: str, input_size: tuple[int, int], num_classes: int,
                     dataset: str = "ade20k") -> Workload:
     """SegFormer-``variant`` at ``input_size`` (H, W pixels) with ``num_classes`` outputs."""
-    key = variant.lower()
-    if key not in VARIANTS:
-        raise WorkloadError(f"unknown SegFormer variant {variant!r}: choose one of "
-                            f"{', '.join(VARIANTS)}")
+    key = pick(VARIANTS, variant, "SegFormer variant")
     cfg = VARIANTS[key]
     h, w = check_input(f"segformer-{key}", input_size)
     b = Builder()

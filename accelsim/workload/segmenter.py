@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import WorkloadError
-from .builder import Builder, T, attention, ffn
+from .builder import Builder, T, attention, ffn, pick
 from .ir import Workload, pad_to
 from .registry import model
 
@@ -114,13 +114,8 @@ def mask_decoder(b: Builder, x: T, num_classes: int, mlp_ratio: int = 4) -> T:
 def build_segmenter(variant: str, decoder: str, input_size: tuple[int, int],
                     num_classes: int, dataset: str = "ade20k") -> Workload:
     """Segmenter ViT-``variant``/16 with a ``linear`` or ``mask`` decoder at ``input_size``."""
-    key, dec = variant.lower(), decoder.lower()
-    if key not in VARIANTS:
-        raise WorkloadError(f"unknown Segmenter ViT variant {variant!r}: choose one of "
-                            f"{', '.join(VARIANTS)}")
-    if dec not in DECODERS:
-        raise WorkloadError(f"unknown Segmenter decoder {decoder!r}: choose one of "
-                            f"{', '.join(DECODERS)}")
+    key = pick(VARIANTS, variant, "Segmenter ViT variant")
+    dec = pick(DECODERS, decoder, "Segmenter decoder")
     cfg = VARIANTS[key]
     h, w = (int(v) for v in input_size)
     if h < PATCH or w < PATCH:

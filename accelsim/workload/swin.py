@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import WorkloadError
-from .builder import Builder, T, check_input, conv_module, ffn
+from .builder import Builder, T, check_input, conv_module, ffn, pick
 from .ir import Workload, pad_to
 from .registry import model
 
@@ -149,10 +149,7 @@ def uper_head(b: Builder, feats: list[T], num_classes: int, out_hw: tuple[int, i
 def build_swin_upernet(variant: str, input_size: tuple[int, int], num_classes: int,
                        window: int = 7, dataset: str = "ade20k") -> Workload:
     """Swin-``variant`` + UPerNet at ``input_size`` (H, W pixels), ``num_classes`` outputs."""
-    key = variant.lower()
-    if key not in VARIANTS:
-        raise WorkloadError(f"unknown Swin variant {variant!r}: choose one of "
-                            f"{', '.join(VARIANTS)}")
+    key = pick(VARIANTS, variant, "Swin variant")
     if int(window) < 1:
         raise WorkloadError(f"swin-{key}-upernet: window={window} must be a positive integer")
     cfg = VARIANTS[key]

@@ -85,7 +85,7 @@ def register(cli: click.Group) -> None:
     def measure(workload, exec_path, max_repeats, budget_s, no_dedup, dtype, device, input_size, classes,
                 min_repeats, rel_ci, energy, energy_s, cudnn_benchmark, cpu_clock, threads, out):
         """Time every layer of a workload as its PyTorch op; write one CSV."""
-        from ..gpu.data import conv_shares, load, write
+        from ..gpu.data import conv_shares, with_meta, write
         from ..gpu.harness import EnergyPolicy, measure_workload
         from ..workload.registry import load_workload
 
@@ -95,7 +95,7 @@ def register(cli: click.Group) -> None:
         m = measure_workload(wl, target, policy, EnergyPolicy(energy, energy_s), dedup=not no_dedup,
                              benchmark=cudnn_benchmark)
         path = write(m, _out_path(out, m.meta))
-        s = conv_shares(load(path)).iloc[0]
+        s = conv_shares(with_meta(m.frame, m.meta, path)).iloc[0]
         errors = int((m.frame["status"] != "ok").sum())
         click.echo(f"wrote {path}: {m.meta['label']}, {len(m.frame)} layers ({errors} failed), "
                    f"{s.gmacs:.2f} GMACs, per-layer sum {s.latency_s * 1e3:.3f} ms, "

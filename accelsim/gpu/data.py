@@ -106,6 +106,18 @@ def _expand(paths: "str | Path | Iterable[str | Path]") -> list[Path]:
     return out
 
 
+def with_meta(frame: pd.DataFrame, meta: dict[str, Any], file: "str | Path") -> pd.DataFrame:
+    """A copy of one file's ``frame`` with the :func:`load` columns: :data:`META_COLUMNS`,
+    ``input_h``/``input_w`` (pixels) and ``file``."""
+    df = frame.copy()
+    for key in META_COLUMNS:
+        df[key] = str(meta.get(key, ""))
+    h, _, w = str(meta.get("input", "0x0")).partition("x")
+    df["input_h"], df["input_w"] = int(h or 0), int(w or 0)
+    df["file"] = str(file)
+    return df
+
+
 def load(paths: "str | Path | Iterable[str | Path]") -> pd.DataFrame:
     """Measurements from files, a directory (searched recursively) or glob(s), as one frame.
 
@@ -118,13 +130,7 @@ def load(paths: "str | Path | Iterable[str | Path]") -> pd.DataFrame:
     frames, metas = [], {}
     for f in files:
         m = read(f)
-        df = m.frame.copy()
-        for key in META_COLUMNS:
-            df[key] = str(m.meta.get(key, ""))
-        h, _, w = str(m.meta.get("input", "0x0")).partition("x")
-        df["input_h"], df["input_w"] = int(h or 0), int(w or 0)
-        df["file"] = str(f)
-        frames.append(df)
+        frames.append(with_meta(m.frame, m.meta, f))
         metas[str(f)] = m.meta
     out = pd.concat(frames, ignore_index=True)
     out.attrs["meta"] = metas

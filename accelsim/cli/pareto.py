@@ -43,13 +43,13 @@ def register(cli: click.Group) -> None:
     def pareto_cmd(results: str, mins: tuple[str, ...], maxs: tuple[str, ...], by: str | None, fmt: str,
                    out: str | None) -> None:
         """Rows of a sweep result on the Pareto front (default: min energy_per_op, max throughput_per_mm2)."""
-        from ..sweep.pareto import pareto, resolve_column
+        from ..sweep.pareto import DEFAULT_OBJECTIVES, pareto, resolve_column
 
         df = read_results(results)
         objectives = {**{m: "min" for m in mins}, **{m: "max" for m in maxs}} or None
         front = pareto(df, objectives, by=by)
         if fmt == "table":
             cols = [c for c in SHOW if c in front.columns]
-            cols += [resolve_column(df, o) for o in (objectives or {"energy_per_op": 0, "throughput_per_mm2": 0})]
+            cols += [resolve_column(df, o) for o in (objectives or DEFAULT_OBJECTIVES)]
             front = front[list(dict.fromkeys(cols))]
         emit(frame_text(front.reset_index(drop=True), fmt), out)

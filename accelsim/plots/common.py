@@ -94,12 +94,13 @@ def short_name(name: str, parts: int = 3) -> str:
     return ".".join(str(name).split(".")[-parts:])
 
 
+def op_colors(ops: "Sequence[str]") -> list[str]:
+    return [OP_COLORS.get(str(o), "#333333") for o in ops]
+
+
 def op_legend(ax: Axes, ops: "Sequence[str]", **kw: Any) -> None:
     from matplotlib.patches import Patch
 
-    handles = [Patch(color=OP_COLORS.get(o, "#333333"), label=o) for o in dict.fromkeys(ops)]
+    kinds = list(dict.fromkeys(ops))
+    handles = [Patch(color=c, label=o) for o, c in zip(kinds, op_colors(kinds))]
     ax.legend(handles=handles, fontsize="small", **kw)
-
-
-def op_colors(ops: "Sequence[str]") -> list[str]:
-    return [OP_COLORS.get(str(o), "#333333") for o in ops]

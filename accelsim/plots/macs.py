@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..errors import AccelsimError
-from .common import OP_COLORS, figure_grid, layer_frame, op_colors, op_legend, save_figure, short_name
+from .common import figure_grid, layer_frame, op_colors, op_legend, save_figure, short_name
 
 
 def mac_shares(obj: Any) -> pd.DataFrame:
@@ -45,7 +45,7 @@ def plot_mac_distribution(workload: Any, top: int = 5, title: str | None = None,
     ax_l.grid(axis="y", alpha=0.3)
     op_legend(ax_l, df["op"], loc="upper right")
     kinds = mac_shares(df)
-    ax_k.bar(kinds["op"], kinds["share"] * 100, color=[OP_COLORS.get(o, "#333") for o in kinds["op"]])
+    ax_k.bar(kinds["op"], kinds["share"] * 100, color=op_colors(kinds["op"]))
     for x, s in zip(kinds["op"], kinds["share"]):
         ax_k.annotate(f"{s:.0%}", (x, s * 100), ha="center", va="bottom", fontsize=8)
     ax_k.set_ylabel("share of all MACs (%)")

@@ -37,11 +37,9 @@ def cudnn_benchmark(flag: bool) -> Iterator[None]:
 def layer_row(layer: Layer) -> dict[str, Any]:
     """The IR description of ``layer`` kept in a measurement row."""
     h, w = layer.input_hw
-    row = {c: getattr(layer, c) for c in LAYER_COLUMNS if c not in ("op", "in_h", "in_w")}
-    row.update(op=layer.op.value, in_h=h, in_w=w)
-    tags = layer.tag
-    row.update({t: tags.get(t, "") for t in TAG_COLUMNS})
-    return {c: row[c] for c in (*LAYER_COLUMNS, *TAG_COLUMNS)}
+    derived = {"op": layer.op.value, "in_h": h, "in_w": w}  # op as text, input size resolved
+    return {**{c: derived[c] if c in derived else getattr(layer, c) for c in LAYER_COLUMNS},
+            **{t: layer.tag.get(t, "") for t in TAG_COLUMNS}}
 
 
 def _failed_stats() -> dict[str, Any]:

@@ -61,8 +61,7 @@ def measure_op(spec: OpSpec, target: Target, policy: TimingPolicy, energy: Energ
 
 
 def measure_layers(wl: Workload, target: Target, policy: TimingPolicy = TimingPolicy(),
-                   energy: EnergyPolicy = EnergyPolicy(), dedup: bool = True,
-                   progress: Callable[[int, int, str], None] | None = None) -> pd.DataFrame:
+                   energy: EnergyPolicy = EnergyPolicy(), dedup: bool = True) -> pd.DataFrame:
     """One row per layer of ``wl``: IR shape, the torch kernel used, per-call time statistics.
 
     Layers whose op is identical to an earlier one (same shape, function, dtype) are
@@ -76,9 +75,7 @@ def measure_layers(wl: Workload, target: Target, policy: TimingPolicy = TimingPo
     done: dict[tuple, tuple[str, dict[str, Any]]] = {}
     rows = []
     with torch.inference_mode():
-        for i, layer in enumerate(wl.layers):
-            if progress:
-                progress(i, len(wl.layers), layer.name)
+        for layer in wl.layers:
             spec = build_op(layer, target, producers)
             producers[layer.name] = layer
             key = dedup_key(layer, producers)
@@ -107,10 +104,10 @@ def measure_layers(wl: Workload, target: Target, policy: TimingPolicy = TimingPo
 
 def measure_workload(wl: Workload, target: Target, policy: TimingPolicy = TimingPolicy(),
                      energy: EnergyPolicy = EnergyPolicy(), dedup: bool = True,
-                     benchmark: bool = True, progress=None) -> Measurement:
+                     benchmark: bool = True) -> Measurement:
     """:func:`measure_layers` plus the metadata block (``kind = per-layer``)."""
     with cudnn_benchmark(benchmark):
-        frame = measure_layers(wl, target, policy, energy, dedup, progress)
+        frame = measure_layers(wl, target, policy, energy, dedup)
         status = sorted(set(frame["energy_status"]))
         meta = base_meta(target, "per-layer", wl.name, wl.input_size, wl.exec_path,
                          energy="; ".join(status),

@@ -47,6 +47,8 @@ RESULT_COLUMNS = ["arch", *ARCH_PARAMS, "workload", "exec_path", "macs", "latenc
 #: Columns holding sweep-wide settings that define every point: a file mixing values is refused.
 SETTING_COLUMNS = ("objective", "max_candidates")
 UNKNOWN_METRIC = "unknown"
+#: Chunks per worker when no chunk size is given: enough to balance uneven points.
+CHUNKS_PER_WORKER = 4
 
 Simulate = Callable[..., Any]
 
@@ -56,7 +58,7 @@ Simulate = Callable[..., Any]
 class ChunkTask:
     """Points to evaluate in one worker call, with everything they need (picklable)."""
 
-    points: tuple[tuple[int, ArchConfig, str, str], ...]  # index, arch, workload label, exec path
+    points: tuple[tuple[ArchConfig, str, str], ...]  # arch, workload label, exec path
     workloads: dict[tuple[str, str], Workload]
     accuracy: dict[tuple[str, str], tuple[float, str]]
     objective: str
@@ -72,7 +74,6 @@ class ChunkResult:
     layers: pd.DataFrame | None
     memo_hits: int = 0
     memo_misses: int = 0
-    seconds: float = 0.0
 
 
 def result_row(arch: ArchConfig, workload: str, exec_path: str, res: Any,
@@ -107,16 +108,15 @@ def failed_row(arch: ArchConfig, workload: str, exec_path: str, wl: Workload,
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
     """Evaluate the points of ``task`` with one memo (and the disk cache when given)."""
-    t0 = time.perf_counter()
     simulate = task.simulate
     if simulate is None:
         from ..cost import simulate
     memo = DiskMemo(task.cache_dir)
-    settings = {"objective": task.objective, "max_candidates": task.max_candidates}
+    settings = _settings(task)
     rows, layer_frames = [], []
     # an unmappable point is a result too: the disk cache remembers its reason
     digests = {k: workload_digest(wl) for k, wl in task.workloads.items()} if memo.root else {}
-    for _, arch, wl_label, path in task.points:
+    for arch, wl_label, path in task.points:
         wl, acc = task.workloads[(wl_label, path)], task.accuracy[(wl_label, path)]
         err_key = (point_error_key(digests[(wl_label, path)], arch, task.objective, task.max_candidates)
                    if memo.root else None)
@@ -140,7 +140,12 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     if layer_frames:
         layers = pd.concat(layer_frames, ignore_index=True)
         layers = layers[KEY + [c for c in layers.columns if c not in KEY]]
-    return ChunkResult(rows, layers, memo.hits, memo.misses, time.perf_counter() - t0)
+    return ChunkResult(rows, layers, memo.hits, memo.misses)
+
+
+def _settings(source: Any) -> dict[str, Any]:
+    """The :data:`SETTING_COLUMNS` values of a spec or chunk task (same attribute names)."""
+    return {col: getattr(source, col) for col in SETTING_COLUMNS}
 
 
 # ------------------------------------------------------------------ planning
@@ -155,8 +160,6 @@ class SweepPlan:
     output: Path | None
     layers: Path | None
     cache: Path | None
-    grid_size: int = 0
-    rejected: tuple[int, int] = (0, 0)
 
 
 def _resolve(path: str | None, base: Path) -> Path | None:
@@ -181,8 +184,7 @@ def plan_sweep(spec_or_path: "SweepSpec | dict | str | Path", **overrides: Any) 
     out_base = cwd if "output" in over else base
     return SweepPlan(spec, tuple(points), workloads, accuracy, _resolve(spec.output, out_base),
                      _resolve(spec.layers, cwd if "layers" in over else base),
-                     _resolve(spec.cache, cwd if "cache" in over else base), space.grid_size,
-                     (space.rejected_constraints, space.rejected_invalid))
+                     _resolve(spec.cache, cwd if "cache" in over else base))
 
 
 def build_workloads(items: list[WorkloadItem]) -> tuple[dict, dict]:
@@ -210,16 +212,16 @@ def lookup_accuracy(wl: Workload, exec_path: str) -> tuple[float, str]:
     return float(found[0]), str(found[1])
 
 
-def make_chunks(points: list[SweepPoint], workers: int, per_worker: int = 4,
+def make_chunks(points: list[SweepPoint], workers: int,
                 chunk_size: int | None = None) -> list[list[SweepPoint]]:
-    """Consecutive points, about ``len/(workers*per_worker)`` per chunk (or ``chunk_size``).
+    """Consecutive points, about ``len/(workers*CHUNKS_PER_WORKER)`` per chunk (or ``chunk_size``).
 
     Without an explicit ``chunk_size`` an architecture's points stay together (they
     share the per-layer memo) unless that would double the chunk.
     """
     if not points:
         return []
-    target = chunk_size or max(1, math.ceil(len(points) / (workers * per_worker)))
+    target = chunk_size or max(1, math.ceil(len(points) / (workers * CHUNKS_PER_WORKER)))
     chunks: list[list[SweepPoint]] = [[]]
     for pt in points:
         cur = chunks[-1]
@@ -386,7 +388,7 @@ def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | P
             if layer_store:
                 layer_store.remove()
         existing = store.read()
-        check_existing(existing, {"objective": spec.objective, "max_candidates": spec.max_candidates}, out)
+        check_existing(existing, _settings(spec), out)
         done, kept = finished_points(existing, plan.points)
         if layer_store is not None:
             done, kept = _sync_layers(layer_store, done, kept, plan.points)
@@ -469,7 +471,7 @@ def _tasks(plan: SweepPlan, todo: list[SweepPoint], workers: int, chunk_size: in
     tasks = []
     for chunk in make_chunks(todo, workers, chunk_size=chunk_size):
         keys = {(p.workload, p.exec_path) for p in chunk}
-        tasks.append(ChunkTask(tuple((p.index, p.arch, p.workload, p.exec_path) for p in chunk),
+        tasks.append(ChunkTask(tuple((p.arch, p.workload, p.exec_path) for p in chunk),
                                {k: plan.workloads[k] for k in keys}, {k: plan.accuracy[k] for k in keys},
                                spec.objective, spec.max_candidates, cache_dir, plan.layers is not None,
                                simulate))

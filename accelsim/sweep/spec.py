@@ -268,7 +268,6 @@ class ArchSpaceResult:
     grid_size: int
     rejected_constraints: int
     rejected_invalid: int
-    first_invalid: str = ""
 
 
 def _env(params: dict, arch: ArchConfig | None) -> dict:
@@ -329,7 +328,7 @@ def expand_arch_space(space: ArchSpace, source: str = "arch") -> ArchSpaceResult
         raise ConfigError(f"{source}: no architecture is left: {n_cons} of {total} violate the "
                           f"constraints and {n_bad} are not valid configs{detail}")
     chosen.sort(key=lambda t: t[0])
-    return ArchSpaceResult(tuple(a for _, a in chosen), total, n_cons, n_bad, first_bad)
+    return ArchSpaceResult(tuple(a for _, a in chosen), total, n_cons, n_bad)
 
 
 def _random_order(total: int, seed: int):

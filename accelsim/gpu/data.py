@@ -168,10 +168,10 @@ def conv_shares(frame: pd.DataFrame, include_fused: bool = True) -> pd.DataFrame
 def whole_vs_layers(frame: pd.DataFrame) -> pd.DataFrame:
     """:func:`conv_shares` joined with whole-model times: ``whole_s`` and ``ratio`` (whole / sum)."""
     shares = conv_shares(frame)
-    whole = frame[frame.get("kind", pd.Series(dtype=str)) == "whole-model"] if "kind" in frame else frame.iloc[0:0]
+    whole = frame[frame["kind"] == "whole-model"] if "kind" in frame else frame.iloc[0:0]
     if whole.empty or shares.empty:
         return shares.assign(whole_s=np.nan, ratio=np.nan)
-    keys = ["device_name", "dtype", "workload", "input", "exec_path"]
+    keys = [g for g in GROUP if g not in ("input_h", "input_w")]  # both follow from ``input``
     w = whole.groupby(keys, as_index=False)["median_s"].min().rename(columns={"median_s": "whole_s"})
     out = shares.merge(w, on=keys, how="left")
     out["ratio"] = out["whole_s"] / out["latency_s"]

@@ -118,6 +118,13 @@ def build_op(layer: Layer, target: Target, producers: Mapping[str, Layer] | None
 
 
 # ------------------------------------------------------------------ MAC ops
+def _int_mm(m: int, c: int, k: int, shape_ok: bool = True) -> OpSpec:
+    """int8 GEMM ``[m, c] @ [c, k]`` with ``torch._int_mm``; the weight is stored ``[k, c]``."""
+    torch = require_torch()
+    args = (ArgSpec((m, c), "int8", "int8"), ArgSpec((k, c), "int8", "int8"))
+    return OpSpec("_int_mm", "int8", True, args, lambda x, wt: torch._int_mm(x, wt.t()), (m, k), shape_ok)
+
+
 def _conv(layer: Layer, target: Target) -> OpSpec:
     torch = require_torch()
     F = torch.nn.functional
@@ -129,9 +136,7 @@ def _conv(layer: Layer, target: Target) -> OpSpec:
     pointwise = layer.r == layer.s == layer.stride == layer.groups == 1 and layer.padding == 0
     if target.dtype == "int8" and pointwise and int_mm_supported(nb * h * w, layer.c, layer.k, target):
         # 1x1 conv as an int8 GEMM over channels-last pixels: [N*H*W, C] @ [C, K]
-        args = (ArgSpec((nb * h * w, layer.c), "int8", "int8"), ArgSpec((layer.k, layer.c), "int8", "int8"))
-        return OpSpec("_int_mm", "int8", True, args, lambda x, wt: torch._int_mm(x, wt.t()),
-                      (nb * h * w, layer.k), ok)
+        return _int_mm(nb * h * w, layer.c, layer.k, ok)
     dt = target.float_dtype
     fan_in = layer.c_per_group * layer.r * layer.s
     args = [ArgSpec((nb, layer.c, h, w), dt),
@@ -152,9 +157,7 @@ def _linear(layer: Layer, target: Target) -> OpSpec:
     m = layer.n * layer.p * layer.q
     if layer.batch == 1:
         if target.dtype == "int8" and int_mm_supported(m, layer.c, layer.k, target):
-            args = (ArgSpec((m, layer.c), "int8", "int8"), ArgSpec((layer.k, layer.c), "int8", "int8"))
-            return OpSpec("_int_mm", "int8", True, args, lambda x, wt: torch._int_mm(x, wt.t()),
-                          (m, layer.k))
+            return _int_mm(m, layer.c, layer.k)
         dt = target.float_dtype
         args = [ArgSpec((m, layer.c), dt), ArgSpec((layer.k, layer.c), dt, "weight", layer.c)]
         if layer.bias:

@@ -11,7 +11,7 @@ import math
 from typing import Mapping, Sequence
 
 from ..errors import WorkloadError
-from ..workload.ir import Layer, Op, Workload
+from ..workload.ir import Layer, Op, Workload, norm_layer, pool_layer
 from .graphops import bypass_group, consumers_of, is_channelwise, prune_input_channels, rewire
 
 #: parts of a model that hold the encoder blocks that block bypass and token methods act on
@@ -158,11 +158,11 @@ def gate_predictor(name: str, tokens: int, c_in: int, n_out: int,
     tokens, the pooled vector times the layer's weight W1 (c_in -> n_out), LayerNorm, a
     two-layer MLP (n_out -> n_out/4 -> n_out; hidden ratio 4 is an assumption), top-k."""
     hid = max(1, n_out // 4)
-    pool = Layer(f"{name}.gate.pool", Op.POOL, k=c_in, c=c_in, fn="avg", ops_per_element=tokens,
-                 in_h=tokens, in_w=1, r=1, s=1, inputs=(src,), tags=tags)
+    pool = pool_layer(f"{name}.gate.pool", c_in, 1, 1, 1, 1, 1, 0, "avg", (src,), tokens, 1,
+                      window=tokens).with_(tags=tags)
     w1 = Layer(f"{name}.gate.w1", Op.LINEAR, k=n_out, c=c_in, inputs=(pool.name,), tags=tags)
-    norm = Layer(f"{name}.gate.norm", Op.NORM, k=n_out, c=n_out, fn="layernorm_noaffine",
-                 ops_per_element=4, inputs=(w1.name,), tags=tags)
+    norm = norm_layer(f"{name}.gate.norm", n_out, 1, 1, "layernorm_noaffine", False,
+                      (w1.name,)).with_(tags=tags)
     fc1 = Layer(f"{name}.gate.fc1", Op.LINEAR, k=hid, c=n_out, bias=True, inputs=(norm.name,), tags=tags)
     act = Layer(f"{name}.gate.act", Op.ELTWISE, k=hid, c=hid, fn="relu", fused=True,
                 inputs=(fc1.name,), tags=tags)

@@ -13,7 +13,7 @@ import math
 from typing import Mapping, Sequence
 
 from ..errors import WorkloadError
-from ..workload.ir import Layer, Op, Workload
+from ..workload.ir import Layer, Op, Workload, pool_layer, softmax_layer
 from .graphops import consumers_of, rewire
 
 def _tags(**extra: str) -> tuple:
@@ -198,8 +198,7 @@ def _local_attention(pre: str, src: tuple[str, ...], cells: int, per_cell: int, 
     the ``width`` centres around that cell: similarity, softmax, weighted sum, as two batched
     matmuls with the centres as the dynamic right operand shared within a cell."""
     sim = Layer(f"{pre}.sim", Op.MATMUL, k=width, c=d, p=per_cell, batch=cells, inputs=src, tags=tags)
-    sm = Layer(f"{pre}.softmax", Op.SOFTMAX, k=width, c=width, p=per_cell, batch=cells,
-               fn="softmax", ops_per_element=3, inputs=(sim.name,), tags=tags)
+    sm = softmax_layer(f"{pre}.softmax", width, per_cell, batch=cells, inputs=(sim.name,)).with_(tags=tags)
     agg = Layer(f"{pre}.aggregate", Op.MATMUL, k=d, c=width, p=per_cell, batch=cells,
                 inputs=(sm.name,) + src, tags=tags)
     return [sim, sm, agg]
@@ -236,9 +235,8 @@ def cluster_tokens(wl: Workload, cluster: tuple[int, int], alpha: int | None = N
     layers = _rescale(wl, blocks, counts, n, n)
     t = _tags()
     src = _block_out(layers, blocks[alpha - 1])
-    pool = Layer("expedite.cluster.init", Op.POOL, k=d, c=d, p=h, q=w, fn="adaptive_avg",
-                 ops_per_element=max(1, -(-gh // h)) * max(1, -(-gw // w)), in_h=gh, in_w=gw,
-                 inputs=(src,), tags=t)
+    pool = pool_layer("expedite.cluster.init", d, h, w, 1, 1, 1, 0, "adaptive_avg", (src,), gh, gw,
+                      window=max(1, -(-gh // h)) * max(1, -(-gw // w))).with_(tags=t)
     new = [pool]
     prev = pool.name
     per_cell = max(1, int(round(patches / m)))  # tokens per initial cell (rounded)

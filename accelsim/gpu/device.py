@@ -41,6 +41,11 @@ class Target:
     def is_cuda(self) -> bool:
         return self.device.startswith("cuda")
 
+    @property
+    def index(self) -> int:
+        """The CUDA device number (0 when the device string names none)."""
+        return require_torch().device(self.device).index or 0
+
 
 def resolve_target(device: str, dtype: str) -> Target:
     """Validate ``device`` (``cuda``, ``cuda:N``, ``cpu``) and ``dtype`` against this machine."""

@@ -53,7 +53,7 @@ def nvml_power_reader(target: Target) -> tuple[Callable[[], float] | None, str]:
     except ImportError:
         return None, "pynvml not installed (pip install nvidia-ml-py, or the gpu extra)"
     torch = require_torch()
-    index = torch.device(target.device).index or 0
+    index = target.index
     uuid = getattr(torch.cuda.get_device_properties(index), "uuid", None)
     try:
         pynvml.nvmlInit()

@@ -63,7 +63,7 @@ def device_meta(target: Target) -> dict[str, Any]:
         "threads": str(torch.get_num_threads()),
     }
     if target.is_cuda:
-        index = torch.device(target.device).index or 0
+        index = target.index
         props = torch.cuda.get_device_properties(index)
         smi = _nvidia_smi(index)
         meta.update({

@@ -315,13 +315,10 @@ def build_report(out_dir: "str | Path" = "reports", workers: int | None = None, 
     figs = report_figures(data, out / "figures")  # byte-stable files (plots.common.write_figure)
     paths_md = None
     if paths:
-        try:
-            from ..paths.report import build_report as build_paths_report
-        except ImportError:
-            build_paths_report = None
-        if build_paths_report is not None:
-            log("evaluating execution paths")
-            paths_md = build_paths_report(BREAKDOWN_ARCH, out=out / "paths.md").name
+        from ..paths.report import build_report as build_paths_report
+
+        log("evaluating execution paths")
+        paths_md = build_paths_report(BREAKDOWN_ARCH, out=out / "paths.md").name
     text = render(report_tables(data), figs, data, paths_md)
     path = out / "report.md"
     path.write_text(text)

@@ -32,6 +32,7 @@ import pandas as pd
 
 from ..arch.config import ArchConfig
 from ..errors import AccelsimError, ConfigError
+from ..paths.accuracy import UNKNOWN, lookup
 from ..workload.ir import Workload
 from ..workload.registry import load_workload
 from .cache import DiskMemo, model_tag, point_error_key, workload_digest
@@ -46,7 +47,6 @@ RESULT_COLUMNS = ["arch", *ARCH_PARAMS, "workload", "exec_path", "macs", "latenc
                   "accuracy_metric", "objective", "max_candidates", "error"]
 #: Columns holding sweep-wide settings that define every point: a file mixing values is refused.
 SETTING_COLUMNS = ("objective", "max_candidates")
-UNKNOWN_METRIC = "unknown"
 #: Chunks per worker when no chunk size is given: enough to balance uneven points.
 CHUNKS_PER_WORKER = 4
 
@@ -202,13 +202,9 @@ def build_workloads(items: list[WorkloadItem]) -> tuple[dict, dict]:
 
 def lookup_accuracy(wl: Workload, exec_path: str) -> tuple[float, str]:
     """Published accuracy of a workload + path via :mod:`accelsim.paths.accuracy`, else (NaN, unknown)."""
-    try:
-        from ..paths.accuracy import lookup
-    except ImportError:
-        return math.nan, UNKNOWN_METRIC
     found = lookup(wl.family, wl.variant, wl.dataset or "", tuple(wl.input_size), wl.exec_path or exec_path)
     if found is None:
-        return math.nan, UNKNOWN_METRIC
+        return math.nan, UNKNOWN
     return float(found[0]), str(found[1])
 
 

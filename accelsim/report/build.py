@@ -118,9 +118,10 @@ def sweep_table(df: pd.DataFrame, on_front: pd.Series) -> pd.DataFrame:
     })
 
 
-def pareto_table(df: pd.DataFrame) -> pd.DataFrame:
-    """The Pareto set (min energy/op, max throughput/mm2) of each workload."""
-    front = pareto(df, by="workload")
+def pareto_table(df: pd.DataFrame, on_front: pd.Series) -> pd.DataFrame:
+    """The Pareto set (min energy/op, max throughput/mm2) of each workload; ``on_front`` is
+    its row mask (``pareto(df, by="workload", mask=True)``)."""
+    front = df[on_front]
     rows = [{"workload": w, "Pareto set (min energy/op, max TOPS/mm2)": ", ".join(front.loc[front["workload"] == w, "arch"])}
             for w in df["workload"].drop_duplicates()]
     return pd.DataFrame(rows)
@@ -130,7 +131,7 @@ def layers_table(res: Any, top: int = TOP_LAYERS) -> pd.DataFrame:
     """The ``top`` layers by execution time with their shares, energy per op and bound."""
     df = res.layers
     t, e = df["latency_s"], df["energy_j"]
-    sel = df.assign(_t=t).sort_values("_t", ascending=False, kind="stable").head(top)
+    sel = df.sort_values("latency_s", ascending=False, kind="stable").head(top)
     epo = [ej / (2 * m) * 1e15 if m else float("nan") for ej, m in zip(sel["energy_j"], sel["macs"])]
     return pd.DataFrame({
         "layer": sel["name"], "op": sel["op"], "GMACs": (sel["macs"] / 1e9).round(3),
@@ -177,7 +178,7 @@ def report_tables(data: ReportData) -> dict[str, str]:
     front = pareto(data.sweep, by="workload", mask=True)
     for w, g in data.sweep.groupby("workload", sort=False):
         out[f"sweep_{w}"] = markdown_table(sweep_table(g, front[g.index]))
-    out["pareto"] = markdown_table(pareto_table(data.sweep))
+    out["pareto"] = markdown_table(pareto_table(data.sweep, front))
     for w, res in data.breakdowns.items():
         out[f"layers_{w}"] = markdown_table(layers_table(res))
         out[f"ops_{w}"] = markdown_table(op_table(res))

@@ -128,7 +128,7 @@ def register(cli: click.Group) -> None:
             macs, size = wl.macs, size or wl.input_size
         except AccelsimError:  # no analytic workload of that name: time only
             macs, size = None, size or spec.default_input
-        m = measure_whole(spec.name, size, target, classes, policy, EnergyPolicy(energy, energy_s),
+        m = measure_whole(spec, size, target, classes, policy, EnergyPolicy(energy, energy_s),
                           cudnn_benchmark, layers, macs)
         path = write(m, _out_path(out, m.meta))
         row = m.frame.iloc[0]

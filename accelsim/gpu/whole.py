@@ -152,8 +152,11 @@ ALIASES = {"upernet-swin-t": "swin-t-upernet", "upernet-swin-s": "swin-s-upernet
            "dab-detr": "dab-detr-r50"}
 
 
-def hf_model(name: str) -> HFModel:
-    """The whole-model definition for ``name`` (an :data:`HF_MODELS` key or alias)."""
+def hf_model(name: "str | HFModel") -> HFModel:
+    """The whole-model definition for ``name`` (an :data:`HF_MODELS` key or alias; a
+    definition already looked up is returned as it is)."""
+    if isinstance(name, HFModel):
+        return name
     key = ALIASES.get(name.lower(), name.lower())
     if key not in HF_MODELS:
         raise AccelsimError(f"--workload {name!r}: no transformers model definition; choose one of "
@@ -161,7 +164,7 @@ def hf_model(name: str) -> HFModel:
     return HF_MODELS[key]
 
 
-def build_hf(name: str, input_size: tuple[int, int], num_classes: int | None, target: Target) -> Any:
+def build_hf(name: "str | HFModel", input_size: tuple[int, int], num_classes: int | None, target: Target) -> Any:
     """The model in eval mode on the target device and dtype, random weights, no download."""
     if target.dtype == "int8":
         raise AccelsimError("--dtype int8: transformers models have no eager int8 path; "
@@ -178,7 +181,7 @@ def build_hf(name: str, input_size: tuple[int, int], num_classes: int | None, ta
     return model.eval().to(device=target.device, dtype=torch_dtype(target.dtype))
 
 
-def measure_whole(name: str, input_size: tuple[int, int], target: Target, num_classes: int | None = None,
+def measure_whole(name: "str | HFModel", input_size: tuple[int, int], target: Target, num_classes: int | None = None,
                   policy: TimingPolicy = TimingPolicy(budget_s=10.0, min_repeats=10, max_repeats=200),
                   energy: EnergyPolicy = EnergyPolicy(), benchmark: bool = True,
                   per_layer: Measurement | None = None, macs: int | None = None) -> Measurement:
@@ -191,7 +194,7 @@ def measure_whole(name: str, input_size: tuple[int, int], target: Target, num_cl
     torch = require_torch()
     spec = hf_model(name)
     with cudnn_benchmark(benchmark), torch.inference_mode():
-        model = build_hf(name, input_size, num_classes, target)
+        model = build_hf(spec, input_size, num_classes, target)
         params = sum(p.numel() for p in model.parameters())
         image = (1, 3, *input_size)
         dt = torch_dtype(target.dtype)

@@ -81,3 +81,17 @@ def test_sweep_unmappable_and_objective_guard(tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1
     assert main(args + ["--objective", "energy", "--overwrite"]) == 0
     assert (read_csv_rows(out)["objective"] == "energy").all()
+
+
+def test_all_unmappable_with_layers_file_resumes(tmp_path):
+    # A 4 KiB weight buffer cannot hold SegFormer's 7x7 patch-embed tile (32x32x7x7 = 49 KiB),
+    # so the only point fails and the per-layer file gets no rows: both the first run and the
+    # resume must finish (an empty layers file once crashed the read-back).
+    out, layers = tmp_path / "r.csv", tmp_path / "l.csv"
+    args = ["sweep", "--base", "E", "--grid", "weight_buffer_kb=4", "-w", "segformer-b0", "--input",
+            "64x64", "--layers", str(layers), "-o", str(out), "--workers", "1", "--no-progress"]
+    for _ in range(2):
+        assert main(args) == 0
+        df = read_csv_rows(out)
+        assert len(df) == 1 and "cannot be mapped" in df["error"].iloc[0]
+        assert read_csv_rows(layers).empty

@@ -59,7 +59,10 @@ def read_csv_rows(path: Path) -> pd.DataFrame:
     """A journal or output CSV as written by :class:`RowStore` (empty frame when absent)."""
     if not path.exists() or path.stat().st_size == 0:
         return pd.DataFrame()
-    header = pd.read_csv(path, nrows=0).columns
+    try:
+        header = pd.read_csv(path, nrows=0).columns
+    except pd.errors.EmptyDataError:  # no header: an empty frame was written (e.g. no per-layer rows)
+        return pd.DataFrame()
     text = {c: str for c in header if c in TEXT_COLUMNS}
     # pandas >= 3 parses floats exactly by default; older versions need round_trip
     exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}

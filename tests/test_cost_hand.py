@@ -34,9 +34,11 @@ def tech_energies() -> dict[str, float]:
     return {
         "mac": t.e("mac_pj"), "rmw": t.e("accumulation_rmw_pj"),
         "ib": t.e("input_buffer_read_pj") * (1 / 64) ** 0.6 * width,   # 1 KiB vs 64 KiB
-        "wb": t.e("weight_buffer_read_pj") * (1 / 128) ** 0.6 * width,  # 1 KiB vs 128 KiB
+        # one bank per lane: 1 KiB / 4 lanes = 0.25 KiB vs the 128 KiB / 32 lanes = 4 KiB bank
+        "wb": t.e("weight_buffer_read_pj") * (0.25 / 4) ** 0.6 * width,
         "gb_bit": t.e("global_buffer_read_pj") / 256 * (64 / 2048) ** 0.6,
-        "noc": t.e("noc_pj_per_bit_hop"), "ctrl": t.e("control_per_mac_pj"),
+        "noc": t.e("noc_pj_per_bit_hop"), "ctrl": t.e("control_per_mac_slot_cycle_pj"),
+        "ppu_op": t.e("ppu_op_pj"),
         "dram_bit": t.e("dram_lpddr4_pj_per_bit"), "wf": t.sram_write_factor,
         "leak_cycle": t.e("leakage_mw_per_mm2") * arch_area_mm2(TINY) / 1.25,
     }
@@ -58,7 +60,8 @@ ONE_TILE = dict(spatial_k=1, spatial_p=1, spatial_c=1, spatial_g=1, loop_order="
 def test_1x1_conv_that_fits():
     # K = C = 8, 2 x 2 outputs; one tile holds everything: K_t = C_t = 8, P_t = Q_t = 2.
     layer = Layer("c1", Op.CONV2D, k=8, c=8, p=2, q=2)
-    cost = evaluate_mapping(layer, TINY, dict(ONE_TILE, tile_k=8, tile_c=8, tile_p=2, tile_q=2))
+    cost = evaluate_mapping(layer, TINY, dict(ONE_TILE, tile_k=8, tile_c=8, tile_p=2, tile_q=2),
+                            scope="system")
     e = tech_energies()
     # compute = ceil(8/4) * ceil(8/4) * 1 * 1 * ceil(4/2) * 2 = 16 cycles (256 MACs / 16 per cycle)
     # fills: inputs 8*2*2 = 32 B / 4 B/cycle = 8; weights 64 B / 4 = 16
@@ -78,7 +81,9 @@ def test_1x1_conv_that_fits():
                   weight_buffer=32 * e["wb"] + 64 * e["wb"] / 4 * e["wf"],
                   global_buffer=(96 + 96 * e["wf"]) * 8 * e["gb_bit"],
                   noc=128 * 1 * 8 * e["noc"], dram=64 * 8 * e["dram_bit"],
-                  ppu=256 * e["ctrl"], leakage=48 * e["leak_cycle"])
+                  control=16 * 16 * e["ctrl"],  # 16 busy cycles x 16 MAC slots
+                  ppu=32 * e["ppu_op"],  # 32 outputs drained once
+                  leakage=48 * e["leak_cycle"])
     check(cost, 48, terms, counts, energy)
     assert cost.bound == "compute"  # compute, weight_buffer, global_buffer, ppu tie at 16: first wins
     assert cost.utilization == pytest.approx(256 / (48 * 16), rel=REL)
@@ -87,7 +92,8 @@ def test_1x1_conv_that_fits():
 def test_3x3_conv_c_not_multiple_of_c0():
     # K = 4, C = 6 (C0 = 4: chunks of 4 and 2), 3x3, stride 1, pad 1, 2 x 2 outputs (input 2 x 2)
     layer = Layer("c3", Op.CONV2D, k=4, c=6, p=2, q=2, r=3, s=3, padding=1)
-    cost = evaluate_mapping(layer, TINY, dict(ONE_TILE, tile_k=4, tile_c=6, tile_p=2, tile_q=2))
+    cost = evaluate_mapping(layer, TINY, dict(ONE_TILE, tile_k=4, tile_c=6, tile_p=2, tile_q=2),
+                            scope="system")
     e = tech_energies()
     # compute = 1 * ceil(6/4)=2 * 9 * ceil(4/2)*2 = 72 cycles; 864 MACs -> 6 of 8 multipliers busy
     # input tile incl. halo 6 * 4 * 4 = 96 B -> 24 cycles; weights 4*6*9 = 216 B -> 54 cycles
@@ -99,11 +105,13 @@ def test_3x3_conv_c_not_multiple_of_c0():
                   weight_buffer_reads=4 * 2 * 9 * 2, input_buffer_fill_bytes=96,
                   weight_buffer_fill_bytes=216, gb_read_bytes=312, gb_write_bytes=232,
                   noc_bytes=328, dram_read_bytes=216)
-    energy = dict(mac=864 * e["mac"], accumulation=288 * e["rmw"],
+    # every MAC slot of the busy PE fires each cycle: 72 cycles x 16 slots, 72 x 4 lane RMWs
+    energy = dict(mac=72 * 16 * e["mac"], accumulation=288 * e["rmw"],
                   input_buffer=72 * e["ib"] + 96 * e["ib"] / 4 * e["wf"],
                   weight_buffer=144 * e["wb"] + 216 * e["wb"] / 4 * e["wf"],
                   global_buffer=(312 + 232 * e["wf"]) * 8 * e["gb_bit"],
-                  noc=328 * 8 * e["noc"], dram=216 * 8 * e["dram_bit"], ppu=864 * e["ctrl"],
+                  noc=328 * 8 * e["noc"], dram=216 * 8 * e["dram_bit"],
+                  control=72 * 16 * e["ctrl"], ppu=16 * e["ppu_op"],
                   leakage=134 * e["leak_cycle"])
     check(cost, 134, terms, counts, energy)
     assert cost.bound == "compute"
@@ -113,7 +121,8 @@ def test_3x3_conv_c_not_multiple_of_c0():
 def test_depthwise_conv():
     # 8 channels on lanes (C = 1: one active multiplier of C0 = 4 per lane), 3x3, pad 1, 2 x 2
     layer = Layer("dw", Op.DWCONV2D, k=8, c=8, p=2, q=2, r=3, s=3, padding=1, groups=8)
-    cost = evaluate_mapping(layer, TINY, dict(ONE_TILE, tile_k=8, tile_c=1, tile_p=2, tile_q=2))
+    cost = evaluate_mapping(layer, TINY, dict(ONE_TILE, tile_k=8, tile_c=1, tile_p=2, tile_q=2),
+                            scope="system")
     e = tech_energies()
     # compute = ceil(8/4)=2 * 1 * 9 * 4 = 72 cycles for 288 MACs: 1/4 of the multipliers
     # inputs: K_t = 8 channels x 4 x 4 halo = 128 B -> 32; weights 8*9 = 72 B -> 18
@@ -121,20 +130,22 @@ def test_depthwise_conv():
     # DRAM 72/10 = 7.2; PPU 32/2 = 16; fill/drain max(72, 128)/4 + 32/2 = 48; cycles 120
     terms = dict(compute=72, input_buffer=32, weight_buffer=18, global_buffer=29, dram=7.2,
                  ppu=16, fill_drain=48)
-    counts = dict(macs=288, accum_rmw=288,  # one RMW per MAC: C = 1
+    counts = dict(macs=288, accum_rmw=288,  # one RMW per lane-cycle: 72 cycles x 4 lanes
                   input_buffer_reads=4 * 2 * 1 * 9, weight_buffer_reads=8 * 1 * 9 * 2,
                   input_buffer_fill_bytes=128, weight_buffer_fill_bytes=72,
                   gb_read_bytes=200, gb_write_bytes=104, noc_bytes=232, dram_read_bytes=72)
-    energy = dict(mac=288 * e["mac"], accumulation=288 * e["rmw"],
+    # the 3 idle multipliers of each lane toggle too: 72 cycles x 16 slots
+    energy = dict(mac=72 * 16 * e["mac"], accumulation=288 * e["rmw"],
                   input_buffer=72 * e["ib"] + 128 * e["ib"] / 4 * e["wf"],
                   weight_buffer=144 * e["wb"] + 72 * e["wb"] / 4 * e["wf"],
                   global_buffer=(200 + 104 * e["wf"]) * 8 * e["gb_bit"],
-                  noc=232 * 8 * e["noc"], dram=72 * 8 * e["dram_bit"], ppu=288 * e["ctrl"],
+                  noc=232 * 8 * e["noc"], dram=72 * 8 * e["dram_bit"],
+                  control=72 * 16 * e["ctrl"], ppu=32 * e["ppu_op"],
                   leakage=120 * e["leak_cycle"])
     check(cost, 120, terms, counts, energy)
     # depthwise costs far more PE energy per MAC than the dense 1x1 case (SPEC.md 3)
     dense = evaluate_mapping(Layer("c1", Op.CONV2D, k=8, c=8, p=2, q=2), TINY,
-                             dict(ONE_TILE, tile_k=8, tile_c=8, tile_p=2, tile_q=2))
+                             dict(ONE_TILE, tile_k=8, tile_c=8, tile_p=2, tile_q=2), scope="system")
     pe = ("mac", "accumulation", "weight_buffer", "input_buffer")
     assert (sum(cost.energy[c] for c in pe) / 288) > 1.5 * (sum(dense.energy[c] for c in pe) / 256)
 
@@ -151,7 +162,8 @@ def test_linear_fuse_energy_per_mac_sanity():
     # 4000/(32*16) + 4900/1024 + 23 = 109.8 fJ per MAC, plus small fill terms.
     layer = Layer("decode_head.linear_fuse", Op.CONV2D, k=768, c=3072, p=128, q=128)
     cost = map_layer(layer, "B")
-    pe = sum(cost.energy[c] for c in ("mac", "accumulation", "weight_buffer", "input_buffer", "ppu"))
+    pe = sum(cost.energy[c] for c in ("mac", "accumulation", "weight_buffer", "input_buffer", "control",
+                                      "ppu"))
     fj = pe / cost.macs * 1e15
     assert 100 <= fj <= 130
     assert fj == pytest.approx(109.8, rel=0.05)  # within 5 % of the hand sum

@@ -11,7 +11,7 @@ from accelsim.arch.config import arch_from_dict, load_arch, load_tech
 from accelsim.cost import equations as eq
 from accelsim.cost import map_layer
 from accelsim.cost.mapper import search
-from accelsim.cost.model import Packed, problem_vector
+from accelsim.cost.model import Packed, evaluate_mapping, problem_vector
 from accelsim.workload import Layer, Op
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True)
@@ -40,9 +40,11 @@ def archs(draw, num_pe=None):
 
 
 @SETTINGS
-@given(layers(), archs(), st.sampled_from(["latency", "energy", "edp"]), st.booleans(), st.booleans())
-def test_bounds_and_buffers(layer, arch, objective, in_dram, out_dram):
-    cost = map_layer(layer, arch, objective, input_from_dram=in_dram, output_to_dram=out_dram)
+@given(layers(), archs(), st.sampled_from(["latency", "energy", "edp"]), st.booleans(), st.booleans(),
+       st.sampled_from(["accelerator", "system"]))
+def test_bounds_and_buffers(layer, arch, objective, in_dram, out_dram, scope):
+    cost = map_layer(layer, arch, objective, input_from_dram=in_dram, output_to_dram=out_dram,
+                     scope=scope)
     # cycles can never beat the peak MAC rate of the whole array
     assert cost.cycles >= math.ceil(layer.macs / (arch.num_pe * arch.k0 * arch.c0))
     # the chosen PE tiles fit every buffer (SPEC.md 3), checked here from the raw config
@@ -55,15 +57,47 @@ def test_bounds_and_buffers(layer, arch, objective, in_dram, out_dram):
     assert (kt if dw else ct) * halo * b <= arch.input_buffer_kb * 1024
     assert kt * pt * qt * arch.accum_bits / 8 <= arch.accum_buffer_kb * 1024
     assert m["spatial_k"] * m["spatial_p"] * m["spatial_c"] * m["spatial_g"] <= arch.num_pe
-    # energy covers at least the MACs and the compulsory DRAM traffic (SPEC.md 5)
+    # energy covers at least one MAC-datapath slot per MAC and, in the system scope, the
+    # compulsory DRAM traffic (SPEC.md 5)
     tech = load_tech(arch)
     vs = (arch.voltage_v / tech.reference_voltage_v) ** 2
     compulsory = 0 if layer.weight_dynamic else layer.weight_bytes()
     compulsory += layer.input_bytes() if in_dram else 0
     compulsory += layer.output_bytes() if out_dram else 0
-    floor_pj = (layer.macs * tech.e("mac_pj") * vs
-                + compulsory * 8 * tech.e(f"dram_{arch.dram_type}_pj_per_bit"))
+    dram_pj = compulsory * 8 * tech.e(f"dram_{arch.dram_type}_pj_per_bit") if scope == "system" else 0.0
+    floor_pj = layer.macs * (tech.e("mac_pj") + tech.e("control_per_mac_slot_cycle_pj")) * vs + dram_pj
     assert cost.energy_j * 1e12 >= floor_pj * (1 - 1e-12)
+    if scope == "accelerator":
+        assert cost.energy["dram"] == cost.energy["global_buffer"] == cost.energy["noc"] == 0.0
+        assert cost.bound not in ("global_buffer", "dram")
+
+
+@SETTINGS
+@given(layers(), archs(), st.sampled_from(["latency", "energy", "edp"]), st.booleans(), st.booleans())
+def test_accelerator_scope_never_slower_or_costlier(layer, arch, objective, in_dram, out_dram):
+    """For any layer and mapping (the optimum of either scope), the accelerator scope's cycles
+    and energy are at most the system scope's: it drops the GB, NoC and DRAM terms and the
+    global buffer's leakage area, and adds nothing (docs/cost_model.md, Scope)."""
+    flags = dict(input_from_dram=in_dram, output_to_dram=out_dram)
+    for scope in ("accelerator", "system"):
+        mapping = map_layer(layer, arch, objective, scope=scope, **flags).mapping
+        acc = evaluate_mapping(layer, arch, mapping, scope="accelerator", **flags)
+        sys_ = evaluate_mapping(layer, arch, mapping, scope="system", **flags)
+        assert acc.cycles <= sys_.cycles * (1 + 1e-12)
+        assert acc.energy_j <= sys_.energy_j * (1 + 1e-12)
+        for comp, joules in acc.energy.items():
+            assert joules <= sys_.energy[comp] * (1 + 1e-12) + 1e-30, comp
+
+
+@SETTINGS
+@given(st.sampled_from(["eltwise", "norm", "softmax", "resize", "pool"]), st.integers(1, 512),
+       st.integers(1, 64), archs(), st.booleans(), st.booleans())
+def test_accelerator_scope_never_costlier_for_nonmac_layers(kind, chans, side, arch, in_dram, out_dram):
+    layer = Layer("n", Op(kind), k=chans, c=chans, p=side, q=side, ops_per_element=3)
+    flags = dict(input_from_dram=in_dram, output_to_dram=out_dram)
+    acc = map_layer(layer, arch, scope="accelerator", **flags)
+    sys_ = map_layer(layer, arch, scope="system", **flags)
+    assert acc.cycles <= sys_.cycles and acc.energy_j <= sys_.energy_j * (1 + 1e-12)
 
 
 def _best(layer, arch, objective):

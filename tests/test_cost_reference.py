@@ -52,16 +52,19 @@ def random_case(rng: random.Random):
 @pytest.mark.parametrize("chunk", range(4))
 def test_mapper_matches_reference(chunk):
     rng = random.Random(20240 + chunk)
-    for _ in range(N_CASES // 4):
+    for i in range(N_CASES // 4):
         layer, arch, in_dram, out_dram, obj = random_case(rng)
-        packed = Packed.of(arch)
+        scope = ("system", "accelerator")[i % 2]
+        tol = (0.0, 0.01, 0.1)[i % 3]  # 0: lexicographic; else the tolerance rule's second pass
+        packed = Packed.of(arch, scope)
         prob = problem_vector(layer, in_dram, out_dram)
         out = np.zeros(eq.N_OUT)
-        full, count = search(prob, packed.arch_vec, packed.energy_vec, obj, 0, out, False)
-        pruned, _ = search(prob, packed.arch_vec, packed.energy_vec, obj, 0, np.zeros(eq.N_OUT), True)
-        ref_map, ref, ref_count = reference_search(prob, packed.arch_vec, packed.energy_vec, obj)
-        ctx = f"{layer} on {arch.params()} obj={obj}"
-        assert count == ref_count, ctx  # same space, same order de-duplication
+        full, count = search(prob, packed.arch_vec, packed.energy_vec, obj, 0, out, False, tol)
+        pruned, _ = search(prob, packed.arch_vec, packed.energy_vec, obj, 0, np.zeros(eq.N_OUT), True, tol)
+        ref_map, ref, ref_count = reference_search(prob, packed.arch_vec, packed.energy_vec, obj, tol)
+        ctx = f"{layer} on {arch.params()} obj={obj} scope={scope} tolerance={tol}"
+        # same space, same order de-duplication; the tolerance rule scans it twice
+        assert count == ref_count * (2 if tol > 0 and ref_map is not None else 1), ctx
         if ref_map is None:
             assert full[0] == -1, ctx
             continue

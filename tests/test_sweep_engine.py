@@ -37,13 +37,14 @@ class FakeResult:
     layers: pd.DataFrame
 
 
-def fake_simulate(workload, arch, objective="latency", max_candidates=None, memo=None):
+def fake_simulate(workload, arch, objective="latency", max_candidates=None, memo=None, scope="accelerator",
+                  tolerance=0.01):
     """A closed-form stand-in for accelsim.simulate: one 'cost' per layer, memoised by shape."""
     rows = []
     for layer in workload.layers:
         if not layer.macs:
             continue
-        key = (layer.shape_key(), arch.name, objective, max_candidates)
+        key = (layer.shape_key(), arch.name, scope, objective, tolerance, max_candidates)
         if memo is not None and key in memo:
             cyc = memo[key]
         else:
@@ -204,7 +205,7 @@ def test_resume_after_sigkill(tmp_path, workers):
     pd.testing.assert_frame_equal(final, ref)
 
 
-def failing_simulate(workload, arch, objective="latency", max_candidates=None, memo=None):
+def failing_simulate(workload, arch, objective="latency", max_candidates=None, memo=None, **settings):
     """Like fake_simulate, but 4-PE arrays cannot map SegFormer-B1 (a user-level error).
 
     Every call, failing or not, is logged to ``ACCELSIM_FAKE_LOG`` when set.

@@ -98,6 +98,6 @@ def test_cost_model_charges_a_shared_call_its_own_weight_traffic():
     arch = load_arch("E")
     first = Layer("fc@0", Op.LINEAR, k=64, c=64, p=16, q=16, bias=True)
     again = first.with_(name="fc@1", shares="fc@0")
-    a, b = map_layer(first, arch).row(), map_layer(again, arch).row()
+    a, b = map_layer(first, arch, scope="system").row(), map_layer(again, arch, scope="system").row()
     a.pop("name"), b.pop("name")
     assert b == a and b["energy_dram_j"] > 0  # identical, DRAM traffic included

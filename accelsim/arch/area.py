@@ -83,5 +83,20 @@ def global_buffer_area_mm2(arch: ArchConfig) -> float:
 
 
 def arch_area_mm2(arch: ArchConfig) -> float:
-    """Accelerator area = fitted PE array + global buffer, mm2."""
-    return pe_array_area_mm2(arch) + global_buffer_area_mm2(arch)
+    """System area = PE array (synthesised when known, else fitted) + global buffer, mm2."""
+    return scope_area_mm2(arch, "system")
+
+
+def pe_array_area(arch: ArchConfig) -> tuple[float, str]:
+    """(PE-array area in mm2, its source): the synthesised value when the config states one
+    (Table II for A..M, SPEC.md section 2), else the fitted model."""
+    if arch.pe_array_area_mm2 is not None:
+        return float(arch.pe_array_area_mm2), "synthesised"
+    return pe_array_area_mm2(arch), "fit"
+
+
+def scope_area_mm2(arch: ArchConfig, scope: str) -> float:
+    """Area a result reports, mm2: the PE array in the accelerator scope (the study's
+    efficiency metric), plus the global buffer in the system scope."""
+    pe = pe_array_area(arch)[0]
+    return pe if scope == "accelerator" else pe + global_buffer_area_mm2(arch)

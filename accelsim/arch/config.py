@@ -106,12 +106,12 @@ class TechConfig(_Strict):
 
     REQUIRED: ClassVar[tuple[str, ...]] = (
         "mac_pj", "accumulation_rmw_pj", "weight_buffer_read_pj", "input_buffer_read_pj",
-        "sram_bit_read_8kb_fj", "global_buffer_read_pj", "noc_pj_per_bit_hop", "control_per_mac_pj",
+        "sram_bit_read_8kb_fj", "global_buffer_read_pj", "noc_pj_per_bit_hop", "control_per_mac_slot_cycle_pj",
         "ppu_op_pj", "dram_lpddr4_pj_per_bit", "dram_hbm2_pj_per_bit", "dram_hbm3_pj_per_bit",
         "leakage_mw_per_mm2", "global_buffer_area_mm2_per_mb",
     )
     REF_REQUIRED: ClassVar[tuple[str, ...]] = (
-        "weight_buffer_kb", "input_buffer_kb", "buffer_port_bits", "global_buffer_kb", "global_buffer_port_bits",
+        "weight_buffer_kb", "lanes", "input_buffer_kb", "buffer_port_bits", "global_buffer_kb", "global_buffer_port_bits",
     )
 
     @model_validator(mode="after")

@@ -10,6 +10,23 @@ import click
 import pandas as pd
 
 OBJECTIVE_CHOICES = ("latency", "energy", "edp")
+SCOPE_CHOICES = ("accelerator", "system")
+SCOPE_HELP = ("what the numbers describe: the accelerator with an ideal off-chip supply (the "
+              "reference study's scope) or the system with global buffer and DRAM")
+
+
+def scope_option(default: "str | None" = "accelerator") -> Callable:
+    """``--scope accelerator|system`` (docs/cost_model.md, Scope)."""
+    return click.option("--scope", type=click.Choice(SCOPE_CHOICES), default=default,
+                        show_default=default is not None, help=SCOPE_HELP)
+
+
+def tolerance_option(default: "float | None" = 0.01) -> Callable:
+    """``--tolerance FRACTION`` of the mapping objective (docs/cost_model.md, Objectives)."""
+    return click.option("--tolerance", type=click.FloatRange(0.0, 1.0, max_open=True), default=default,
+                        show_default=default is not None,
+                        help="mappings within this fraction of the best objective are ranked by the "
+                             "secondary one (energy for latency, latency for energy and edp)")
 
 
 def workload_options(fn: Callable) -> Callable:
@@ -25,14 +42,16 @@ def workload_options(fn: Callable) -> Callable:
 
 
 def simulate_workload(workload: str, input_size: str | None, classes: int | None, exec_path: str,
-                      arch: str, objective: str, max_candidates: int | None = None):
+                      arch: str, objective: str, max_candidates: int | None = None,
+                      scope: str = "accelerator", tolerance: float = 0.01):
     """(workload, SimResult) for the CLI options; the arch is validated before the workload
     is built, so a bad config fails fast."""
     import accelsim
 
     arch_cfg = accelsim.load_arch(arch)
     wl = accelsim.load_workload(workload, input_size=input_size, num_classes=classes, exec_path=exec_path)
-    return wl, accelsim.simulate(wl, arch_cfg, objective=objective, max_candidates=max_candidates)
+    return wl, accelsim.simulate(wl, arch_cfg, objective=objective, max_candidates=max_candidates,
+                                 scope=scope, tolerance=tolerance)
 
 
 def emit(text: str, out: str | None) -> None:

@@ -6,7 +6,7 @@ import click
 import pandas as pd
 
 from ..errors import AccelsimError
-from .common import OBJECTIVE_CHOICES, emit, frame_text, workload_options
+from .common import OBJECTIVE_CHOICES, emit, frame_text, scope_option, workload_options
 
 
 def _changes(base, wl) -> pd.DataFrame:
@@ -121,12 +121,14 @@ def register(cli: click.Group) -> None:
     @paths_group.command("report")
     @click.option("--arch", "-a", default="E", show_default=True)
     @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default="latency", show_default=True)
+    @scope_option()
     @click.option("-o", "out", default="reports/paths.md", show_default=True)
-    def report_cmd(arch: str, objective: str, out: str) -> None:
+    def report_cmd(arch: str, objective: str, scope: str, out: str) -> None:
         """Regenerate reports/paths.md and its figures (reports/figures/paths_*)."""
         from ..paths.report import build_report
 
-        path = build_report(arch, out, objective=objective, progress=lambda s: click.echo(s, err=True))
+        path = build_report(arch, out, objective=objective, progress=lambda s: click.echo(s, err=True),
+                            scope=scope)
         click.echo(f"wrote {path}", err=True)
 
     @cli.command("rdd")
@@ -139,11 +141,12 @@ def register(cli: click.Group) -> None:
     @click.option("--results", default=None, help="CSV of evaluated paths (e.g. GPU data) instead of simulating")
     @click.option("--accuracy-csv", default=None, help="extra accuracy CSV")
     @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default="latency", show_default=True)
+    @scope_option()
     @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
     @click.option("-o", "out", default=None)
     def rdd_cmd(workload: str, input_size: str | None, classes: int | None, exec_path: str, arch: str,
                 budget_latency: str | None, budget_energy: str | None, steps: int | None,
-                results: str | None, accuracy_csv: str | None, objective: str, fmt: str,
+                results: str | None, accuracy_csv: str | None, objective: str, scope: str, fmt: str,
                 out: str | None) -> None:
         """Resource-dependent path selection: budget -> most accurate path that fits.
 
@@ -175,7 +178,7 @@ def register(cli: click.Group) -> None:
             paths = [p for p in exec_path.split("|")] if exec_path else []
             table = load_accuracy(accuracy_csv)
             cands = _candidates(base, tuple(paths), table)
-            df = evaluate_paths(base, arch_cfg, cands, objective=objective, table=table)
+            df = evaluate_paths(base, arch_cfg, cands, objective=objective, table=table, scope=scope)
         budgets = np.linspace(budget / steps, budget, steps) if steps else None
         table = lookup_table(df, by=by, max_budget=budget, budgets=budgets)
         if table.empty or table["exec_path"].isna().all():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from .common import scope_option
+
 
 def register(cli: click.Group) -> None:
     @cli.command("report")
@@ -13,10 +15,12 @@ def register(cli: click.Group) -> None:
     @click.option("--paths/--no-paths", default=True, show_default=True,
                   help="also regenerate the execution-path report (paths.md)")
     @click.option("--progress/--no-progress", default=True, show_default=True)
-    def report_cmd(out_dir: str, workers: int | None, cache: str | None, paths: bool, progress: bool) -> None:
+    @scope_option()
+    def report_cmd(out_dir: str, workers: int | None, cache: str | None, paths: bool, progress: bool,
+                   scope: str) -> None:
         """Sweep the 13 study configs on SegFormer-B2, Swin-T UPerNet, OFA-ResNet-50; write the report."""
         from ..report import build_report
 
         path = build_report(out_dir, workers=workers, cache=cache, paths=paths, progress=progress,
-                            log=lambda s: click.echo(s, err=True))
+                            log=lambda s: click.echo(s, err=True), scope=scope)
         click.echo(f"wrote {path}", err=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import click
 
-from .common import OBJECTIVE_CHOICES, emit, frame_text
+from .common import OBJECTIVE_CHOICES, emit, frame_text, scope_option, tolerance_option
 
-SUMMARY_COLUMNS = ["arch", "workload", "exec_path", "latency_s", "energy_j", "area_mm2", "energy_per_op_j",
+SUMMARY_COLUMNS = ["arch", "workload", "exec_path", "scope", "latency_s", "energy_j", "area_mm2", "energy_per_op_j",
                    "throughput_ops_per_s_per_mm2", "utilization", "error"]
 
 
@@ -76,6 +76,8 @@ def register(cli: click.Group) -> None:
     @click.option("--classes", type=int, default=None, help="number of classes of the --workload(s)")
     @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default=None,
                   help="mapping-search objective (default: the spec's, else latency)")
+    @scope_option(default=None)
+    @tolerance_option(default=None)
     @click.option("--max-candidates", type=click.IntRange(min=1), default=None)
     @click.option("-o", "--output", default=None, help="results file (.csv or .parquet); resumes if it exists")
     @click.option("--layers", default=None, help="also write per-layer rows to this file")
@@ -87,15 +89,16 @@ def register(cli: click.Group) -> None:
     @click.option("--overwrite", is_flag=True, help="discard an existing output instead of resuming")
     @click.option("--progress/--no-progress", default=True, show_default=True)
     def sweep_cmd(spec, arch, base, grid, constraint, workload, exec_path, input_size, classes, objective,
-                  max_candidates, output, layers, executor, workers, scheduler, cache, chunk_size,
-                  overwrite, progress) -> None:
+                  scope, tolerance, max_candidates, output, layers, executor, workers, scheduler, cache,
+                  chunk_size, overwrite, progress) -> None:
         """Evaluate every architecture x workload x execution path; one row per point."""
         from ..sweep import run_sweep
 
         spec_or_dict = build_spec(spec, arch, base, grid, constraint, workload, exec_path, input_size, classes)
         df = run_sweep(spec_or_dict, output=output, layers=layers, executor=executor, workers=workers,
                        scheduler=scheduler, cache=cache, objective=objective, max_candidates=max_candidates,
-                       overwrite=overwrite, progress=progress, chunk_size=chunk_size)
+                       overwrite=overwrite, progress=progress, chunk_size=chunk_size, scope=scope,
+                       tolerance=tolerance)
         st = df.attrs.get("sweep", {})
         click.echo(f"{st.get('points', len(df))} points ({st.get('resumed', 0)} kept from a previous run, "
                    f"{st.get('computed', 0)} computed, {st.get('failed', 0)} unmappable) "

@@ -1,5 +1,6 @@
 """Cost model and mapper (SPEC.md sections 3-5): ``simulate`` a workload, ``map_layer`` a layer."""
 
-from .model import (COMPONENTS, OBJECTIVES, LayerCost, SimResult, map_layer, simulate)
+from .model import COMPONENTS, LayerCost, SimResult, map_layer, simulate
+from .settings import OBJECTIVES, SCOPES
 
-__all__ = ["COMPONENTS", "OBJECTIVES", "LayerCost", "SimResult", "map_layer", "simulate"]
+__all__ = ["COMPONENTS", "OBJECTIVES", "SCOPES", "LayerCost", "SimResult", "map_layer", "simulate"]

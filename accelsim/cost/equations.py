@@ -29,15 +29,15 @@ N_PROB = 14
 N_ARCH = 15
 # energies, pJ (dynamic ones voltage-scaled)
 (E_MAC, E_RMW, E_WB_READ, E_IB_READ, E_AB_BIT, E_GB_BIT, E_WRITE_FACTOR, E_NOC_BIT_HOP,
- E_CTRL_MAC, E_PPU_OP, E_DRAM_BIT, E_LEAK_CYCLE) = range(12)
+ E_CTRL_SLOT, E_PPU_OP, E_DRAM_BIT, E_LEAK_CYCLE) = range(12)
 N_EN = 12
 # outputs: cycle terms, energy components (pJ), access counts (bytes or accesses)
 (O_COMPUTE, O_IB_CYC, O_WB_CYC, O_GB_CYC, O_DRAM_CYC, O_PPU_CYC, O_FILL_DRAIN, O_CYCLES,
- O_E_MAC, O_E_ACC, O_E_WB, O_E_IB, O_E_GB, O_E_NOC, O_E_DRAM, O_E_PPU, O_E_LEAK, O_ENERGY,
- O_MACS, O_RMW, O_IB_READS, O_WB_READS, O_AB_ACCESSES, O_IB_FILL, O_WB_FILL, O_GB_READ,
- O_GB_WRITE, O_NOC_SENT, O_DRAM_READ, O_DRAM_WRITE, O_PPU_ELEMS, O_SPILL, O_PSUM,
- O_MULT_W, O_MULT_IN, O_MULT_OUT, O_BOUND) = range(37)
-N_OUT = 37
+ O_E_MAC, O_E_ACC, O_E_WB, O_E_IB, O_E_GB, O_E_NOC, O_E_DRAM, O_E_CTRL, O_E_PPU, O_E_LEAK,
+ O_ENERGY, O_MACS, O_RMW, O_IB_READS, O_WB_READS, O_AB_ACCESSES, O_IB_FILL, O_WB_FILL,
+ O_GB_READ, O_GB_WRITE, O_NOC_SENT, O_DRAM_READ, O_DRAM_WRITE, O_PPU_ELEMS, O_SPILL, O_PSUM,
+ O_PE_CYCLES, O_MULT_W, O_MULT_IN, O_MULT_OUT, O_BOUND) = range(39)
+N_OUT = 39
 
 #: the bound names in the order of the cycle terms O_COMPUTE..O_PPU_CYC (ties: first wins)
 BOUNDS = ("compute", "input_buffer", "weight_buffer", "global_buffer", "dram", "ppu")
@@ -264,7 +264,11 @@ def candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, order, out):
     out_b = outs * b
 
     # access counts (SPEC.md 5)
-    rmw = outs * r * s * cblk  # one 24-bit RMW per output per C0 chunk per (r, s)
+    # busy PE-cycles summed over PEs: each PE's K0 blocks x C0 chunks x R x S x AD-padded positions
+    pe_cycles = gf * kblk * cblk * r * s * adb_sum * ad
+    # vector ops: every lane of a busy PE does one C0-wide dot product and one 24-bit
+    # accumulator read-modify-write per cycle, padded lanes and positions included (SPEC.md 2)
+    rmw = pe_cycles * k0
     ib_reads = gf * p_ * q_ * kblk * cblk * r * s  # one C0 vector per position, K0 block, chunk
     wb_reads = gf * k_ * cblk * r * s * adb_sum  # one per lane per chunk per (r, s) per AD block
 
@@ -312,14 +316,17 @@ def candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, order, out):
     wf = en[E_WRITE_FACTOR]
     ib_bit = en[E_IB_READ] / (port * 8.0)
     wb_bit = en[E_WB_READ] / (port * 8.0)
-    e_mac = macs * en[E_MAC]
+    e_mac = rmw * c0 * en[E_MAC]  # per vector op: C0 products, adder tree, accumulate
     e_acc = rmw * en[E_RMW] + ab_acc * accb * 8.0 * en[E_AB_BIT] * (1.0 + wf)
     e_ib = ib_reads * en[E_IB_READ] + ib_fill * 8.0 * ib_bit * wf
     e_wb = wb_reads * en[E_WB_READ] + wb_fill * 8.0 * wb_bit * wf
     e_gb = (gb_rd + gb_wr * wf) * 8.0 * en[E_GB_BIT]
     e_noc = (noc_sent * arch[A_HOPS] + noc_recv_extra) * 8.0 * en[E_NOC_BIT_HOP]
     e_dram = (dram_rd + dram_wr) * 8.0 * en[E_DRAM_BIT]
-    e_ppu = macs * en[E_CTRL_MAC] + outs * (nc_ne - 1) * en[E_PPU_OP]
+    # control and clocking: every MAC slot of a busy PE, every cycle it computes, idle slots too
+    e_ctrl = pe_cycles * k0 * c0 * en[E_CTRL_SLOT]
+    # PPU: every output is drained once, plus one addition per extra C split (cross-PE reduction)
+    e_ppu = outs * nc_ne * en[E_PPU_OP]
     e_leak = cycles * en[E_LEAK_CYCLE]
 
     out[O_COMPUTE] = compute
@@ -337,9 +344,10 @@ def candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, order, out):
     out[O_E_GB] = e_gb
     out[O_E_NOC] = e_noc
     out[O_E_DRAM] = e_dram
+    out[O_E_CTRL] = e_ctrl
     out[O_E_PPU] = e_ppu
     out[O_E_LEAK] = e_leak
-    out[O_ENERGY] = e_mac + e_acc + e_wb + e_ib + e_gb + e_noc + e_dram + e_ppu + e_leak
+    out[O_ENERGY] = e_mac + e_acc + e_wb + e_ib + e_gb + e_noc + e_dram + e_ctrl + e_ppu + e_leak
     out[O_MACS] = macs
     out[O_RMW] = rmw
     out[O_IB_READS] = ib_reads
@@ -355,6 +363,7 @@ def candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, order, out):
     out[O_PPU_ELEMS] = ppu_elems
     out[O_SPILL] = spill
     out[O_PSUM] = psum
+    out[O_PE_CYCLES] = pe_cycles
     out[O_MULT_W] = m_w
     out[O_MULT_IN] = m_i
     out[O_MULT_OUT] = m_o
@@ -362,16 +371,32 @@ def candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, order, out):
 
 
 @njit(cache=True)
+def objective_value(objective, cycles, energy, compute):
+    """Value of ``objective`` (smaller is better): latency -> cycles, energy -> pJ,
+    edp -> cycles x pJ, compute -> compute cycles (tests)."""
+    if objective == OBJ_LATENCY:
+        return cycles
+    if objective == OBJ_ENERGY:
+        return energy
+    if objective == OBJ_EDP:
+        return cycles * energy
+    return compute
+
+
+@njit(cache=True)
+def secondary_objective(objective):
+    """The objective that decides between candidates within the tolerance of the primary one:
+    energy for latency, latency for energy, edp and compute (docs/cost_model.md, Objectives)."""
+    return OBJ_ENERGY if objective == OBJ_LATENCY else OBJ_LATENCY
+
+
+@njit(cache=True)
 def objective_keys(out, objective):
     """(primary, secondary) of a candidate: latency -> (cycles, energy), energy ->
     (energy, cycles), edp -> (cycles x energy, cycles), compute -> (compute, cycles)."""
-    if objective == OBJ_LATENCY:
-        return out[O_CYCLES], out[O_ENERGY]
-    if objective == OBJ_ENERGY:
-        return out[O_ENERGY], out[O_CYCLES]
-    if objective == OBJ_EDP:
-        return out[O_CYCLES] * out[O_ENERGY], out[O_CYCLES]
-    return out[O_COMPUTE], out[O_CYCLES]
+    sec = secondary_objective(objective)
+    return (objective_value(objective, out[O_CYCLES], out[O_ENERGY], out[O_COMPUTE]),
+            objective_value(sec, out[O_CYCLES], out[O_ENERGY], out[O_COMPUTE]))
 
 
 @njit(cache=True)
@@ -394,10 +419,11 @@ def is_better(a1, a2, amap, b1, b2, bmap):
 
 
 @njit(cache=True)
-def lower_bound(prob, arch, en, pk, pp, pc, pg, pt, qt, objective):
-    """A lower bound of the primary objective key over every candidate of a spatial split
-    (``pt == 0``) or of a split and a (P_t, Q_t) tile (branch and bound: a split or tile
-    whose bound exceeds the incumbent cannot hold the optimum).
+def lower_bounds(prob, arch, en, pk, pp, pc, pg, pt, qt, need_energy):
+    """Lower bounds (cycles, energy pJ, compute cycles) over every candidate of a spatial
+    split (``pt == 0``) or of a split and a (P_t, Q_t) tile (branch and bound: a split or
+    tile whose bound exceeds the incumbent cannot hold the optimum). The energy bound is
+    computed only when ``need_energy`` (else 0).
 
     Uses only terms that no choice of K_t, C_t or loop order can lower: compute cycles
     (exact for a given P_t, Q_t; else ceil(PQ / AD) blocks), PPU drain, the smallest fill
@@ -468,22 +494,18 @@ def lower_bound(prob, arch, en, pk, pp, pc, pg, pt, qt, objective):
     gb_cyc = max((w_total + in_lb + out_b + dram) / arch[A_GB_BW],
                  (w_total + in_lb + out_b) / arch[A_NOC_BW])
     cycles = max(max(compute, ppu_cyc), max(gb_cyc, dram / arch[A_DRAM_BW])) + fill_drain
-    if objective == OBJ_LATENCY:
-        return cycles
-    if objective == OBJ_COMPUTE:
-        return compute
-    macs = float(g_ * k_ * c_ * r * s * p_ * q_)
-    energy = (macs * (en[E_MAC] + en[E_CTRL_MAC]) + outs * r * s * cblk * en[E_RMW]
+    if not need_energy:
+        return cycles, 0.0, compute
+    pe_cycles = float(g_ * kblk * cblk * r * s * adb_sum * ad)
+    energy = (pe_cycles * k0 * (c0 * (en[E_MAC] + en[E_CTRL_SLOT]) + en[E_RMW])
               + float(g_ * p_ * q_ * kblk * cblk * r * s) * en[E_IB_READ]
               + float(g_ * k_ * cblk * r * s * adb_sum) * en[E_WB_READ]
               + (w_total + in_lb + out_b * en[E_WRITE_FACTOR]) * 8.0 * en[E_GB_BIT]
               + (w_total + in_lb + out_b) * arch[A_HOPS] * 8.0 * en[E_NOC_BIT_HOP]
               + w_total * en[E_WB_READ] / (c0 * b) * en[E_WRITE_FACTOR]
-              + dram * 8.0 * en[E_DRAM_BIT] + outs * (nc_ne - 1) * en[E_PPU_OP]
+              + dram * 8.0 * en[E_DRAM_BIT] + outs * nc_ne * en[E_PPU_OP]
               + cycles * en[E_LEAK_CYCLE])
-    if objective == OBJ_ENERGY:
-        return energy
-    return cycles * energy
+    return cycles, energy, compute
 
 
 @njit(cache=True)

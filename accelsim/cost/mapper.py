@@ -20,9 +20,10 @@ import numpy as np
 from numba import njit
 
 from .equations import (A_ACC_BYTES, A_AB, A_BYTES, A_C0, A_IB, A_K0, A_NUM_PE, A_WB, N_OUT,
-                        ORDERS, P_C, P_DW, P_G, P_K, P_P, P_Q, P_R, P_S, P_ST, TOL,
-                        candidate_cost, cdiv, is_better, lower_bound, objective_keys,
-                        order_code, split_extent, tiles_fit)
+                        O_COMPUTE, O_CYCLES, O_ENERGY, OBJ_EDP, OBJ_ENERGY, ORDERS, P_C, P_DW,
+                        P_G, P_K, P_P, P_Q, P_R, P_S, P_ST, TOL, candidate_cost, cdiv, is_better,
+                        lower_bounds, objective_value, order_code, secondary_objective,
+                        split_extent, tiles_fit)
 
 #: fields of the mapping vector returned by :func:`search`
 MAPPING_FIELDS = ("spatial_k", "spatial_p", "spatial_c", "spatial_g", "tile_k", "tile_c",
@@ -59,14 +60,39 @@ def tile_sizes(n, unit):
 
 
 @njit(cache=True)
-def search(prob, arch, en, objective, max_candidates, best_out, prune=True):
+def search(prob, arch, en, objective, max_candidates, best_out, prune=True, tolerance=0.0):
     """Best mapping of one problem; returns (mapping int64[9], candidates evaluated).
 
     ``best_out`` (float64[N_OUT]) receives the cost vector of the best candidate; the
-    mapping is all -1 when no candidate fits the buffers. With ``prune`` a spatial split
-    or (P_t, Q_t) tile whose :func:`lower_bound` exceeds the incumbent is skipped (branch
-    and bound: the optimum is unchanged, fewer candidates are evaluated). Splits are
-    visited largest factors first so that a good incumbent is found early.
+    mapping is all -1 when no candidate fits the buffers.
+
+    Objective rule (docs/cost_model.md, Objectives): the first pass finds the minimum V* of
+    the primary objective; with ``tolerance`` > 0 a second pass returns, among the candidates
+    whose primary value is within V* x (1 + tolerance), the one with the smallest secondary
+    objective (energy for latency; latency for energy and edp). Remaining ties go to the
+    smaller primary value, then the lexicographically smaller mapping vector.
+    ``max_candidates`` (> 0) caps the candidates evaluated over both passes.
+    """
+    sec = secondary_objective(objective)
+    best, count, best1 = _scan(prob, arch, en, objective, sec, np.inf, max_candidates, 0,
+                               best_out, prune)
+    if tolerance <= 0.0 or best[0] < 0 or (max_candidates > 0 and count >= max_candidates):
+        return best, count
+    out2 = best_out.copy()
+    best2, count, _ = _scan(prob, arch, en, sec, objective, best1 * (1.0 + tolerance),
+                            max_candidates, count, out2, prune)
+    if best2[0] >= 0:
+        best_out[:] = out2
+        return best2, count
+    return best, count
+
+
+@njit(cache=True)
+def _scan(prob, arch, en, objective, cobj, climit, max_candidates, count, best_out, prune):
+    """One branch-and-bound pass: the candidate with the smallest (``objective``, ``cobj``)
+    among those whose ``cobj`` value is at most ``climit``; returns (mapping, candidates
+    evaluated so far, best ``objective`` value). Splits are visited largest factors first
+    so that a good incumbent is found early.
     """
     num_pe = np.int64(arch[A_NUM_PE])
     k0 = np.int64(arch[A_K0])
@@ -82,6 +108,9 @@ def search(prob, arch, en, objective, max_candidates, best_out, prune=True):
     s = prob[P_S]
     st = prob[P_ST]
     dw = prob[P_DW] != 0
+    need_energy = (objective == OBJ_ENERGY or objective == OBJ_EDP
+                   or ((cobj == OBJ_ENERGY or cobj == OBJ_EDP) and climit < np.inf))
+    limit = climit * (1.0 + TOL)
     divs = divisors(num_pe)
     nd = divs.shape[0]
     cap_k = max(1, cdiv(k_, k0))
@@ -91,7 +120,6 @@ def search(prob, arch, en, objective, max_candidates, best_out, prune=True):
     cand = np.empty(9, dtype=np.int64)
     best1 = np.inf
     best2 = np.inf
-    count = 0
     codes = np.empty(6, dtype=np.int64)
     qtiles = tile_sizes(q_, 1)
     q0 = qtiles[0]
@@ -111,9 +139,10 @@ def search(prob, arch, en, objective, max_candidates, best_out, prune=True):
                     pg = divs[ig]
                     if pk * pp * pc * pg > num_pe or (pg > g_ and pg > 1):
                         continue
-                    if prune and best[0] >= 0:
-                        lb = lower_bound(prob, arch, en, pk, pp, pc, pg, 0, 0, objective)
-                        if lb > best1 * (1.0 + TOL):
+                    if prune and (best[0] >= 0 or limit < np.inf):
+                        lc, le, lcomp = lower_bounds(prob, arch, en, pk, pp, pc, pg, 0, 0, need_energy)
+                        if (objective_value(objective, lc, le, lcomp) > best1 * (1.0 + TOL)
+                                or objective_value(cobj, lc, le, lcomp) > limit):
                             continue
                     kp = split_extent(k_, pk, k0)
                     cp = split_extent(c_, pc, c0)
@@ -131,9 +160,11 @@ def search(prob, arch, en, objective, max_candidates, best_out, prune=True):
                         for qt in qtiles:
                             if not tiles_fit(prob, arch, kt0, ct0, pt, qt):
                                 break
-                            if prune and best[0] >= 0:
-                                lb = lower_bound(prob, arch, en, pk, pp, pc, pg, pt, qt, objective)
-                                if lb > best1 * (1.0 + TOL):
+                            if prune and (best[0] >= 0 or limit < np.inf):
+                                lc, le, lcomp = lower_bounds(prob, arch, en, pk, pp, pc, pg, pt, qt,
+                                                             need_energy)
+                                if (objective_value(objective, lc, le, lcomp) > best1 * (1.0 + TOL)
+                                        or objective_value(cobj, lc, le, lcomp) > limit):
                                     continue
                             window = rows * ((qt - 1) * st + s) * b
                             npq = npp * cdiv(q_, qt)
@@ -156,11 +187,16 @@ def search(prob, arch, en, objective, max_candidates, best_out, prune=True):
                                         if dup:
                                             continue
                                         if max_candidates > 0 and count >= max_candidates:
-                                            return best, count
+                                            return best, count, best1
                                         count += 1
                                         candidate_cost(prob, arch, en, pk, pp, pc, pg,
                                                        kt, ct, pt, qt, ORDERS[o], out)
-                                        a1, a2 = objective_keys(out, objective)
+                                        a1 = objective_value(objective, out[O_CYCLES], out[O_ENERGY],
+                                                             out[O_COMPUTE])
+                                        a2 = objective_value(cobj, out[O_CYCLES], out[O_ENERGY],
+                                                             out[O_COMPUTE])
+                                        if a2 > limit:
+                                            continue
                                         cand[0] = pk
                                         cand[1] = pp
                                         cand[2] = pc
@@ -175,4 +211,4 @@ def search(prob, arch, en, objective, max_candidates, best_out, prune=True):
                                             best2 = a2
                                             best[:] = cand
                                             best_out[:] = out
-    return best, count
+    return best, count, best1

@@ -16,20 +16,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..arch.area import arch_area_mm2
+from ..arch.area import scope_area_mm2
 from ..arch.config import ArchConfig, TechConfig, load_arch, load_tech, sram_scale, voltage_scale
 from ..errors import AccelsimError
 from ..workload.ir import INPUT, Layer, Op, Workload
 from . import equations as eq
 from .mapper import MAPPING_FIELDS, search
+from .settings import (DEFAULT_SCOPE, DEFAULT_TOLERANCE, OBJECTIVES, SCOPES, check_objective,
+                       check_scope, check_tolerance)
 
-#: objectives accepted by :func:`simulate` and :func:`map_layer`
-OBJECTIVES = ("latency", "energy", "edp")
 #: energy components, in the order of the result columns
 COMPONENTS = ("mac", "accumulation", "weight_buffer", "input_buffer", "global_buffer", "noc",
-              "dram", "ppu", "leakage")
+              "dram", "control", "ppu", "leakage")
 _COMPONENT_INDEX = (eq.O_E_MAC, eq.O_E_ACC, eq.O_E_WB, eq.O_E_IB, eq.O_E_GB, eq.O_E_NOC,
-                    eq.O_E_DRAM, eq.O_E_PPU, eq.O_E_LEAK)
+                    eq.O_E_DRAM, eq.O_E_CTRL, eq.O_E_PPU, eq.O_E_LEAK)
 _TERMS = {"compute": eq.O_COMPUTE, "input_buffer": eq.O_IB_CYC, "weight_buffer": eq.O_WB_CYC,
           "global_buffer": eq.O_GB_CYC, "dram": eq.O_DRAM_CYC, "ppu": eq.O_PPU_CYC,
           "fill_drain": eq.O_FILL_DRAIN}
@@ -39,14 +39,7 @@ _COUNTS = {"macs": eq.O_MACS, "accum_rmw": eq.O_RMW, "input_buffer_reads": eq.O_
            "gb_read_bytes": eq.O_GB_READ, "gb_write_bytes": eq.O_GB_WRITE,
            "noc_bytes": eq.O_NOC_SENT, "dram_read_bytes": eq.O_DRAM_READ,
            "dram_write_bytes": eq.O_DRAM_WRITE, "ppu_elements": eq.O_PPU_ELEMS,
-           "spill_bytes": eq.O_SPILL, "psum_bytes": eq.O_PSUM}
-
-
-def check_objective(objective: str) -> int:
-    """Index of ``objective``; an :class:`AccelsimError` naming the allowed values otherwise."""
-    if objective not in OBJECTIVES:
-        raise AccelsimError(f"unknown objective {objective!r}: choose one of {', '.join(OBJECTIVES)}")
-    return OBJECTIVES.index(objective)
+           "spill_bytes": eq.O_SPILL, "psum_bytes": eq.O_PSUM, "pe_cycles": eq.O_PE_CYCLES}
 
 
 # ------------------------------------------------------------------ packing
@@ -69,8 +62,13 @@ def problem_vector(layer: Layer, input_from_dram: bool = False,
     return vec
 
 
-def arch_vector(arch: ArchConfig) -> np.ndarray:
-    """Architecture numbers in bytes and bytes/cycle (SPEC.md 2); NoC hops of a square mesh."""
+def arch_vector(arch: ArchConfig, scope: str = DEFAULT_SCOPE) -> np.ndarray:
+    """Architecture numbers in bytes and bytes/cycle (SPEC.md 2); NoC hops of a square mesh.
+
+    In the accelerator scope the supply into the PE ports is ideal (SPEC.md 4, scope of the
+    study's figures): the global-buffer, NoC and DRAM bandwidths are infinite, so only the
+    PEs' own compute, buffer-fill ports and PPU bound a layer (docs/cost_model.md, Scope).
+    """
     kib = 1024.0
     vec = np.zeros(eq.N_ARCH, dtype=np.float64)
     vec[eq.A_NUM_PE] = arch.num_pe
@@ -86,23 +84,34 @@ def arch_vector(arch: ArchConfig) -> np.ndarray:
     vec[eq.A_GB_BW] = arch.global_buffer_bandwidth
     vec[eq.A_NOC_BW] = arch.noc_bandwidth
     vec[eq.A_DRAM_BW] = arch.dram_bytes_per_cycle
+    if scope == "accelerator":
+        vec[[eq.A_GB_BW, eq.A_NOC_BW, eq.A_DRAM_BW]] = math.inf
     vec[eq.A_PPU] = arch.ppu_elems_per_cycle
     # average hops from the GB port to a PE of a side x side mesh: 1 + (side-1)/2 per axis x 2
     vec[eq.A_HOPS] = math.ceil(math.sqrt(arch.num_pe))
     return vec
 
 
-def energy_vector(arch: ArchConfig, tech: TechConfig, area_mm2: float) -> np.ndarray:
-    """Per-access energies in pJ from the technology file (SPEC.md 5), dynamic ones x (V/V_ref)^2."""
+def energy_vector(arch: ArchConfig, tech: TechConfig, area_mm2: float,
+                  scope: str = DEFAULT_SCOPE) -> np.ndarray:
+    """Per-access energies in pJ from the technology file (SPEC.md 5), dynamic ones x (V/V_ref)^2.
+
+    Each is charged per the event that causes it (docs/cost_model.md, Energy model): per MAC,
+    per vector op (accumulation), per MAC slot and busy cycle (control), per buffer access of
+    the PE's port width from a bank of the PE's capacity, per drained output (PPU), per bit
+    (GB, NoC, DRAM), per cycle (leakage of ``area_mm2``). In the accelerator scope the GB,
+    NoC and DRAM cost nothing (ideal supply, docs/cost_model.md, Scope).
+    """
     vs = voltage_scale(arch, tech)
     x = tech.sram_exponent
     width = arch.c0 * arch.bits / tech.ref("buffer_port_bits")  # port width vs the 256-bit reference
     vec = np.zeros(eq.N_EN, dtype=np.float64)
     vec[eq.E_MAC] = tech.e("mac_pj") * vs
     vec[eq.E_RMW] = tech.e("accumulation_rmw_pj") * vs
-    # SPEC.md 5: buffer reads scale with (capacity / reference)^0.6 and with the port width
-    vec[eq.E_WB_READ] = (tech.e("weight_buffer_read_pj") * width * vs
-                         * sram_scale(arch.weight_buffer_kb, tech.ref("weight_buffer_kb"), x))
+    # SPEC.md 5: a lane reads its own weight bank (capacity WB / K0) through a C0-wide port
+    bank_kb = arch.weight_buffer_kb / arch.k0
+    ref_bank_kb = tech.ref("weight_buffer_kb") / tech.ref("lanes")
+    vec[eq.E_WB_READ] = tech.e("weight_buffer_read_pj") * width * vs * sram_scale(bank_kb, ref_bank_kb, x)
     vec[eq.E_IB_READ] = (tech.e("input_buffer_read_pj") * width * vs
                          * sram_scale(arch.input_buffer_kb, tech.ref("input_buffer_kb"), x))
     # SPEC.md 5: e_bit = 6 fJ x (C / 8 KB)^0.6
@@ -111,9 +120,11 @@ def energy_vector(arch: ArchConfig, tech: TechConfig, area_mm2: float) -> np.nda
                         * sram_scale(arch.global_buffer_kb, tech.ref("global_buffer_kb"), x))
     vec[eq.E_WRITE_FACTOR] = tech.sram_write_factor
     vec[eq.E_NOC_BIT_HOP] = tech.e("noc_pj_per_bit_hop") * vs
-    vec[eq.E_CTRL_MAC] = tech.e("control_per_mac_pj") * vs
+    vec[eq.E_CTRL_SLOT] = tech.e("control_per_mac_slot_cycle_pj") * vs
     vec[eq.E_PPU_OP] = tech.e("ppu_op_pj") * vs
     vec[eq.E_DRAM_BIT] = tech.e(f"dram_{arch.dram_type}_pj_per_bit")  # off-chip: not V-scaled
+    if scope == "accelerator":
+        vec[[eq.E_GB_BIT, eq.E_NOC_BIT_HOP, eq.E_DRAM_BIT]] = 0.0
     # leakage: mW/mm2 x mm2 / GHz = pJ per cycle
     vec[eq.E_LEAK_CYCLE] = tech.e("leakage_mw_per_mm2") * area_mm2 / arch.frequency_ghz
     return vec
@@ -121,25 +132,39 @@ def energy_vector(arch: ArchConfig, tech: TechConfig, area_mm2: float) -> np.nda
 
 @dataclass(frozen=True)
 class Packed:
-    """An architecture packed for the jitted code, with its area and fingerprint."""
+    """An architecture packed for the jitted code in one scope, with its area and fingerprint."""
 
     arch: ArchConfig
     arch_vec: np.ndarray
     energy_vec: np.ndarray
     area_mm2: float
     fingerprint: tuple
+    scope: str = DEFAULT_SCOPE
 
     @classmethod
-    def of(cls, arch: ArchConfig) -> "Packed":
-        area = arch_area_mm2(arch)
-        return cls(arch, arch_vector(arch), energy_vector(arch, load_tech(arch), area), area,
-                   tuple(arch.params().items()))
+    def of(cls, arch: ArchConfig, scope: str = DEFAULT_SCOPE) -> "Packed":
+        check_scope(scope)
+        area = scope_area_mm2(arch, scope)
+        tech = load_tech(arch)
+        return cls(arch, arch_vector(arch, scope), energy_vector(arch, tech, area, scope), area,
+                   (scope, *arch.params().items(), tech_fingerprint(tech)), scope)
+
+
+def tech_fingerprint(tech: TechConfig) -> str:
+    """A digest of every number of a technology file: results depend on its content, not its path."""
+    import hashlib
+
+    return hashlib.sha256(tech.model_dump_json().encode()).hexdigest()[:16]
 
 
 # ------------------------------------------------------------------ results
 @dataclass(frozen=True)
 class LayerCost:
-    """Cost of one layer under its best mapping. Energies in joules, time in cycles/seconds."""
+    """Cost of one layer under its best mapping. Energies in joules, time in cycles/seconds.
+
+    ``fused_into`` names the MAC layer whose PPU pass runs this non-MAC layer in the
+    accelerator scope (its ``cycles`` are then only what the host's pass could not hide).
+    """
 
     name: str
     op: str
@@ -153,6 +178,7 @@ class LayerCost:
     candidates: int
     terms: dict[str, float] = field(default_factory=dict)
     counts: dict[str, float] = field(default_factory=dict)
+    fused_into: str = ""
 
     @property
     def energy_j(self) -> float:
@@ -164,7 +190,8 @@ class LayerCost:
                                "cycles": self.cycles, "latency_s": self.latency_s,
                                "energy_j": self.energy_j}
         row.update({f"energy_{c}_j": self.energy[c] for c in COMPONENTS})
-        row.update({"utilization": self.utilization, "bound": self.bound})
+        row.update({"utilization": self.utilization, "bound": self.bound,
+                    "fused_into": self.fused_into})
         row.update({f: self.mapping.get(f) for f in MAPPING_FIELDS})
         row["candidates"] = self.candidates
         row.update({f"cycles_{t}": v for t, v in self.terms.items()})
@@ -185,10 +212,11 @@ def _layer_cost(layer: Layer, out: np.ndarray, packed: Packed, mapping: dict, ca
 
 
 def _map_mac(layer: Layer, packed: Packed, obj: int, max_candidates: int | None,
-             in_dram: bool, out_dram: bool) -> LayerCost:
+             in_dram: bool, out_dram: bool, tolerance: float) -> LayerCost:
     prob = problem_vector(layer, in_dram, out_dram)
     out = np.zeros(eq.N_OUT, dtype=np.float64)
-    best, count = search(prob, packed.arch_vec, packed.energy_vec, obj, int(max_candidates or 0), out)
+    best, count = search(prob, packed.arch_vec, packed.energy_vec, obj, int(max_candidates or 0), out,
+                         True, tolerance)
     if best[0] < 0:
         a = packed.arch
         raise AccelsimError(
@@ -212,12 +240,13 @@ def _map_nonmac(layer: Layer, packed: Packed, in_dram: bool, out_dram: bool) -> 
 
 
 def evaluate_mapping(layer: Layer, arch: "ArchConfig | str", mapping: dict[str, Any], *,
-                     input_from_dram: bool = False, output_to_dram: bool = False) -> LayerCost:
+                     input_from_dram: bool = False, output_to_dram: bool = False,
+                     scope: str = DEFAULT_SCOPE) -> LayerCost:
     """Cost of ``layer`` under one given mapping (keys of ``MAPPING_FIELDS``; ``loop_order``
     as a name such as ``"K,C,PQ"`` or an index), without searching. Buffer fit is not checked."""
     if not layer.is_mac:
         raise AccelsimError(f"layer {layer.name!r} is a {layer.op.value} layer: only MAC layers have a mapping")
-    packed = Packed.of(load_arch(arch))
+    packed = Packed.of(load_arch(arch), scope)
     order = mapping["loop_order"]
     o = eq.ORDER_NAMES.index(order) if isinstance(order, str) else int(order)
     vals = [int(mapping[f]) for f in MAPPING_FIELDS[:8]]
@@ -231,35 +260,42 @@ def evaluate_mapping(layer: Layer, arch: "ArchConfig | str", mapping: dict[str, 
 def map_layer(layer: Layer, arch: "ArchConfig | str", objective: str = "latency",
               max_candidates: int | None = None, *, input_from_dram: bool = False,
               output_to_dram: bool = False, memo: MutableMapping | None = None,
-              packed: Packed | None = None) -> LayerCost:
-    """Best mapping and cost of one layer (SPEC.md 3-5).
+              packed: Packed | None = None, scope: str = DEFAULT_SCOPE,
+              tolerance: float = DEFAULT_TOLERANCE) -> LayerCost:
+    """Best mapping and cost of one layer (SPEC.md 3-5) in ``scope`` (``"accelerator"``:
+    ideal off-chip supply, the study's scope; ``"system"``: global buffer and DRAM).
 
     ``input_from_dram`` / ``output_to_dram`` force the input to be read from / the output
     written to DRAM (network input, graph sinks); otherwise activations that fit half the
-    global buffer stay on chip. ``memo`` maps (shape, arch, objective, cap, DRAM flags) to
-    costs so identical layers are mapped once.
+    global buffer stay on chip. ``tolerance``: candidates within this fraction of the best
+    primary objective are ranked by the secondary one (docs/cost_model.md, Objectives).
+    ``memo`` maps (shape, arch, scope, objective, tolerance, cap, DRAM flags) to costs so
+    identical layers are mapped once. A non-MAC layer is costed alone (a standalone PPU
+    pass in the accelerator scope); :func:`simulate` hides it in its host's pass.
     """
     return _lookup_or_map(layer, arch, objective, max_candidates, input_from_dram, output_to_dram,
-                          memo, packed)[0]
+                          memo, packed, scope, tolerance)[0]
 
 
 def _lookup_or_map(layer: Layer, arch: "ArchConfig | str", objective: str, max_candidates: int | None,
                    input_from_dram: bool, output_to_dram: bool, memo: MutableMapping | None,
-                   packed: Packed | None) -> tuple[LayerCost, bool]:
+                   packed: Packed | None, scope: str = DEFAULT_SCOPE,
+                   tolerance: float = DEFAULT_TOLERANCE) -> tuple[LayerCost, bool]:
     """:func:`map_layer`'s cost and whether it was searched now (``False``: taken from ``memo``).
 
     The memo is asked once (``get``), so a mapping that loads entries lazily (the sweep's
     on-disk memo) neither counts a hit twice nor makes a lookup look like a fresh mapping.
     """
     obj = check_objective(objective)
-    packed = packed or Packed.of(load_arch(arch))
-    key = (layer.shape_key(), packed.fingerprint, objective, max_candidates,
+    tol = check_tolerance(tolerance)
+    packed = packed or Packed.of(load_arch(arch), check_scope(scope))
+    key = (layer.shape_key(), packed.fingerprint, objective, tol, max_candidates,
            bool(input_from_dram), bool(output_to_dram))
     cached = memo.get(key) if memo is not None else None
     if cached is not None:
         return replace(cached, name=layer.name), False
     if layer.is_mac:
-        cost = _map_mac(layer, packed, obj, max_candidates, input_from_dram, output_to_dram)
+        cost = _map_mac(layer, packed, obj, max_candidates, input_from_dram, output_to_dram, tol)
     else:
         cost = _map_nonmac(layer, packed, input_from_dram, output_to_dram)
     if memo is not None:
@@ -269,7 +305,9 @@ def _lookup_or_map(layer: Layer, arch: "ArchConfig | str", objective: str, max_c
 
 @dataclass
 class SimResult:
-    """A workload's cost on one architecture (SPEC.md 4-5). Energies in J, area in mm2."""
+    """A workload's cost on one architecture (SPEC.md 4-5) in one scope. Energies in J,
+    area in mm2 (the PE array in the accelerator scope, plus the global buffer in the system
+    scope)."""
 
     workload: str
     arch: str
@@ -284,6 +322,7 @@ class SimResult:
     energy_breakdown: dict[str, float]
     layers: pd.DataFrame
     candidates_evaluated: int = 0  # mapping candidates searched by this call (memo hits add none)
+    scope: str = DEFAULT_SCOPE
 
     @property
     def flops(self) -> int:
@@ -292,9 +331,9 @@ class SimResult:
     def summary(self) -> dict[str, Any]:
         """One tidy row: totals, energy per op (op = 1 FLOP = half a MAC) and throughput per mm2."""
         row = {"arch": self.arch, "workload": self.workload, "exec_path": self.exec_path,
-               "objective": self.objective, "macs": self.macs, "flops": self.flops,
-               "cycles": self.cycles, "latency_s": self.latency_s, "energy_j": self.energy_j,
-               "area_mm2": self.area_mm2, "utilization": self.utilization,
+               "scope": self.scope, "objective": self.objective, "macs": self.macs,
+               "flops": self.flops, "cycles": self.cycles, "latency_s": self.latency_s,
+               "energy_j": self.energy_j, "area_mm2": self.area_mm2, "utilization": self.utilization,
                "energy_per_op_j": self.energy_j / self.flops if self.flops else float("nan"),
                "throughput_ops_per_s_per_mm2": (self.flops / self.latency_s / self.area_mm2
                                                 if self.latency_s > 0 and self.area_mm2 > 0
@@ -319,29 +358,81 @@ def _dram_flags(wl: Workload) -> tuple[set[str], set[str]]:
     return sources, sinks
 
 
+def fuse_into_hosts(layers: "tuple[Layer, ...]", costs: list[LayerCost], packed: Packed) -> list[LayerCost]:
+    """Accelerator scope: non-MAC layers run on the PPU, overlapped with the MAC layers.
+
+    The PPU is a pipeline stage behind the MAC array (SPEC.md 2: drained outputs go through
+    it), so its element-wise work waits in a first-in first-out queue and runs whenever the
+    PPU is idle: during a MAC layer it is idle for (layer cycles - the layer's own drain
+    cycles). Non-MAC layers join the queue after the MAC layer that precedes them in layer
+    order (their host, ``fused_into``; those before the first MAC layer join with it), so
+    they use that layer's idle PPU time first, then the next layers'. Only work still queued
+    after the last MAC layer adds time (bound ``ppu``); its energy is the PPU work plus
+    leakage over that exposed time. Without any MAC layer every non-MAC layer is a pass of
+    its own. docs/cost_model.md, Scope, gives the reasons and the per-layer alternative.
+    """
+    if not any(c.macs for c in costs):
+        return costs
+    f_hz = packed.arch.frequency_ghz * 1e9
+    leak_cycle_j = packed.energy_vec[eq.E_LEAK_CYCLE] * 1e-12
+    mac_idx = [i for i, c in enumerate(costs) if c.macs]
+    host_of: dict[int, int] = {}
+    for i, layer in enumerate(layers):
+        if not layer.is_mac:
+            before = [j for j in mac_idx if j < i]
+            host_of[i] = before[-1] if before else mac_idx[0]
+    left = {i: costs[i].cycles for i in host_of}  # queued PPU cycles per non-MAC layer
+    queue: list[int] = []
+    for m in mac_idx:
+        queue.extend(i for i in sorted(host_of) if host_of[i] == m)
+        idle = max(0.0, costs[m].cycles - costs[m].terms.get("ppu", 0.0))
+        while queue and idle > 0.0:
+            served = min(idle, left[queue[0]])
+            left[queue[0]] -= served
+            idle -= served
+            if left[queue[0]] <= 0.0:
+                queue.pop(0)
+    out = list(costs)
+    for i, h in host_of.items():
+        c = costs[i]
+        exposed = left[i]
+        energy = dict(c.energy, leakage=exposed * leak_cycle_j)
+        out[i] = replace(c, cycles=exposed, latency_s=exposed / f_hz, energy=energy,
+                         fused_into=costs[h].name)
+    return out
+
+
 def simulate(workload: "Workload | str", arch: "ArchConfig | str", objective: str = "latency",
-             max_candidates: int | None = None, memo: MutableMapping | None = None) -> SimResult:
+             max_candidates: int | None = None, memo: MutableMapping | None = None, *,
+             scope: str = DEFAULT_SCOPE, tolerance: float = DEFAULT_TOLERANCE) -> SimResult:
     """Map every layer of ``workload`` on ``arch`` and total cycles, latency, energy and area.
 
-    ``memo`` (any mutable mapping, may be shared across calls) caches per-shape costs;
-    without one, identical shapes are still mapped once per call.
+    ``scope``: ``"accelerator"`` (default; the synthesised accelerator with an ideal off-chip
+    supply, non-MAC layers fused into their host MAC layer's PPU pass) or ``"system"`` (with
+    the global buffer's and DRAM's bandwidth and energy, non-MAC layers as separate passes);
+    see docs/cost_model.md, Scope. ``tolerance``: see :func:`map_layer`. ``memo`` (any mutable
+    mapping, may be shared across calls) caches per-shape costs; without one, identical
+    shapes are still mapped once per call.
     """
     check_objective(objective)
+    check_scope(scope)
     if isinstance(workload, str):
         from ..workload.registry import load_workload
         workload = load_workload(workload)
     a = load_arch(arch)
-    packed = Packed.of(a)
+    packed = Packed.of(a, scope)
     memo = {} if memo is None else memo
     sources, sinks = _dram_flags(workload)
     costs = []
     fresh = 0  # candidates searched by this call: only layers the memo did not hold count
     for layer in workload.layers:
         cost, searched = _lookup_or_map(layer, a, objective, max_candidates, layer.name in sources,
-                                        layer.name in sinks, memo, packed)
+                                        layer.name in sinks, memo, packed, scope, tolerance)
         if searched:
             fresh += cost.candidates
         costs.append(cost)
+    if scope == "accelerator":
+        costs = fuse_into_hosts(workload.layers, costs, packed)
     frame = pd.DataFrame([c.row() for c in costs])
     tags = pd.DataFrame([{f"tag_{k}": v for k, v in layer.tags} for layer in workload.layers])
     if len(tags.columns):
@@ -354,4 +445,4 @@ def simulate(workload: "Workload | str", arch: "ArchConfig | str", objective: st
         macs=macs, cycles=cycles, latency_s=cycles / (a.frequency_ghz * 1e9),
         energy_j=float(sum(breakdown.values())), area_mm2=packed.area_mm2,
         utilization=macs / (cycles * a.macs_per_cycle) if cycles > 0 else 0.0,
-        energy_breakdown=breakdown, layers=frame, candidates_evaluated=fresh)
+        energy_breakdown=breakdown, layers=frame, candidates_evaluated=fresh, scope=scope)

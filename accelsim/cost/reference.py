@@ -149,21 +149,25 @@ def evaluate(prob, arch, en, split, tiles, order) -> tuple[float, float, float]:
     first = max(kt * ct * R * S * b, cin * ((pt - 1) * st + R) * ((qt - 1) * st + S) * b)
     cycles = max(terms) + first / port + kt * pt * qt / arch[eq.A_PPU]
     wf_ = en[eq.E_WRITE_FACTOR]
-    energy = (macs * en[eq.E_MAC]
-              + tot("rmw") * en[eq.E_RMW] + tot("ab") * accb * 8 * en[eq.E_AB_BIT] * (1 + wf_)
+    lane_cycles = tot("compute") * k0  # every lane of a busy PE, every cycle
+    energy = (lane_cycles * c0 * en[eq.E_MAC]
+              + lane_cycles * en[eq.E_RMW] + tot("ab") * accb * 8 * en[eq.E_AB_BIT] * (1 + wf_)
               + tot("ibr") * en[eq.E_IB_READ] + ib_fill * en[eq.E_IB_READ] / port * wf_
               + tot("wbr") * en[eq.E_WB_READ] + wb_fill * en[eq.E_WB_READ] / port * wf_
               + (gb_rd + gb_wr * wf_) * 8 * en[eq.E_GB_BIT]
               + (noc * arch[eq.A_HOPS] + (wb_fill - gb_w) + (ib_fill - gb_in)) * 8 * en[eq.E_NOC_BIT_HOP]
               + (dram_rd + dram_wr) * 8 * en[eq.E_DRAM_BIT]
-              + macs * en[eq.E_CTRL_MAC] + outs * (ncne - 1) * en[eq.E_PPU_OP]
+              + tot("compute") * k0 * c0 * en[eq.E_CTRL_SLOT] + outs * ncne * en[eq.E_PPU_OP]
               + cycles * en[eq.E_LEAK_CYCLE])
     return cycles, energy, compute
 
 
-def _keys(cycles, energy, compute, objective):
-    return {0: (cycles, energy), 1: (energy, cycles), 2: (cycles * energy, cycles),
-            3: (compute, cycles)}[objective]
+def _value(cycles, energy, compute, objective):
+    return {0: cycles, 1: energy, 2: cycles * energy, 3: compute}[objective]
+
+
+def _secondary(objective: int) -> int:
+    return 1 if objective == 0 else 0
 
 
 def _better(a, amap, b, bmap) -> bool:
@@ -175,15 +179,30 @@ def _better(a, amap, b, bmap) -> bool:
     return amap < bmap
 
 
-def reference_search(prob, arch, en, objective: int):
-    """(best mapping tuple, best RefCost, candidates) by plain enumeration."""
+def _argbest(cands, first: int, second: int, limit: float = float("inf")):
+    """The candidate with the smallest (first, second, mapping) among those whose
+    ``second`` objective is at most ``limit``."""
+    best, best_key = None, None
+    for mapping, cost in cands:
+        key = (_value(cost.cycles, cost.energy, cost.compute, first),
+               _value(cost.cycles, cost.energy, cost.compute, second))
+        if key[1] > limit * (1 + TOL):
+            continue
+        if best is None or _better(key, mapping, best_key, best[0]):
+            best, best_key = (mapping, cost), key
+    return best
+
+
+def reference_search(prob, arch, en, objective: int, tolerance: float = 0.0):
+    """(best mapping tuple, best RefCost, candidates) by plain enumeration, with the
+    tolerance rule of :func:`accelsim.cost.mapper.search` applied to the full list."""
     G, K, C, P, Q, R, S, st = (int(v) for v in prob[:8])
     dw = bool(prob[eq.P_DW])
     npe = int(arch[eq.A_NUM_PE])
     k0, c0 = int(arch[eq.A_K0]), int(arch[eq.A_C0])
     b, accb = arch[eq.A_BYTES], arch[eq.A_ACC_BYTES]
     divs = [d for d in range(1, npe + 1) if npe % d == 0]
-    best, best_key, count = None, None, 0
+    cands = []
     for pk, pp, pc, pg in itertools.product(divs, repeat=4):
         if pk * pp * pc * pg > npe:
             continue
@@ -205,12 +224,14 @@ def reference_search(prob, arch, en, objective: int):
                 if reduced in seen:
                     continue
                 seen.add(reduced)
-                count += 1
                 cyc, en_, comp = evaluate(prob, arch, en, (pk, pp, pc, pg), (kt, ct, pt, qt), order)
-                key = _keys(cyc, en_, comp, objective)
                 mapping = (pk, pp, pc, pg, kt, ct, pt, qt, o)
-                if best is None or _better(key, mapping, best_key, best[0]):
-                    best, best_key = (mapping, RefCost(cyc, en_, comp, mapping)), key
+                cands.append((mapping, RefCost(cyc, en_, comp, mapping)))
+    sec = _secondary(objective)
+    best = _argbest(cands, objective, sec)
     if best is None:
-        return None, None, count
-    return best[0], best[1], count
+        return None, None, len(cands)
+    if tolerance > 0:
+        limit = _value(best[1].cycles, best[1].energy, best[1].compute, objective) * (1 + tolerance)
+        best = _argbest(cands, sec, objective, limit)
+    return best[0], best[1], len(cands)

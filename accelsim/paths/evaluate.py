@@ -21,19 +21,19 @@ def added_layers(base: Workload, wl: Workload) -> list[str]:
 
 def evaluate_workload(wl: Workload, arch, base: Workload | None = None, objective: str = "latency",
                       memo: MutableMapping | None = None, table: pd.DataFrame | None = None,
-                      max_candidates: int | None = None) -> dict[str, Any]:
-    """One result row: the simulated totals of ``wl`` on ``arch`` (seconds, joules), the
-    overhead of layers not in ``base``, and the accuracy annotation."""
+                      max_candidates: int | None = None, scope: str = "accelerator") -> dict[str, Any]:
+    """One result row: the simulated totals of ``wl`` on ``arch`` in ``scope`` (seconds,
+    joules), the overhead of layers not in ``base``, and the accuracy annotation."""
     from .. import simulate
 
-    res = simulate(wl, arch, objective=objective, max_candidates=max_candidates, memo=memo)
+    res = simulate(wl, arch, objective=objective, max_candidates=max_candidates, memo=memo, scope=scope)
     extra = added_layers(base, wl) if base is not None else []
     layers = res.layers
     over = layers[layers["name"].isin(extra)]
     row = {
         "workload": wl.name, "family": wl.family, "variant": wl.variant,
         "dataset": wl.dataset, "input": f"{wl.input_size[0]}x{wl.input_size[1]}",
-        "arch": res.arch, "exec_path": wl.exec_path, "macs": wl.macs,
+        "arch": res.arch, "exec_path": wl.exec_path, "scope": scope, "macs": wl.macs,
         "latency_s": float(res.latency_s), "energy_j": float(res.energy_j),
         "utilization": float(res.utilization),
         "overhead_macs": int(sum(wl.layer(n).macs for n in extra)),
@@ -46,11 +46,11 @@ def evaluate_workload(wl: Workload, arch, base: Workload | None = None, objectiv
 
 def evaluate_paths(base: Workload, arch, paths: Iterable[str], objective: str = "latency",
                    memo: MutableMapping | None = None, table: pd.DataFrame | None = None,
-                   max_candidates: int | None = None) -> pd.DataFrame:
+                   max_candidates: int | None = None, scope: str = "accelerator") -> pd.DataFrame:
     """Rows of :func:`evaluate_workload` for each path applied to ``base`` (a shared memo
     maps identical layer shapes once)."""
     memo = {} if memo is None else memo
     rows = [evaluate_workload(apply_path(base, p), arch, base=base, objective=objective,
-                              memo=memo, table=table, max_candidates=max_candidates)
+                              memo=memo, table=table, max_candidates=max_candidates, scope=scope)
             for p in dict.fromkeys(paths)]
     return pd.DataFrame(rows)

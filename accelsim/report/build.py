@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from ..cost.settings import SCOPE_TEXT, SCOPES
 from ..sweep import pareto, run_sweep
 
 #: the study's sweep workloads (registry names, default input sizes and classes)
@@ -26,6 +27,8 @@ BREAKDOWN_WORKLOADS = ("segformer-b2", "swin-t-upernet")
 BREAKDOWN_ARCH = "E"
 STUDY_ARCHS = "A..M"
 SWEEP_FILE = "sweeps/study13.csv"
+#: the same sweep in the other scope, for the comparison section
+OTHER_SWEEP_FILE = "sweeps/study13_{scope}.csv"
 OBJECTIVE = "latency"
 TOP_LAYERS = 10
 GPU_DIR = "gpu"
@@ -42,22 +45,38 @@ class ReportData:
     workloads: dict[str, Any]
     breakdowns: dict[str, Any]
     gpu: pd.DataFrame | None = None
+    scope: str = "accelerator"
+    other_sweep: pd.DataFrame | None = None  # the same sweep in the other scope
+    other_breakdowns: dict[str, Any] | None = None
+
+
+def other_scope(scope: str) -> str:
+    return SCOPES[1 - SCOPES.index(scope)]
 
 
 def collect(workers: int | None = None, cache: "str | Path | None" = None, sweep_output: "str | Path | None" = None,
-            progress: bool = False, gpu_dir: "str | Path | None" = None) -> ReportData:
-    """Run the report's sweep and simulations (and read GPU data from ``gpu_dir`` if any)."""
+            progress: bool = False, gpu_dir: "str | Path | None" = None, scope: str = "accelerator",
+            other_output: "str | Path | None" = None) -> ReportData:
+    """Run the report's sweeps (in ``scope`` and in the other scope) and simulations (and read
+    GPU data from ``gpu_dir`` if any)."""
     import accelsim
 
-    sweep = run_sweep({"name": "study13", "arch": STUDY_ARCHS, "workloads": list(STUDY_WORKLOADS),
-                       "objective": OBJECTIVE}, output=sweep_output, workers=workers, cache=cache,
-                      overwrite=True, progress=progress)
+    def sweep(sc: str, output: "str | Path | None") -> pd.DataFrame:
+        return run_sweep({"name": "study13", "arch": STUDY_ARCHS, "workloads": list(STUDY_WORKLOADS),
+                          "objective": OBJECTIVE, "scope": sc}, output=output, workers=workers, cache=cache,
+                         overwrite=True, progress=progress)
+
     workloads = {w: accelsim.load_workload(w) for w in STUDY_WORKLOADS}
     arch = accelsim.load_arch(BREAKDOWN_ARCH)
     memo: dict = {}
-    breakdowns = {w: accelsim.simulate(workloads[w], arch, objective=OBJECTIVE, memo=memo)
-                  for w in BREAKDOWN_WORKLOADS}
-    return ReportData(sweep, workloads, breakdowns, _gpu_frame(gpu_dir))
+
+    def breakdowns(sc: str) -> dict[str, Any]:
+        return {w: accelsim.simulate(workloads[w], arch, objective=OBJECTIVE, memo=memo, scope=sc)
+                for w in BREAKDOWN_WORKLOADS}
+
+    other = other_scope(scope)
+    return ReportData(sweep(scope, sweep_output), workloads, breakdowns(scope), _gpu_frame(gpu_dir), scope,
+                      sweep(other, other_output), breakdowns(other))
 
 
 def _gpu_frame(gpu_dir: "str | Path | None") -> pd.DataFrame | None:
@@ -172,6 +191,39 @@ def gpu_table(gpu: pd.DataFrame) -> pd.DataFrame:
                          "sum of layer times (ms)": (s["latency_s"] * 1e3).round(3)})
 
 
+def scope_table(main: pd.DataFrame, other: pd.DataFrame, scope: str) -> pd.DataFrame:
+    """Per workload and arch: latency, energy and area in both scopes, their ratio and the
+    DRAM share of the system scope's energy."""
+    key = ["workload", "arch"]
+    order = {w: i for i, w in enumerate(main["workload"].drop_duplicates())}
+    m = main.sort_values("workload", key=lambda c: c.map(order), kind="stable").set_index(key)
+    o = other.set_index(key).reindex(m.index)
+    acc, sys_ = (m, o) if scope == "accelerator" else (o, m)
+    return pd.DataFrame({
+        "workload": [k[0] for k in m.index], "arch": [k[1] for k in m.index],
+        "accelerator (ms)": (acc["latency_s"] * 1e3).round(3).to_numpy(),
+        "system (ms)": (sys_["latency_s"] * 1e3).round(3).to_numpy(),
+        "accelerator (mJ)": (acc["energy_j"] * 1e3).round(3).to_numpy(),
+        "system (mJ)": (sys_["energy_j"] * 1e3).round(3).to_numpy(),
+        "system / accelerator energy": (sys_["energy_j"] / acc["energy_j"]).round(2).to_numpy(),
+        "area accel. / system (mm2)": [f"{a:.2f} / {b:.2f}" for a, b in zip(acc["area_mm2"], sys_["area_mm2"])],
+    })
+
+
+def dram_share_table(breakdowns: dict[str, Any]) -> pd.DataFrame:
+    """The system scope's energy split into accelerator, global buffer + NoC, and DRAM."""
+    rows = []
+    for w, res in breakdowns.items():
+        e = res.energy_breakdown
+        total = sum(e.values()) or 1.0
+        rows.append({"workload": w, "latency (ms)": round(res.latency_s * 1e3, 3),
+                     "energy (mJ)": round(res.energy_j * 1e3, 3),
+                     "DRAM (%)": round(e["dram"] / total * 100, 1),
+                     "global buffer + NoC (%)": round((e["global_buffer"] + e["noc"]) / total * 100, 1),
+                     "PE array (%)": round((total - e["dram"] - e["global_buffer"] - e["noc"]) / total * 100, 1)})
+    return pd.DataFrame(rows)
+
+
 def report_tables(data: ReportData) -> dict[str, str]:
     """Every table of the report, by name, as markdown text."""
     out = {"workloads": markdown_table(workloads_table(data))}
@@ -179,6 +231,13 @@ def report_tables(data: ReportData) -> dict[str, str]:
     for w, g in data.sweep.groupby("workload", sort=False):
         out[f"sweep_{w}"] = markdown_table(sweep_table(g, front[g.index]))
     out["pareto"] = markdown_table(pareto_table(data.sweep, front))
+    if data.other_sweep is not None:
+        other = other_scope(data.scope)
+        out["pareto_other"] = markdown_table(pareto_table(
+            data.other_sweep, pareto(data.other_sweep, by="workload", mask=True)))
+        out["scopes"] = markdown_table(scope_table(data.sweep, data.other_sweep, data.scope))
+        sys_bd = data.other_breakdowns if other == "system" else data.breakdowns
+        out["dram"] = markdown_table(dram_share_table(sys_bd or {}))
     for w, res in data.breakdowns.items():
         out[f"layers_{w}"] = markdown_table(layers_table(res))
         out[f"ops_{w}"] = markdown_table(op_table(res))
@@ -200,13 +259,14 @@ def report_figures(data: ReportData, figdir: Path) -> dict[str, str]:
         figs[name] = f"figures/{name}"
 
     save("energy_throughput", plots.plot_energy_throughput, data.sweep,
-         title="13 study configurations: energy per op vs throughput per mm$^2$")
+         title=f"Configurations A..M, {data.scope} scope")
     for w, wl in data.workloads.items():
         save(f"macs_{w}", plots.plot_mac_distribution, wl, title=f"{w}: MAC distribution")
     for w, res in data.breakdowns.items():
-        save(f"layers_{w}_{BREAKDOWN_ARCH}", plots.plot_layer_breakdown, res, title=f"{w} on arch {BREAKDOWN_ARCH}")
+        save(f"layers_{w}_{BREAKDOWN_ARCH}", plots.plot_layer_breakdown, res,
+             title=f"{w} on arch {BREAKDOWN_ARCH} ({data.scope} scope)")
         save(f"energy_per_op_{w}_{BREAKDOWN_ARCH}", plots.plot_layer_energy_per_op, res,
-             title=f"{w} on arch {BREAKDOWN_ARCH}: energy per op by layer")
+             title=f"{w} on arch {BREAKDOWN_ARCH} ({data.scope} scope): energy per op by layer")
     if data.gpu is not None:
         save("gpu_share", plots.plot_gpu_share, data.gpu)
     return figs
@@ -217,16 +277,24 @@ def render(tables: dict[str, str], figs: dict[str, str], data: ReportData, paths
     """The markdown report."""
     e = BREAKDOWN_ARCH
     fig = lambda name, alt: f"![{alt}]({figs[name]}.png)" if name in figs else ""  # noqa: E731
-    toc = ["1. [Model assumptions](#model-assumptions)", "2. [Workloads and MAC distributions](#workloads-and-mac-distributions)",
-           "3. [The 13 study configurations](#the-13-study-configurations)",
-           f"4. [Per-layer breakdowns on arch {e}](#per-layer-breakdowns-on-arch-{e.lower()})",
-           "5. [Execution-path trade-offs](#execution-path-trade-offs)",
-           "6. [GPU baseline: MAC share vs time share](#gpu-baseline-mac-share-vs-time-share)"]
+    sc, other = data.scope, other_scope(data.scope)
+    other_file = OTHER_SWEEP_FILE.format(scope=other)
+    sections = ["[Model assumptions](#model-assumptions)",
+                "[Workloads and MAC distributions](#workloads-and-mac-distributions)",
+                "[The 13 study configurations](#the-13-study-configurations)",
+                f"[What the {other} scope changes](#what-the-{other}-scope-changes)",
+                f"[Per-layer breakdowns on arch {e}](#per-layer-breakdowns-on-arch-{e.lower()})",
+                "[Execution-path trade-offs](#execution-path-trade-offs)",
+                "[GPU baseline: MAC share vs time share](#gpu-baseline-mac-share-vs-time-share)"]
+    toc = [f"{i}. {t}" for i, t in enumerate(sections, 1)]
     lines = [
         "# accelsim study report",
         "",
-        "Regenerated from scratch by `accelsim report` (mapping objective: latency; batch 1; 8-bit data, "
-        "24-bit accumulation; 5 nm, 1.25 GHz). Sweep rows: [`sweeps/study13.csv`](sweeps/study13.csv). "
+        f"Regenerated from scratch by `accelsim report --scope {sc}` (mapping objective: latency, 1 % "
+        "tolerance; batch 1; 8-bit data, 24-bit accumulation; 5 nm, 1.25 GHz). "
+        f"**Every number is in the {sc} scope** ({SCOPE_TEXT[sc]}) unless a section says otherwise; "
+        f"the [{other} scope](#what-the-{other}-scope-changes) ({SCOPE_TEXT[other]}) has its own section. "
+        f"Sweep rows: [`{SWEEP_FILE}`]({SWEEP_FILE}) ({sc}) and [`{other_file}`]({other_file}) ({other}). "
         "Figures are in `figures/` as PNG and SVG. One op = one FLOP = half a MAC.",
         "",
         "## Contents", "", *toc, "",
@@ -235,16 +303,21 @@ def render(tables: dict[str, str], figs: dict[str, str], data: ReportData, paths
         "The full model is described in [docs/cost_model.md](../docs/cost_model.md); in short:",
         "",
         "- MAGNet-style template (SPEC.md section 2): NumPE PEs of K0 vector-MAC lanes, C0 multipliers each, "
-        "per-PE weight/input/accumulation buffers, a 2 MiB global buffer and LPDDR4-class DRAM (68.3 GB/s); "
-        "study configs A..M take PEs, K0 = C0 and buffer sizes from Table II, the rest are documented defaults.",
+        "per-PE weight/input/accumulation buffers; study configs A..M take PEs, K0 = C0 and buffer sizes "
+        "from Table II. The system scope adds a 2 MiB global buffer, a NoC and LPDDR4-class DRAM "
+        "(68.3 GB/s), documented defaults the study did not fix.",
         "- Output-stationary, local-weight-stationary dataflow; every layer is mapped by an exhaustive search "
-        "over spatial splits, tiles and loop orders; the best mapping for latency is kept.",
-        "- Cycles: compute vs bandwidth of each memory level, the slowest one bounds the layer "
-        "(Timeloop-style); element-wise work (norms, softmax, resizes) runs on the PPU, activations and "
-        "BatchNorm after a conv are fused into its drain.",
-        "- Energy: accesses x per-access energy at 5 nm from the technology file (Keller et al. JSSC 2023, "
-        "CACTI-scaled SRAM), plus leakage x time; area from a fit to the study's synthesised PE arrays plus "
-        "the global buffer.",
+        "over spatial splits, tiles and loop orders; the fastest mapping is kept, and among mappings within "
+        "1 % of it the one with the least energy.",
+        "- Accelerator scope (the reference study's): the supply into the PE ports never stalls and costs "
+        "nothing; a layer is bound by its compute, its PE buffer-fill ports or its PPU; non-MAC layers "
+        "(norms, softmax, resizes, residual adds) run on the PPU overlapped with the MAC layers. "
+        "System scope: the global-buffer, NoC and DRAM bandwidths bound layers too, their energy counts, "
+        "and non-MAC layers are passes of their own (Timeloop-style bandwidth model).",
+        "- Energy: events x per-event energy at 5 nm from the technology file (Keller et al. JSSC 2023, "
+        "CACTI-scaled SRAM): every MAC slot of a busy PE per cycle, accumulator and buffer accesses, "
+        "drained outputs, plus leakage x time. Area: the synthesised PE array of Table II (a fit to it for "
+        "other configurations), plus the global buffer in the system scope.",
         "- Accuracy is never computed: published values (with sources) are attached where they exist.",
         "",
         "## Workloads and MAC distributions",
@@ -256,15 +329,21 @@ def render(tables: dict[str, str], figs: dict[str, str], data: ReportData, paths
         *(fig(f"macs_{w}", f"MAC distribution of {w}") for w in data.workloads), "",
         "## The 13 study configurations",
         "",
-        "All 13 configurations of the study (A, B: 32768 MACs/cycle; C..M: 16384) on each workload. "
-        "*Pareto*: not dominated in (min energy per op, max throughput per mm2) within the workload.",
+        f"All 13 configurations of the study (A, B: 32768 MACs/cycle; C..M: 16384) on each workload, in the "
+        f"{sc} scope. *Pareto*: not dominated in (min energy per op, max throughput per mm2) within the "
+        "workload.",
         "",
         fig("energy_throughput", "energy per op vs throughput per mm2"), "",
     ]
     for w in data.sweep["workload"].drop_duplicates():
         lines += [f"### {w}", "", tables[f"sweep_{w}"], ""]
-    lines += ["### Pareto sets", "", tables["pareto"], "",
-              f"## Per-layer breakdowns on arch {e}", ""]
+    lines += ["### Pareto sets", "", tables["pareto"], ""]
+    if "scopes" in tables:
+        lines += [f"## What the {other} scope changes", "",
+                  f"The same sweep in the {other} scope ({SCOPE_TEXT[other]}).", "",
+                  tables["scopes"], "", f"Pareto sets in the {other} scope:", "", tables["pareto_other"], "",
+                  f"Where the system scope's energy goes on arch {e}:", "", tables["dram"], ""]
+    lines += [f"## Per-layer breakdowns on arch {e}", "", f"In the {sc} scope.", ""]
     for w in data.breakdowns:
         lines += [f"### {w}", "",
                   f"The {TOP_LAYERS} longest layers (time and energy shares of the whole network):", "",
@@ -304,14 +383,17 @@ def _clean(out: Path) -> None:
 
 
 def build_report(out_dir: "str | Path" = "reports", workers: int | None = None, cache: "str | Path | None" = None,
-                 paths: bool = True, progress: bool = False, log: Callable[[str], None] = lambda s: None) -> Path:
-    """Regenerate ``out_dir/report.md`` with figures and sweep rows; returns the report path."""
+                 paths: bool = True, progress: bool = False, log: Callable[[str], None] = lambda s: None,
+                 scope: str = "accelerator") -> Path:
+    """Regenerate ``out_dir/report.md`` with figures and sweep rows in ``scope`` (plus the other
+    scope's sweep for the comparison section); returns the report path."""
     out = Path(out_dir)
     _clean(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
-    log("sweeping the 13 study configurations")
+    log("sweeping the 13 study configurations in both scopes")
     data = collect(workers=workers, cache=cache, sweep_output=out / SWEEP_FILE, progress=progress,
-                   gpu_dir=out / GPU_DIR)
+                   gpu_dir=out / GPU_DIR, scope=scope,
+                   other_output=out / OTHER_SWEEP_FILE.format(scope=other_scope(scope)))
     log("rendering figures")
     figs = report_figures(data, out / "figures")  # byte-stable files (plots.common.write_figure)
     paths_md = None
@@ -319,7 +401,7 @@ def build_report(out_dir: "str | Path" = "reports", workers: int | None = None, 
         from ..paths.report import build_report as build_paths_report
 
         log("evaluating execution paths")
-        paths_md = build_paths_report(BREAKDOWN_ARCH, out=out / "paths.md").name
+        paths_md = build_paths_report(BREAKDOWN_ARCH, out=out / "paths.md", scope=scope).name
     text = render(report_tables(data), figs, data, paths_md)
     path = out / "report.md"
     path.write_text(text)

@@ -1,7 +1,7 @@
 """Per-layer cost memo with an optional on-disk store.
 
 :func:`accelsim.simulate` takes ``memo=``, a mutable mapping keyed by
-``(layer shape key, arch fingerprint, objective, max_candidates)``. :class:`DiskMemo`
+``(layer shape key, arch fingerprint incl. scope, objective, tolerance, max_candidates, DRAM flags)``. :class:`DiskMemo`
 is such a mapping: in memory it is a dict; with a ``root`` folder it also loads the
 entries stored for an (arch fingerprint, objective, max_candidates) group the first
 time one of its keys is asked for, and :meth:`DiskMemo.flush` writes the entries
@@ -44,10 +44,10 @@ def workload_digest(workload: Any) -> str:
     return hashlib.sha1(repr((workload.name, workload.exec_path, tuple(workload.layers))).encode()).hexdigest()
 
 
-def point_error_key(digest: str, arch: Any, objective: str, max_candidates: "int | None") -> tuple:
-    """Memo key of a whole point's mapping failure: the :func:`workload_digest` of its workload
-    followed by what :func:`accelsim.simulate` puts after the layer shape."""
-    return (("unmappable", digest), tuple(arch.params().items()), objective, max_candidates)
+def point_error_key(digest: str, arch: Any, settings: dict) -> tuple:
+    """Memo key of a whole point's mapping failure: the :func:`workload_digest` of its workload,
+    the arch parameters and the sweep settings (scope, objective, tolerance, cap)."""
+    return (("unmappable", digest), tuple(arch.params().items()), tuple(sorted(settings.items())))
 
 
 def _group(key: Any) -> tuple:

@@ -9,10 +9,11 @@ point's row depends only on the point, and the output is rewritten in point orde
 at the end, so the file is identical whatever the executor and worker count.
 
 A row (one per arch x workload x path): ``arch``, every arch parameter, ``workload``,
-``exec_path``, ``macs``, ``latency_s``, ``energy_j``, ``area_mm2``, ``energy_per_op_j``
+``exec_path``, ``scope``, ``macs``, ``latency_s``, ``energy_j``, ``area_mm2``, ``energy_per_op_j``
 and ``throughput_ops_per_s_per_mm2`` (op = one FLOP = half a MAC, SPEC.md section 1),
 ``utilization``, ``accuracy`` and ``accuracy_metric`` (``unknown`` when none is known),
-the mapping ``objective`` and ``max_candidates`` (empty: exhaustive search), and ``error``
+the mapping ``objective``, its ``tolerance`` and ``max_candidates`` (empty: exhaustive search),
+and ``error``
 (empty, or the one-line reason a point could not be mapped; its cost columns are then NaN).
 """
 
@@ -31,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..arch.config import ArchConfig
+from ..cost.settings import DEFAULT_SCOPE, DEFAULT_TOLERANCE
 from ..errors import AccelsimError, ConfigError
 from ..paths.accuracy import UNKNOWN, lookup
 from ..workload.ir import Workload
@@ -42,11 +44,12 @@ from .spec import (ARCH_PARAMS, SweepPoint, SweepSpec, WorkloadItem, expand_arch
 from .store import RowStore
 
 KEY = ["arch", "workload", "exec_path"]
-RESULT_COLUMNS = ["arch", *ARCH_PARAMS, "workload", "exec_path", "macs", "latency_s", "energy_j", "area_mm2",
-                  "energy_per_op_j", "throughput_ops_per_s_per_mm2", "utilization", "accuracy",
-                  "accuracy_metric", "objective", "max_candidates", "error"]
+RESULT_COLUMNS = ["arch", *ARCH_PARAMS, "workload", "exec_path", "scope", "macs", "latency_s", "energy_j",
+                  "area_mm2", "energy_per_op_j", "throughput_ops_per_s_per_mm2", "utilization", "accuracy",
+                  "accuracy_metric", "objective", "tolerance", "max_candidates", "error"]
 #: Columns holding sweep-wide settings that define every point: a file mixing values is refused.
-SETTING_COLUMNS = ("objective", "max_candidates")
+#: They are also the keyword arguments every point passes to :func:`accelsim.simulate`.
+SETTING_COLUMNS = ("scope", "objective", "tolerance", "max_candidates")
 #: Chunks per worker when no chunk size is given: enough to balance uneven points.
 CHUNKS_PER_WORKER = 4
 
@@ -66,6 +69,8 @@ class ChunkTask:
     cache_dir: str | None
     want_layers: bool
     simulate: Simulate | None = None
+    scope: str = DEFAULT_SCOPE
+    tolerance: float = DEFAULT_TOLERANCE
 
 
 @dataclass
@@ -78,30 +83,34 @@ class ChunkResult:
 
 def result_row(arch: ArchConfig, workload: str, exec_path: str, res: Any,
                accuracy: tuple[float, str], objective: str = "latency",
-               max_candidates: int | None = None) -> dict:
+               max_candidates: int | None = None, scope: str = DEFAULT_SCOPE,
+               tolerance: float = DEFAULT_TOLERANCE) -> dict:
     """The tidy row of one point from a :class:`~accelsim.cost.SimResult`-like object."""
     macs = int(res.macs)
     ops = 2.0 * macs  # SPEC.md section 1: one op = one FLOP = half a MAC
     latency, energy, area = float(res.latency_s), float(res.energy_j), float(res.area_mm2)
-    row = {"arch": arch.name, **arch.params(), "workload": workload, "exec_path": exec_path, "macs": macs,
+    row = {"arch": arch.name, **arch.params(), "workload": workload, "exec_path": exec_path,
+           "scope": scope, "macs": macs,
            "latency_s": latency, "energy_j": energy, "area_mm2": area,
            "energy_per_op_j": energy / ops if ops else math.nan,
            "throughput_ops_per_s_per_mm2": ops / latency / area if latency > 0 and area > 0 else math.nan,
            "utilization": float(res.utilization), "accuracy": accuracy[0], "accuracy_metric": accuracy[1],
-           "objective": objective, "max_candidates": max_candidates, "error": ""}
+           "objective": objective, "tolerance": tolerance, "max_candidates": max_candidates, "error": ""}
     return row
 
 
 def failed_row(arch: ArchConfig, workload: str, exec_path: str, wl: Workload,
                accuracy: tuple[float, str], error: str, objective: str = "latency",
-               max_candidates: int | None = None) -> dict:
+               max_candidates: int | None = None, scope: str = DEFAULT_SCOPE,
+               tolerance: float = DEFAULT_TOLERANCE) -> dict:
     """The row of a point the cost model cannot map: costs NaN, MACs and area still known,
     ``error`` the reason on one line."""
-    from ..arch.area import arch_area_mm2
+    from ..arch.area import scope_area_mm2
 
     nan = math.nan
-    res = SimpleNamespace(macs=wl.macs, latency_s=nan, energy_j=nan, area_mm2=arch_area_mm2(arch), utilization=nan)
-    row = result_row(arch, workload, exec_path, res, accuracy, objective, max_candidates)
+    res = SimpleNamespace(macs=wl.macs, latency_s=nan, energy_j=nan, area_mm2=scope_area_mm2(arch, scope),
+                          utilization=nan)
+    row = result_row(arch, workload, exec_path, res, accuracy, objective, max_candidates, scope, tolerance)
     row["error"] = " ".join(str(error).split()) or "unmappable"
     return row
 
@@ -118,14 +127,13 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     digests = {k: workload_digest(wl) for k, wl in task.workloads.items()} if memo.root else {}
     for arch, wl_label, path in task.points:
         wl, acc = task.workloads[(wl_label, path)], task.accuracy[(wl_label, path)]
-        err_key = (point_error_key(digests[(wl_label, path)], arch, task.objective, task.max_candidates)
-                   if memo.root else None)
+        err_key = point_error_key(digests[(wl_label, path)], arch, settings) if memo.root else None
         known = memo.peek(err_key) if err_key else None
         if known is not None:
             rows.append(failed_row(arch, wl_label, path, wl, acc, known, **settings))
             continue
         try:
-            res = simulate(wl, arch, objective=task.objective, max_candidates=task.max_candidates, memo=memo)
+            res = simulate(wl, arch, memo=memo, **settings)
         except AccelsimError as exc:  # e.g. a layer whose smallest tile does not fit this arch's buffers
             row = failed_row(arch, wl_label, path, wl, acc, str(exc), **settings)
             if err_key:
@@ -358,7 +366,8 @@ def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | P
               layers: "str | Path | None" = None, executor: str | None = None, workers: int | None = None,
               scheduler: str | None = None, cache: "str | Path | None" = None, objective: str | None = None,
               max_candidates: int | None = None, overwrite: bool = False, progress: bool = False,
-              chunk_size: int | None = None, simulate: Simulate | None = None) -> pd.DataFrame:
+              chunk_size: int | None = None, simulate: Simulate | None = None,
+              scope: str | None = None, tolerance: float | None = None) -> pd.DataFrame:
     """Run (or resume) a sweep; returns the result rows in point order.
 
     ``spec_or_path``: a YAML path, a dict or a :class:`SweepSpec`. Keyword arguments
@@ -372,7 +381,7 @@ def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | P
     plan = plan_sweep(spec_or_path, output=str(output) if output else None,
                       layers=str(layers) if layers else None, cache=str(cache) if cache else None,
                       executor=executor, workers=workers, scheduler=scheduler, objective=objective,
-                      max_candidates=max_candidates)
+                      max_candidates=max_candidates, scope=scope, tolerance=tolerance)
     spec = plan.spec
     n_workers = spec.workers or os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="accelsim-sweep-") as tmp:
@@ -470,7 +479,7 @@ def _tasks(plan: SweepPlan, todo: list[SweepPoint], workers: int, chunk_size: in
         tasks.append(ChunkTask(tuple((p.arch, p.workload, p.exec_path) for p in chunk),
                                {k: plan.workloads[k] for k in keys}, {k: plan.accuracy[k] for k in keys},
                                spec.objective, spec.max_candidates, cache_dir, plan.layers is not None,
-                               simulate))
+                               simulate, spec.scope, spec.tolerance))
     return tasks
 
 

@@ -19,6 +19,8 @@ one-line :class:`~accelsim.errors.ConfigError` naming the file and the field::
       - segformer-b2
       - {name: swin-t-upernet, input: 512x512, classes: 150, exec_paths: ["", "fpn_in=1536"]}
     objective: latency              # mapping-search objective: latency | energy | edp
+    scope: accelerator              # accelerator (ideal off-chip supply) | system (GB + DRAM)
+    tolerance: 0.01                 # within 1 % of the best objective, the secondary one decides
     output: results.csv             # .csv or .parquet
 
 Points are ordered arch-major (configs, then grid in row-major order of the keys as
@@ -162,6 +164,8 @@ class SweepSpec(_Strict):
     arch: ArchSpace
     workloads: list[WorkloadEntry] = Field(min_length=1)
     objective: Objective = "latency"
+    scope: Literal["accelerator", "system"] = "accelerator"
+    tolerance: float = Field(default=0.01, ge=0.0, lt=1.0)
     max_candidates: int | None = Field(default=None, gt=0)
     output: str | None = None
     layers: str | None = None

@@ -36,7 +36,7 @@ def test_make_divisible_matches_once_for_all():
 
 
 def test_largest_and_smallest_subnet_macs_by_hand():
-    big = load_workload("ofa-resnet50")  # default: d=2 everywhere, e=0.35, w=1.0 at 224
+    big = load_workload("ofa-resnet50-supernet")  # d=2 everywhere, e=0.35, w=1.0 at 224
     # w=1.0: stem 32/64, stages 256..2048; e=0.35 -> middles 88, 176, 360, 720; blocks 4,4,6,4
     assert big.macs == hand_macs((32, 64), (256, 512, 1024, 2048), (88, 176, 360, 720), (4, 4, 6, 4))
     small = ofa_resnet50(depth_list=[0, 0, 0, 0], expand_ratios=0.2, width_mult=0.65)

@@ -138,6 +138,9 @@ def _identity_values(family: str, variant: str, input_size: str) -> tuple[tuple[
     grid = dict(wl.meta).get("patch_grid")
     if grid:
         out["cluster"] = tuple(int(v) for v in grid.split("x"))
+    budget = dict(wl.meta).get("mac_budget_gmacs")
+    if budget:  # a model that is itself an OFA budget's subnet (the study's 4.1 GMAC one)
+        out["ofa_macs"] = (float(budget), h)
     return tuple((k, str(v)) for k, v in out.items())
 
 

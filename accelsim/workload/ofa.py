@@ -211,16 +211,46 @@ def _variant(cfg: SubnetConfig) -> str:
             f"_e{'-'.join(f'{e:g}' for e in sorted(set(cfg.expand)))}")
 
 
-@model(MODEL, family="ofa_resnet50", variant="subnet", default_input=(224, 224),
+#: the reference study's OFA-ResNet-50: once-for-all's published ResNet50D subnet of 4.1 GMACs
+#: (``resnet50D_MAC@4.1B_top1@79.8``); its exact configuration is not published, so the
+#: workload is the MAC-matched stand-in :func:`closest_subnet` picks for that budget
+STUDY_SUBNET_GMACS = 4.1
+SUPERNET = "ofa-resnet50-supernet"
+
+
+@model(MODEL, family="ofa_resnet50", variant="macs4.1g", default_input=(224, 224),
        default_classes=1000, dataset="imagenet",
-       description="Once-for-All ResNet50D subnet (options depth_list, expand_ratios, width_mult; "
-                   "default: the largest subnet)")
+       description="Once-for-All ResNet50D: the study's 4.1 GMAC subnet (MAC-matched stand-in, "
+                   "79.8 % top-1 published) by default; options depth_list, expand_ratios, "
+                   "width_mult give any subnet")
 def ofa_resnet50(input_size: tuple[int, int] = (224, 224), num_classes: int = 1000,
-                 depth_list=(2, 2, 2, 2), expand_ratios=0.35, width_mult=1.0) -> Workload:
-    """An OFA-ResNet50D subnet at resolution 128..224 (default: the largest subnet at 224)."""
+                 depth_list=None, expand_ratios=None, width_mult=None) -> Workload:
+    """An OFA-ResNet50D subnet at resolution 128..224: the study's 4.1 GMAC subnet when no
+    option is given (variant ``macs4.1g``), else the subnet the options describe (unset
+    options take the largest subnet's values)."""
     h, w = check_input(MODEL, input_size, 1, *RESOLUTION_RANGE)
-    cfg = subnet_config(depth_list, expand_ratios, width_mult)
+    if depth_list is None and expand_ratios is None and width_mult is None:
+        if h != w:
+            raise WorkloadError(f"{MODEL}: the study subnet needs a square input, got {h}x{w}; give "
+                                "depth_list/expand_ratios/width_mult for another subnet")
+        cfg = subnet_config(**closest_subnet(STUDY_SUBNET_GMACS * 1e9, h, num_classes))
+        wl = build_subnet(cfg, h, w, num_classes)
+        return wl.replace(variant=f"macs{STUDY_SUBNET_GMACS:g}g",
+                          meta={**cfg.options(), "subnet": wl.variant,
+                                "mac_budget_gmacs": f"{STUDY_SUBNET_GMACS:g}"})
+    cfg = subnet_config(*(d if v is None else v for v, d in
+                          ((depth_list, (2, 2, 2, 2)), (expand_ratios, 0.35), (width_mult, 1.0))))
     return build_subnet(cfg, h, w, num_classes)
+
+
+@model(SUPERNET, family="ofa_resnet50", variant="supernet", default_input=(224, 224),
+       default_classes=1000, dataset="imagenet",
+       description="Once-for-All ResNet50D largest subnet (every stage at depth +2, expand 0.35, "
+                   "width 1.0; 7.49 GMACs at 224)")
+def ofa_resnet50_supernet(input_size: tuple[int, int] = (224, 224), num_classes: int = 1000) -> Workload:
+    """The largest OFA-ResNet50D subnet (the supernet's full depth, width and expansion)."""
+    h, w = check_input(SUPERNET, input_size, 1, *RESOLUTION_RANGE)
+    return build_subnet(subnet_config(), h, w, num_classes).replace(name=SUPERNET)
 
 
 # ------------------------------------------------------------------ fast MAC model + search

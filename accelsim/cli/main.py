@@ -14,7 +14,8 @@ import click
 from ..errors import AccelsimError
 
 #: sibling modules that define ``register(group)``
-COMMAND_MODULES = ("simulate", "arch", "workload", "sweep", "pareto", "plot", "report", "paths", "gpu")
+COMMAND_MODULES = ("simulate", "arch", "workload", "sweep", "pareto", "plot", "report", "paths", "gpu",
+                   "validate")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Literal, Mapping
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import ConfigError, yaml_error
+from ..errors import AccelsimError, ConfigError, yaml_error
 from ..resources import resource_dir
 
 PosInt = Field(gt=0)
@@ -183,15 +183,19 @@ def _format_errors(path: Path | str, err: ValidationError) -> str:
     return f"{path}: " + "; ".join(parts)
 
 
-def _read_yaml(path: Path) -> dict:
+def _read_yaml(path: Path, error: type[AccelsimError] = ConfigError, what: str = "file",
+               expected: str = "a mapping of field: value") -> dict:
+    """The mapping a YAML file holds; one-line ``error`` naming ``path`` otherwise."""
     try:
         data = yaml.safe_load(path.read_text())
     except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
+        raise error(f"{path}: {what} not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: cannot read the {what} ({exc})") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(yaml_error(path, exc)) from None
+        raise error(yaml_error(path, exc)) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of field: value, got {type(data).__name__}")
+        raise error(f"{path}: expected {expected}, got {type(data).__name__}")
     return data
 
 

@@ -11,15 +11,22 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Mapping
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import ConfigError
+from ..errors import AccelsimError, ConfigError, yaml_error
 from ..resources import resource_dir
 
 PosInt = Field(gt=0)
+#: Parameters whose change makes a synthesised PE-array area (``pe_array_area_mm2``) stale.
+AREA_PARAMS = frozenset({"num_pe", "k0", "c0", "weight_buffer_kb", "input_buffer_kb"})
+
+
+def format_value(v: Any) -> str:
+    """A parameter value as written in derived config names (``16``, ``0.5``)."""
+    return f"{v:g}" if isinstance(v, float) else str(v)
 
 
 class _Strict(BaseModel):
@@ -49,7 +56,8 @@ class ArchConfig(_Strict):
     accum_bits: int = Field(gt=0, le=64, description="accumulator width, bits")
     tech_node_nm: int = Field(gt=0, description="technology node, nm (selects the tech file)")
     voltage_v: float = Field(gt=0, description="supply voltage, V (energy scales with V^2)")
-    tech: str = Field(description="technology file, relative to arch_configs/")
+    tech: str = Field(description="technology file: absolute, or relative to the arch YAML's "
+                                  "folder or else to the shipped arch_configs/")
     pe_array_area_mm2: float | None = Field(default=None, gt=0, description="synthesised PE-array area, mm2, if known")
 
     @model_validator(mode="after")
@@ -84,6 +92,36 @@ class ArchConfig(_Strict):
     def params(self) -> dict[str, Any]:
         """The numeric parameters, in file order (for tables and sweep rows)."""
         return {k: v for k, v in self.model_dump().items() if k not in ("name", "description")}
+
+    def apply_changes(self, changes: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(every field with ``changes`` applied, not yet validated; the parameters that differ).
+
+        Unless ``changes`` names them, the name becomes ``E[k0=16,c0=16]`` (base name and the
+        changed values) and a synthesised ``pe_array_area_mm2`` is dropped when a parameter it
+        depends on (:data:`AREA_PARAMS`) changes.
+        """
+        data = self.model_dump()
+        missing = object()
+        changed = {k: v for k, v in changes.items()
+                   if k not in ("name", "description") and data.get(k, missing) != v}
+        data.update(changes)
+        if AREA_PARAMS & set(changed) and "pe_array_area_mm2" not in changes:
+            data["pe_array_area_mm2"] = None  # the synthesised area no longer applies
+        if changed and "name" not in changes:
+            data["name"] = self.name + "[" + ",".join(f"{k}={format_value(v)}"
+                                                      for k, v in changed.items()) + "]"
+        return data, changed
+
+    def replace(self, **changes: Any) -> "ArchConfig":
+        """A validated copy with ``changes`` applied (see :meth:`apply_changes` for the name
+        and area rules). Unlike ``model_copy(update=...)`` every field is checked: a bad value
+        is a :class:`~accelsim.errors.ConfigError` naming the field and what is allowed.
+
+        >>> load_arch("E").replace(k0=16, c0=16).name
+        'E[k0=16,c0=16]'
+        """
+        data, _ = self.apply_changes(changes)
+        return arch_from_dict(data, data["name"])
 
 
 class EnergyEntry(_Strict):
@@ -145,17 +183,19 @@ def _format_errors(path: Path | str, err: ValidationError) -> str:
     return f"{path}: " + "; ".join(parts)
 
 
-def _read_yaml(path: Path) -> dict:
+def _read_yaml(path: Path, error: type[AccelsimError] = ConfigError, what: str = "file",
+               expected: str = "a mapping of field: value") -> dict:
+    """The mapping a YAML file holds; one-line ``error`` naming ``path`` otherwise."""
     try:
         data = yaml.safe_load(path.read_text())
     except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
+        raise error(f"{path}: {what} not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: cannot read the {what} ({exc})") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}: malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        raise error(yaml_error(path, exc)) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of field: value, got {type(data).__name__}")
+        raise error(f"{path}: expected {expected}, got {type(data).__name__}")
     return data
 
 
@@ -176,7 +216,12 @@ def arch_from_dict(data: dict, source: str = "<dict>") -> ArchConfig:
 
 
 def load_arch(label_or_path: "str | Path | ArchConfig") -> ArchConfig:
-    """An architecture by study label (``"E"``), shipped config name, or YAML path."""
+    """An architecture by study label (``"E"``), shipped config name, or YAML path.
+
+    A relative ``tech:`` path in a YAML resolves against that YAML's folder first, then
+    against the shipped ``arch_configs/`` (so a copy of a shipped config keeps working); a
+    user's own technology file is stored as an absolute path.
+    """
     if isinstance(label_or_path, ArchConfig):
         return label_or_path
     key = str(label_or_path)
@@ -193,7 +238,28 @@ def load_arch(label_or_path: "str | Path | ArchConfig") -> ArchConfig:
 @lru_cache(maxsize=256)
 def _load_arch_path(path: str) -> ArchConfig:
     p = Path(path)
-    return arch_from_dict(_read_yaml(p), str(p))
+    data = _read_yaml(p)
+    if isinstance(data.get("tech"), str):
+        data["tech"] = resolve_tech(data["tech"], p)
+    return arch_from_dict(data, str(p))
+
+
+def resolve_tech(tech: str, arch_file: Path) -> str:
+    """The ``tech`` entry of ``arch_file`` as stored: unchanged when absolute or when it names
+    a shipped technology file (and none lies next to the arch file), else the absolute path
+    next to the arch file. A file found in neither place is a :class:`ConfigError`."""
+    if Path(tech).is_absolute():
+        if Path(tech).is_file():
+            return tech
+        raise ConfigError(f"{arch_file}: field 'tech': technology file {tech!r} not found")
+    own = (arch_file.parent / tech).resolve()
+    shipped = (arch_dir() / tech).resolve()
+    if own != shipped and own.is_file():
+        return str(own)
+    if shipped.is_file():
+        return tech
+    raise ConfigError(f"{arch_file}: field 'tech': technology file {tech!r} not found next to "
+                      f"the arch file ({arch_file.parent}) or in the shipped {arch_dir()}")
 
 
 @lru_cache(maxsize=16)
@@ -206,7 +272,8 @@ def _load_tech_path(path: str) -> TechConfig:
 
 
 def load_tech(arch_or_path: "ArchConfig | str | Path") -> TechConfig:
-    """The technology file an architecture names (relative to ``arch_configs/``), or a path."""
+    """The technology file an architecture names (absolute, or relative to the shipped
+    ``arch_configs/``; :func:`load_arch` resolves a YAML's own relative path), or a path."""
     if isinstance(arch_or_path, ArchConfig):
         path = arch_dir() / arch_or_path.tech
     else:

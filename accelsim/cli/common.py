@@ -43,15 +43,34 @@ def workload_options(fn: Callable) -> Callable:
 
 def simulate_workload(workload: str, input_size: str | None, classes: int | None, exec_path: str,
                       arch: str, objective: str, max_candidates: int | None = None,
-                      scope: str = "accelerator", tolerance: float = 0.01):
+                      scope: str = "accelerator", tolerance: float = 0.01, memo: dict | None = None):
     """(workload, SimResult) for the CLI options; the arch is validated before the workload
-    is built, so a bad config fails fast."""
+    is built, so a bad config fails fast. ``memo`` receives the per-shape layer costs."""
     import accelsim
 
     arch_cfg = accelsim.load_arch(arch)
     wl = accelsim.load_workload(workload, input_size=input_size, num_classes=classes, exec_path=exec_path)
     return wl, accelsim.simulate(wl, arch_cfg, objective=objective, max_candidates=max_candidates,
-                                 scope=scope, tolerance=tolerance)
+                                 scope=scope, tolerance=tolerance, memo=memo)
+
+
+def mac_layer(wl, name: str):
+    """The MAC layer ``name`` of workload ``wl``; an error naming close matches otherwise."""
+    import difflib
+
+    from ..errors import AccelsimError
+
+    if name not in wl:
+        names = [layer.name for layer in wl.layers if layer.is_mac]
+        near = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(near)}?" if near else \
+            f"; see `accelsim workload show {wl.name}` for its {len(names)} MAC layers"
+        raise AccelsimError(f"workload {wl.name!r} has no layer {name!r}{hint}")
+    layer = wl.layer(name)
+    if not layer.is_mac:
+        raise AccelsimError(f"layer {name!r} is a {layer.op.value} layer: only MAC layers "
+                            "(conv2d, dwconv2d, linear, matmul) have a mapping")
+    return layer
 
 
 def emit(text: str, out: str | None) -> None:

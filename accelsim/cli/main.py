@@ -14,7 +14,7 @@ import click
 from ..errors import AccelsimError
 
 #: sibling modules that define ``register(group)``
-COMMAND_MODULES = ("simulate", "arch", "workload", "sweep", "pareto", "plot", "report", "paths", "gpu",
+COMMAND_MODULES = ("simulate", "mapping", "arch", "workload", "sweep", "pareto", "plot", "report", "paths", "gpu",
                    "validate")
 
 

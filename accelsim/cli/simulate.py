@@ -7,12 +7,15 @@ DRAM) changes.
 
 from __future__ import annotations
 
+import json
+
 import click
 import numpy as np
 import pandas as pd
 
-from .common import (OBJECTIVE_CHOICES, emit, frame_text, scope_option, simulate_workload, tolerance_option,
-                     workload_options)
+from ..errors import AccelsimError
+from .common import (OBJECTIVE_CHOICES, emit, frame_text, mac_layer, scope_option, simulate_workload,
+                     tolerance_option, workload_options)
 
 TABLE_COLUMNS = ["name", "op", "macs", "cycles", "latency_us", "energy_uj", "utilization", "bound", "fused_into",
                  "spatial_k", "spatial_p", "spatial_c", "spatial_g", "tile_k", "tile_c", "tile_p",
@@ -71,19 +74,45 @@ def register(cli: click.Group) -> None:
                   help="cap on mapping candidates per layer (default: exhaustive)")
     @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
                   show_default=True)
+    @click.option("--show-mapping", "show", multiple=True, metavar="LAYER",
+                  help="also print LAYER's mapping as a loop nest (repeatable; see `accelsim map`)")
     @click.option("-o", "out", default=None, help="write to FILE instead of stdout")
     def simulate_cmd(workload: str, input_size: str | None, classes: int | None, exec_path: str,
                      arch: str, objective: str, scope: str, tolerance: float, max_candidates: int | None,
-                     fmt: str, out: str | None) -> None:
+                     fmt: str, show: tuple[str, ...], out: str | None) -> None:
         """Map every layer of a workload onto an architecture and report cycles, latency, energy."""
+        memo: dict = {}
         wl, res = simulate_workload(workload, input_size, classes, exec_path, arch, objective,
-                                    max_candidates, scope, tolerance)
+                                    max_candidates, scope, tolerance, memo=memo)
+        model = {"scope": scope, "tolerance": tolerance}
+        nests = [_loop_nest(wl, name, arch, objective, max_candidates, memo, model) for name in show]
         summary = res.summary()
         if fmt == "table":
             text = frame_text(_table_frame(res.layers), "table") + "\n" + _totals_text(
                 summary, res.energy_breakdown)
             if scope == "accelerator":
                 text += "\n" + system_scope_line(wl, arch, res, objective, max_candidates, tolerance)
+            text += "".join("\n\n" + nest.text() for nest in nests)
+        elif fmt == "json" and nests:
+            data = json.loads(frame_text(res.layers, fmt, totals={
+                **summary, "energy_breakdown_j": res.energy_breakdown}))
+            text = json.dumps({**data, "loop_nests": [n.to_dict() for n in nests]}, indent=2,
+                              default=float)
         else:
+            if nests:
+                raise AccelsimError("--show-mapping prints loop nests in table or json format, not csv")
             text = frame_text(res.layers, fmt, totals={**summary, "energy_breakdown_j": res.energy_breakdown})
         emit(text, out)
+
+
+def _loop_nest(wl, name: str, arch: str, objective: str, max_candidates: int | None, memo: dict,
+               model: dict):
+    """The loop nest of layer ``name`` as the simulation mapped it (a memo hit: no new search);
+    ``model``: the scope and tolerance the simulation used."""
+    from ..cost.loopnest import loop_nest
+    from ..cost.model import layer_dram_flags, map_layer
+
+    layer = mac_layer(wl, name)
+    cost = map_layer(layer, arch, objective=objective, max_candidates=max_candidates, memo=memo,
+                     **layer_dram_flags(wl, name), **model)
+    return loop_nest(layer, arch, cost, model["scope"])

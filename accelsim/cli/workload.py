@@ -118,7 +118,8 @@ def register(cli: click.Group) -> None:
     @click.option("-o", "out", required=True, help="layer-list YAML to write")
     @click.option("--name", default=None, help="workload name (default: the file stem)")
     def workload_import(model_file: str, out: str, name: str | None) -> None:
-        """Import MODEL_FILE (.onnx, .pt2) into a layer-list YAML that loads like any workload."""
+        """Import MODEL_FILE into a layer-list YAML that loads like any workload: .onnx, .pt2,
+        a Timeloop problem .yaml (or a folder of them), a SCALE-Sim topology .csv."""
         try:
             from ..workload.importers import import_model_file
             from ..workload.yamlio import save_workload_yaml
@@ -127,3 +128,6 @@ def register(cli: click.Group) -> None:
         wl = import_model_file(model_file, name=name)
         path = save_workload_yaml(wl, out)
         click.echo(f"wrote {path}: {len(wl.layers)} layers, {wl.macs / 1e9:.4f} GMACs", err=True)
+        dilated = dict(wl.meta).get("dilated")
+        if dilated:
+            click.echo(f"note: dilated convs run as their effective kernel: {dilated}", err=True)

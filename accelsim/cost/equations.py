@@ -36,8 +36,9 @@ N_EN = 12
  O_E_MAC, O_E_ACC, O_E_WB, O_E_IB, O_E_GB, O_E_NOC, O_E_DRAM, O_E_CTRL, O_E_PPU, O_E_LEAK,
  O_ENERGY, O_MACS, O_RMW, O_IB_READS, O_WB_READS, O_AB_ACCESSES, O_IB_FILL, O_WB_FILL,
  O_GB_READ, O_GB_WRITE, O_NOC_SENT, O_DRAM_READ, O_DRAM_WRITE, O_PPU_ELEMS, O_SPILL, O_PSUM,
- O_PE_CYCLES, O_MULT_W, O_MULT_IN, O_MULT_OUT, O_BOUND) = range(39)
-N_OUT = 39
+ O_PE_CYCLES, O_MULT_W, O_MULT_IN, O_MULT_OUT, O_BOUND, O_GB_W, O_GB_IN, O_DRAM_W, O_DRAM_IN,
+ O_DRAM_OUT) = range(44)
+N_OUT = 44
 
 #: the bound names in the order of the cycle terms O_COMPUTE..O_PPU_CYC (ties: first wins)
 BOUNDS = ("compute", "input_buffer", "weight_buffer", "global_buffer", "dram", "ppu")
@@ -138,19 +139,24 @@ def order_code(order, nk, nc, npq):
 
 
 @njit(cache=True)
-def tiles_fit(prob, arch, kt, ct, pt, qt):
-    """True when the PE tiles fit: weights K_t*C_t*R*S, inputs incl. halo, and K_t*P_t*Q_t
-    24-bit sums in the accumulation buffer (SPEC.md 3, mapping search)."""
+def tile_bytes(prob, arch, kt, ct, pt, qt):
+    """Bytes of one PE tile: (weights K_t*C_t*R*S, inputs incl. halo C_t (K_t depthwise) *
+    ((P_t-1)*stride+R) * ((Q_t-1)*stride+S), K_t*P_t*Q_t accumulator-wide partial sums)."""
     b = arch[A_BYTES]
     r = prob[P_R]
     s = prob[P_S]
     st = prob[P_ST]
     cin = kt if prob[P_DW] else ct
-    if kt * ct * r * s * b > arch[A_WB]:
-        return False
-    if cin * ((pt - 1) * st + r) * ((qt - 1) * st + s) * b > arch[A_IB]:
-        return False
-    return kt * pt * qt * arch[A_ACC_BYTES] <= arch[A_AB]
+    return (kt * ct * r * s * b, cin * ((pt - 1) * st + r) * ((qt - 1) * st + s) * b,
+            kt * pt * qt * arch[A_ACC_BYTES])
+
+
+@njit(cache=True)
+def tiles_fit(prob, arch, kt, ct, pt, qt):
+    """True when the PE tiles (:func:`tile_bytes`) fit the weight, input and accumulation
+    buffers (SPEC.md 3, mapping search)."""
+    w, i, a = tile_bytes(prob, arch, kt, ct, pt, qt)
+    return w <= arch[A_WB] and i <= arch[A_IB] and a <= arch[A_AB]
 
 
 @njit(cache=True)
@@ -368,6 +374,11 @@ def candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, order, out):
     out[O_MULT_IN] = m_i
     out[O_MULT_OUT] = m_o
     out[O_BOUND] = bound
+    out[O_GB_W] = gb_w
+    out[O_GB_IN] = gb_in
+    out[O_DRAM_W] = dram_w
+    out[O_DRAM_IN] = dram_in
+    out[O_DRAM_OUT] = dram_out
 
 
 @njit(cache=True)

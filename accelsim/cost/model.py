@@ -22,6 +22,7 @@ from ..errors import AccelsimError
 from ..workload.ir import INPUT, Layer, Op, Workload
 from . import equations as eq
 from .mapper import MAPPING_FIELDS, search
+from .mapspace import check_mapping
 from .settings import (DEFAULT_SCOPE, DEFAULT_TOLERANCE, OBJECTIVES, SCOPES, check_objective,
                        check_scope, check_tolerance)
 
@@ -39,7 +40,11 @@ _COUNTS = {"macs": eq.O_MACS, "accum_rmw": eq.O_RMW, "input_buffer_reads": eq.O_
            "gb_read_bytes": eq.O_GB_READ, "gb_write_bytes": eq.O_GB_WRITE,
            "noc_bytes": eq.O_NOC_SENT, "dram_read_bytes": eq.O_DRAM_READ,
            "dram_write_bytes": eq.O_DRAM_WRITE, "ppu_elements": eq.O_PPU_ELEMS,
-           "spill_bytes": eq.O_SPILL, "psum_bytes": eq.O_PSUM, "pe_cycles": eq.O_PE_CYCLES}
+           "spill_bytes": eq.O_SPILL, "psum_bytes": eq.O_PSUM, "pe_cycles": eq.O_PE_CYCLES,
+           "gb_weight_read_bytes": eq.O_GB_W, "gb_input_read_bytes": eq.O_GB_IN,
+           "dram_weight_read_bytes": eq.O_DRAM_W, "dram_input_read_bytes": eq.O_DRAM_IN,
+           "dram_output_write_bytes": eq.O_DRAM_OUT, "refetch_weights": eq.O_MULT_W,
+           "refetch_inputs": eq.O_MULT_IN, "refetch_outputs": eq.O_MULT_OUT}
 
 
 # ------------------------------------------------------------------ packing
@@ -241,18 +246,28 @@ def _map_nonmac(layer: Layer, packed: Packed, in_dram: bool, out_dram: bool) -> 
 
 def evaluate_mapping(layer: Layer, arch: "ArchConfig | str", mapping: dict[str, Any], *,
                      input_from_dram: bool = False, output_to_dram: bool = False,
-                     scope: str = DEFAULT_SCOPE) -> LayerCost:
+                     check: bool = True, source: str = "mapping", scope: str = DEFAULT_SCOPE) -> LayerCost:
     """Cost of ``layer`` under one given mapping (keys of ``MAPPING_FIELDS``; ``loop_order``
-    as a name such as ``"K,C,PQ"`` or an index), without searching. Buffer fit is not checked."""
+    as a name such as ``"K,C,PQ"``), without searching.
+
+    With ``check`` (the default) the mapping must lie in the search space of
+    :mod:`accelsim.cost.mapper`: every field present and a positive integer, splits within
+    ``num_pe`` and the layer's extents, tiles within the PE's share and fitting the weight,
+    input and accumulation buffers; otherwise a :class:`~accelsim.cost.mapspace.MappingError`
+    starting with ``source`` names the field and the limit. ``check=False`` costs any
+    positive integers (``loop_order`` may then also be an index of ``ORDER_NAMES``).
+    """
     if not layer.is_mac:
         raise AccelsimError(f"layer {layer.name!r} is a {layer.op.value} layer: only MAC layers have a mapping")
-    packed = Packed.of(load_arch(arch), scope)
+    packed = Packed.of(load_arch(arch), check_scope(scope))
+    prob = problem_vector(layer, input_from_dram, output_to_dram)
+    if check:
+        mapping = check_mapping(prob, packed.arch_vec, packed.arch.name, mapping, source)
     order = mapping["loop_order"]
     o = eq.ORDER_NAMES.index(order) if isinstance(order, str) else int(order)
     vals = [int(mapping[f]) for f in MAPPING_FIELDS[:8]]
     out = np.zeros(eq.N_OUT, dtype=np.float64)
-    eq.candidate_cost(problem_vector(layer, input_from_dram, output_to_dram), packed.arch_vec,
-                      packed.energy_vec, *vals, eq.ORDERS[o], out)
+    eq.candidate_cost(prob, packed.arch_vec, packed.energy_vec, *vals, eq.ORDERS[o], out)
     full = dict(zip(MAPPING_FIELDS, vals), loop_order=eq.ORDER_NAMES[o])
     return _layer_cost(layer, out, packed, full, 1)
 
@@ -347,8 +362,9 @@ class SimResult:
         return json.dumps({"summary": self.summary(), "layers": rows}, **kw)
 
 
-def _dram_flags(wl: Workload) -> tuple[set[str], set[str]]:
-    """Layers reading the network input and layers whose output no layer consumes (sinks)."""
+def dram_flags(wl: Workload) -> tuple[set[str], set[str]]:
+    """Layers reading the network input and layers whose output no layer consumes (sinks):
+    :func:`simulate` maps them with ``input_from_dram`` / ``output_to_dram``."""
     layers = wl.layers
     if not any(layer.inputs for layer in layers):  # no graph: first reads, last writes
         return ({layers[0].name} if layers else set()), ({layers[-1].name} if layers else set())
@@ -356,6 +372,13 @@ def _dram_flags(wl: Workload) -> tuple[set[str], set[str]]:
     sources = {layer.name for layer in layers if INPUT in layer.inputs}
     sinks = {layer.name for layer in layers if layer.name not in consumed}
     return sources, sinks
+
+
+def layer_dram_flags(wl: Workload, name: str) -> dict[str, bool]:
+    """``input_from_dram`` / ``output_to_dram`` of layer ``name`` as :func:`simulate` sets
+    them (keywords of :func:`map_layer` and :func:`evaluate_mapping`)."""
+    sources, sinks = dram_flags(wl)
+    return {"input_from_dram": name in sources, "output_to_dram": name in sinks}
 
 
 def fuse_into_hosts(layers: "tuple[Layer, ...]", costs: list[LayerCost], packed: Packed) -> list[LayerCost]:
@@ -422,7 +445,7 @@ def simulate(workload: "Workload | str", arch: "ArchConfig | str", objective: st
     a = load_arch(arch)
     packed = Packed.of(a, scope)
     memo = {} if memo is None else memo
-    sources, sinks = _dram_flags(workload)
+    sources, sinks = dram_flags(workload)
     costs = []
     fresh = 0  # candidates searched by this call: only layers the memo did not hold count
     for layer in workload.layers:

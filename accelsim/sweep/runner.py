@@ -182,7 +182,7 @@ def plan_sweep(spec_or_path: "SweepSpec | dict | str | Path", **overrides: Any) 
     spec, base = load_spec(spec_or_path)
     over = {k: v for k, v in overrides.items() if v is not None}
     if over:
-        spec = spec.model_copy(update=over)
+        spec = spec.replace(**over)
     space = expand_arch_space(spec.arch)
     items = workload_items(spec.workloads, base)
     points = sweep_points(space.archs, items)

@@ -49,8 +49,6 @@ Objective = Literal["latency", "energy", "edp"]
 
 #: ArchConfig fields a grid may vary (everything but the name and description).
 ARCH_PARAMS: tuple[str, ...] = tuple(f for f in ArchConfig.model_fields if f not in ("name", "description"))
-#: Parameters whose change makes a synthesised PE-array area stale.
-AREA_PARAMS = frozenset({"num_pe", "k0", "c0", "weight_buffer_kb", "input_buffer_kb"})
 #: Derived names a constraint may use besides the arch parameters.
 DERIVED = ("macs_per_cycle", "area_mm2")
 #: Largest grid enumerated exhaustively for sampling (larger grids sample indices at random).
@@ -190,6 +188,10 @@ class SweepSpec(_Strict):
             return [{"name": w} if isinstance(w, str) else w for w in v]
         return v
 
+    def replace(self, **changes: Any) -> "SweepSpec":
+        """A validated copy with ``changes`` applied (``model_copy(update=...)`` checks nothing)."""
+        return _validate({**self.model_dump(), **changes}, f"sweep spec {self.name!r}")
+
 
 # ------------------------------------------------------------------ loading
 def load_spec(spec: "SweepSpec | dict | str | Path") -> tuple[SweepSpec, Path]:
@@ -258,10 +260,6 @@ def _grid_values(name: str, spec: GridValue) -> list:
             raise ConfigError(f"arch.grid.{name}: {bad[0]!r} is not a number")
         vals = [float(v) for v in vals]
     return list(dict.fromkeys(vals))  # drop repeats, keep order
-
-
-def _fmt(v: Any) -> str:
-    return f"{v:g}" if isinstance(v, float) else str(v)
 
 
 @dataclass(frozen=True)
@@ -351,18 +349,12 @@ def _random_order(total: int, seed: int):
 def _make_arch(base: ArchConfig, change: dict, cheap: list[Constraint],
                costly: list[Constraint]) -> tuple[ArchConfig | None, str]:
     """The config ``base`` with ``change`` applied, or (None, reason)."""
-    params = base.params()
-    changed = {k: v for k, v in change.items() if params.get(k) != v}
-    params.update(change)
-    if AREA_PARAMS & set(changed) and "pe_array_area_mm2" not in change:
-        params["pe_array_area_mm2"] = None  # the synthesised area no longer applies
+    params, changed = base.apply_changes(change)
     env = _env(params, None)
     if not all(c(env) for c in cheap):
         return None, "constraint"
-    name = base.name + ("[" + ",".join(f"{k}={_fmt(v)}" for k, v in changed.items()) + "]" if changed else "")
     try:
-        arch = arch_from_dict({"name": name, "description": base.description, **params}, name) \
-            if changed else base
+        arch = arch_from_dict(params, params["name"]) if changed else base
     except AccelsimError as exc:
         return None, str(exc)
     if costly:

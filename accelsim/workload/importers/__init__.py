@@ -10,13 +10,13 @@ from pathlib import Path
 
 from ...errors import WorkloadError
 from ..ir import Workload
-from .common import UnmappedOpWarning
+from .common import MissingWeightsWarning, UnmappedOpWarning
 
 #: file suffix -> what reads it
 SUPPORTED_SUFFIXES = {".onnx": "ONNX model (onnx extra)",
                       ".pt2": "torch.export archive (torch extra)"}
 
-__all__ = ["SUPPORTED_SUFFIXES", "UnmappedOpWarning", "from_onnx", "from_torch",
+__all__ = ["SUPPORTED_SUFFIXES", "MissingWeightsWarning", "UnmappedOpWarning", "from_onnx", "from_torch",
            "import_model_file"]
 
 

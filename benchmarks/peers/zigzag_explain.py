@@ -242,6 +242,8 @@ def report(df: pd.DataFrame, meta: dict[str, Any], components: dict, accelsim_on
         "",
         "## Summary",
         "",
+        f"{len(df)} distinct layers; ZigZag mapped {n} ({len(df) - n} raised an error, see `error`).",
+        "",
         "| quantity | layers within 10 % |",
         "|---|---|",
         *summary,

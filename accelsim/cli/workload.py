@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import click
 import pandas as pd
@@ -125,7 +126,11 @@ def register(cli: click.Group) -> None:
             from ..workload.yamlio import save_workload_yaml
         except ImportError as exc:
             raise WorkloadError(f"model import is not available in this installation ({exc})") from None
-        wl = import_model_file(model_file, name=name)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            wl = import_model_file(model_file, name=name)
+        for w in caught:  # one line each (missing weight data, ops kept as 'other' layers)
+            click.echo(f"warning: {w.message}", err=True)
         path = save_workload_yaml(wl, out)
         click.echo(f"wrote {path}: {len(wl.layers)} layers, {wl.macs / 1e9:.4f} GMACs", err=True)
         dilated = dict(wl.meta).get("dilated")

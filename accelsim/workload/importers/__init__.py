@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ...errors import WorkloadError
 from ..ir import Workload
-from .common import UnmappedOpWarning
+from .common import MissingWeightsWarning, UnmappedOpWarning
 
 #: file suffix -> what reads it (a folder is read as Timeloop problem files)
 SUPPORTED_SUFFIXES = {".onnx": "ONNX model (onnx extra)",
@@ -20,7 +20,7 @@ SUPPORTED_SUFFIXES = {".onnx": "ONNX model (onnx extra)",
                       ".yml": "Timeloop problem, one layer (or a folder of them)",
                       ".csv": "SCALE-Sim topology, conv or GEMM form"}
 
-__all__ = ["SUPPORTED_SUFFIXES", "UnmappedOpWarning", "from_onnx", "from_torch",
+__all__ = ["SUPPORTED_SUFFIXES", "MissingWeightsWarning", "UnmappedOpWarning", "from_onnx", "from_torch",
            "import_model_file"]
 
 

@@ -24,6 +24,11 @@ class UnmappedOpWarning(UserWarning):
     """Ops that the importer kept as ``other`` layers (listed once per import)."""
 
 
+class MissingWeightsWarning(UserWarning):
+    """Weights whose data is absent (an ONNX external data file not shipped): the import
+    used their shapes only (listed once per import)."""
+
+
 def prod(values: Iterable[int]) -> int:
     return int(math.prod(int(v) for v in values))
 

@@ -9,17 +9,22 @@ matmul, norms, activations, ``Softmax``, ``Resize``, pooling, reductions, ``Conc
 and element-wise arithmetic. Layout ops (``Reshape``, ``Transpose``, ``Slice``,
 ``Gather`` with constant indices ...) are free. Nodes on constants only are folded.
 Anything else touching the input becomes an ``other`` layer, listed in one warning.
+
+Only tensor shapes are needed: a model whose external weight file (``onnx.save(...,
+save_as_external_data=True)``) is absent is imported from the initializers' shapes, with
+one :class:`MissingWeightsWarning` and ``meta["missing_weights"]`` naming them.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ...errors import WorkloadError
 from ..ir import INPUT, Layer, Op, Workload, norm_layer, pool_layer, softmax_layer
-from .common import (LayerSink, account_weights, conv_layer, einsum_layer, elementwise_layer,
+from .common import (LayerSink, MissingWeightsWarning, account_weights, conv_layer, einsum_layer, elementwise_layer,
                      fuses_into, matmul_layer, nchw, part_tag, prod, token_pq)
 
 _ACT = {"Relu": "relu", "Gelu": "gelu", "Sigmoid": "sigmoid", "Tanh": "tanh",
@@ -60,16 +65,69 @@ def _attrs(node: Any) -> dict[str, Any]:
     return {a.name: helper.get_attribute_value(a) for a in node.attribute}
 
 
-def _load(path: Path, onnx: Any) -> Any:
+def _load(path: Path, onnx: Any) -> tuple[Any, dict[str, str]]:
+    """The model with every external tensor whose file is present loaded, and the
+    initializers whose external data file is missing (name -> file). Shapes are all the
+    importer needs, so missing weight data is reported, not fatal."""
     if not path.is_file():
         raise WorkloadError(f"{path}: ONNX file not found")
+    from onnx.external_data_helper import load_external_data_for_tensor, uses_external_data
+
     try:
-        model = onnx.load(str(path))
+        model = onnx.load(str(path), load_external_data=False)
+        missing: dict[str, str] = {}
+        for tensor in model.graph.initializer:
+            if not uses_external_data(tensor):
+                continue
+            location = next((e.value for e in tensor.external_data if e.key == "location"), "")
+            if not (path.parent / location).is_file():
+                missing[tensor.name] = location
+                continue
+            load_external_data_for_tensor(tensor, str(path.parent))
+            tensor.data_location = onnx.TensorProto.DEFAULT
+            del tensor.external_data[:]
+    except Exception as exc:  # protobuf DecodeError, truncated external data ...
+        raise WorkloadError(_invalid(path, exc)) from None
+    return model, missing
+
+
+def _missing_text(missing: Mapping[str, str], sizes: Mapping[str, int]) -> str:
+    """One line: how many initializers (and elements) lack data, and in which files."""
+    files = ", ".join(dict.fromkeys(missing.values()))
+    elems = sum(sizes.get(t, 0) for t in missing)
+    return (f"{len(missing)} of {len(sizes)} initializers ({elems:,} elements) have no data: "
+            f"external file(s) {files} not found")
+
+
+def _invalid(path: Path, exc: Exception) -> str:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{path}: not a valid ONNX model: {type(exc).__name__}: {first}"[:300]
+
+
+def _shape_only(model: Any, missing: Mapping[str, str], onnx: Any) -> Any:
+    """A copy of ``model`` in which the initializers without data are graph inputs of the
+    same type and shape, so the checker and shape inference accept it (the importer walks
+    the original graph, where they stay initializers)."""
+    if not missing:
+        return model
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    g = probe.graph
+    listed = {i.name for i in g.input}
+    kept = [t for t in g.initializer if t.name not in missing]
+    for t in g.initializer:
+        if t.name in missing and t.name not in listed:
+            g.input.append(onnx.helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)))
+    del g.initializer[:]
+    g.initializer.extend(kept)
+    return probe
+
+
+def _check(model: Any, onnx: Any, path: Path) -> None:
+    try:
         onnx.checker.check_model(model)
-    except Exception as exc:  # protobuf DecodeError, ValidationError ...
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise WorkloadError(f"{path}: not a valid ONNX model: {type(exc).__name__}: {first}"[:300]) from None
-    return model
+    except Exception as exc:  # ValidationError ...
+        raise WorkloadError(_invalid(path, exc)) from None
 
 
 def _fix_inputs(model: Any, initializers: set[str], input_shapes: Mapping[str, Any] | None,
@@ -177,11 +235,13 @@ def from_onnx(path: "str | Path", name: str | None = None, input_shapes: Mapping
     """
     onnx = _import_onnx()
     path = Path(path)
-    model = _load(path, onnx)
+    model, missing = _load(path, onnx)
     g = model.graph
     init_sizes = {i.name: prod(i.dims) for i in g.initializer}
     _fix_inputs(model, set(init_sizes), input_shapes, path)
-    shapes = _shapes(model, onnx, path)
+    probe = _shape_only(model, missing, onnx)
+    _check(probe, onnx, path)
+    shapes = _shapes(probe, onnx, path)
     sink = LayerSink()
     producer: dict[str, str] = {i.name: INPUT for i in g.input if i.name not in init_sizes}
     if not producer:
@@ -216,11 +276,17 @@ def from_onnx(path: "str | Path", name: str | None = None, input_shapes: Mapping
         raise WorkloadError(f"{path}: no operation on the graph input was found")
     if warn:
         sink.warn(f"from_onnx({path.name})")
+        if missing:
+            warnings.warn(f"from_onnx({path.name}): {_missing_text(missing, init_sizes)}; "
+                          "imported from shapes alone", MissingWeightsWarning, stacklevel=2)
     first = next(i for i in g.input if i.name not in init_sizes)
     ishape = shapes.get(first.name, [])
     size = (ishape[-2], ishape[-1]) if len(ishape) == 4 else (1, max(ishape[-1:] or [1]))
     meta = {"source": "onnx", "file": path.name, "model_params": sum(init_sizes.values()),
             "folded_constant_ops": folded, "unmapped": sink.unmapped_text()}
+    if missing:
+        meta.update(weights="shapes only", missing_weights=",".join(missing),
+                    missing_weight_files=",".join(dict.fromkeys(missing.values())))
     return Workload(name=name or path.stem, family=family, variant=g.name or path.stem,
                     input_size=size, num_classes=num_classes, layers=tuple(sink.layers),
                     dataset=dataset, meta=meta)

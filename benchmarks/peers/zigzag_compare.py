@@ -46,7 +46,9 @@ COMPONENTS = {"mac": (), "accumulation": ("acc_collector", "accum_buffer"),
               "weight_buffer": ("w_reg", "weight_buffer"), "input_buffer": ("input_buffer",),
               "global_buffer": ("global_buffer",), "dram": ("dram",)}
 #: accelsim components with no ZigZag counterpart
-ACCELSIM_ONLY = ("noc", "ppu", "leakage")
+ACCELSIM_ONLY = ("noc", "control", "ppu", "leakage")
+#: ZigZag models the global buffer and DRAM, so the comparison is in accelsim's system scope
+SCOPE = "system"
 TOL = 0.10  # relative difference above which a number is explained
 
 
@@ -131,10 +133,11 @@ def compare_rows(items: list[Distinct], costs: dict[str, LayerCost], zz: dict[st
             "shape": shape_text(layer), "occurrences": sum(d.count.values()), "macs": layer.macs,
             "mapping": " ".join(f"{k}={v}" for k, v in c.mapping.items()),
             "a_bound": c.bound, "a_cycles": c.cycles, "a_compute": c.terms["compute"],
-            "a_util": layer.macs / (c.terms["compute"] * n_mac),
+            "a_util": layer.macs / (c.terms["compute"] * n_mac), "a_k0": arch.k0, "a_c0": arch.c0,
             "a_compute_no_ad": compute_without_ad(layer, c.mapping, arch),
             "k_lane_pad": lane_padding(layer, c.mapping, arch),
             "a_e_rmw": c.counts["accum_rmw"] * float(en[eq.E_RMW]) * 1e-6,
+            "useful_rmw": useful_rmw(layer, arch),
             "dram_operands": ",".join(jobs[d.key]["dram_operands"]),
             "gb_enlarged_kib": (jobs[d.key]["gb_bits"] - gb_default) / 8192,
         }
@@ -174,6 +177,14 @@ def ratio(z: float, a: float) -> float:
     return z / a
 
 
+def useful_rmw(layer: Layer, arch) -> int:
+    """Accumulation read-modify-writes of existing outputs only: outputs x R x S x C0 chunks
+    (C is split over PEs in whole C0 blocks, so the chunk count is ceil(C / C0) overall)."""
+    prob = problem_vector(layer)
+    g, k, c, p, q, r, s = (int(prob[i]) for i in (eq.P_G, eq.P_K, eq.P_C, eq.P_P, eq.P_Q, eq.P_R, eq.P_S))
+    return g * k * p * q * r * s * -(-c // arch.c0)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--arch", default="E")
@@ -184,10 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(peer_env.ROOT / "reports" / "zigzag_comparison.md"))
     args = ap.parse_args(argv)
     arch = load_arch(args.arch)
-    en = energy_vector(arch, load_tech(arch), arch_area_mm2(arch))
+    en = energy_vector(arch, load_tech(arch), arch_area_mm2(arch), SCOPE)
     items = distinct_layers()
     print(f"{len(items)} distinct MAC layers in {', '.join(WORKLOADS)}; accelsim mapping ...", flush=True)
-    costs = {d.key: map_layer(d.layer, arch, objective=args.objective) for d in items}
+    costs = {d.key: map_layer(d.layer, arch, objective=args.objective, scope=SCOPE) for d in items}
     job = zigzag_job(items, costs, arch, en, args.objective, args.lpf_limit)
     res = peer_env.run_worker("layers", job, f"compare-{arch.name}-{args.objective}", force=args.force)
     zz = {r["key"]: r for r in res["layers"]}

@@ -49,7 +49,8 @@ def zigzag_costs(arch: ArchConfig, en: np.ndarray) -> dict[str, Any]:
     width, and ``bandwidth_min`` (the access granularity the worker sets) rounds partial
     words up. Mapping, event by event (update here when accelsim's events change):
 
-    - MAC: ``E_MAC`` per MAC (ZigZag charges every MAC of the layer once).
+    - MAC: ``E_MAC`` per MAC (ZigZag charges every MAC of the layer once; accelsim charges
+      every MAC slot of a busy PE per cycle, so the two differ on partly filled vectors).
     - weight latch: free; accelsim's MAC energy includes the pipeline registers.
     - accumulation collector: accelsim charges one 24-bit read-modify-write ``E_RMW`` per
       lane per cycle; ZigZag counts the read and the write, so each costs ``E_RMW / 2``.
@@ -60,7 +61,7 @@ def zigzag_costs(arch: ArchConfig, en: np.ndarray) -> dict[str, Any]:
     - global buffer: ``E_GB_BIT`` per bit read, x ``E_WRITE_FACTOR`` per bit written.
     - DRAM: ``E_DRAM_BIT`` per bit, read or write.
     Not expressible as a memory access in ZigZag and left out of its total: the NoC
-    (``E_NOC_BIT_HOP``), control per MAC (``E_CTRL_MAC``), PPU ops and leakage; the
+    (``E_NOC_BIT_HOP``), control per MAC slot and cycle (``E_CTRL_SLOT``), PPU ops and leakage; the
     comparison lists them as accelsim-only.
     """
     bits = arch.bits

@@ -60,7 +60,7 @@ def accelsim_times(onnx_path: Path, arch_name: str, repeat: int) -> dict:
         warnings.simplefilter("ignore")  # the missing-weights warning is expected here
         wl = from_onnx(onnx_path)
     layers = [layer for layer in wl.layers if layer.is_mac]
-    packed = Packed.of(load_arch(arch_name))
+    packed = Packed.of(load_arch(arch_name), "system")  # ZigZag models the GB and DRAM too
     for layer in layers:  # warm-up: JIT compile or cache load
         map_layer(layer, packed.arch, packed=packed)
     best, per_layer, cand = float("inf"), {}, 0
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--force", action="store_true", help="rerun ZigZag even if a result is kept")
     args = ap.parse_args(argv)
     arch = load_arch(args.arch)
-    en = energy_vector(arch, load_tech(arch), arch_area_mm2(arch))
+    en = energy_vector(arch, load_tech(arch), arch_area_mm2(arch), "system")
     onnx_path = peer_env.zigzag_package_dir() / "inputs" / "workload" / "resnet18.onnx"
     job = {"opt": "latency", "lpf_limit": 6, "onnx": str(onnx_path),
            "hardware": zm.hardware(arch, en, ("I1", "I2", "O")), "mapping": zigzag_mapping(arch)}

@@ -77,8 +77,9 @@ def register(cli: click.Group) -> None:
     @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default=None,
                   help="mapping-search objective (default: the spec's, else latency)")
     @click.option("--max-candidates", type=click.IntRange(min=1), default=None)
-    @click.option("-o", "--output", default=None, help="results file (.csv or .parquet); resumes if it exists")
-    @click.option("--layers", default=None, help="also write per-layer rows to this file")
+    @click.option("-o", "--output", default=None,
+                  help="results file (.csv, .parquet or .json, from the suffix); resumes if it exists")
+    @click.option("--layers", default=None, help="also write per-layer rows to this file (.csv, .parquet, .json)")
     @click.option("--executor", type=click.Choice(["local", "dask"]), default=None)
     @click.option("--workers", type=click.IntRange(min=1), default=None, help="processes (default: all cores)")
     @click.option("--scheduler", default=None, help="dask scheduler address (default: a LocalCluster)")

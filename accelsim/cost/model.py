@@ -303,9 +303,10 @@ class SimResult:
         return row
 
     def to_json(self, **kw) -> str:
-        """Totals plus the per-layer rows, as JSON."""
-        rows = json.loads(self.layers.to_json(orient="records"))
-        return json.dumps({"summary": self.summary(), "layers": rows}, **kw)
+        """Totals plus the per-layer rows, as JSON (floats at full precision, missing as null)."""
+        from ..tableio import records
+
+        return json.dumps({"summary": self.summary(), "layers": records(self.layers)}, **kw)
 
 
 def _dram_flags(wl: Workload) -> tuple[set[str], set[str]]:
@@ -320,12 +321,20 @@ def _dram_flags(wl: Workload) -> tuple[set[str], set[str]]:
 
 
 def simulate(workload: "Workload | str", arch: "ArchConfig | str", objective: str = "latency",
-             max_candidates: int | None = None, memo: MutableMapping | None = None) -> SimResult:
+             max_candidates: int | None = None, memo: MutableMapping | None = None,
+             progress: bool = False) -> SimResult:
     """Map every layer of ``workload`` on ``arch`` and total cycles, latency, energy and area.
 
     ``memo`` (any mutable mapping, may be shared across calls) caches per-shape costs;
-    without one, identical shapes are still mapped once per call.
+    without one, identical shapes are still mapped once per call. ``progress`` shows a
+    bar on a terminal once mapping takes more than two seconds.
+
+    In :attr:`SimResult.layers` the mapping columns (``spatial_*``, ``tile_*``) are
+    integers (pandas ``Int64``, ``<NA>`` for layers without a mapping); ``cycles`` is a
+    float because transfer terms are bytes / (bytes per cycle).
     """
+    from ..progress import progress as bar
+
     check_objective(objective)
     if isinstance(workload, str):
         from ..workload.registry import load_workload
@@ -336,13 +345,14 @@ def simulate(workload: "Workload | str", arch: "ArchConfig | str", objective: st
     sources, sinks = _dram_flags(workload)
     costs = []
     fresh = 0  # candidates searched by this call: only layers the memo did not hold count
-    for layer in workload.layers:
+    for layer in bar(workload.layers, desc="mapping layers", unit="layer", enabled=progress):
         cost, searched = _lookup_or_map(layer, a, objective, max_candidates, layer.name in sources,
                                         layer.name in sinks, memo, packed)
         if searched:
             fresh += cost.candidates
         costs.append(cost)
     frame = pd.DataFrame([c.row() for c in costs])
+    frame = frame.astype({f: "Int64" for f in MAPPING_FIELDS if f != "loop_order" and f in frame})
     tags = pd.DataFrame([{f"tag_{k}": v for k, v in layer.tags} for layer in workload.layers])
     if len(tags.columns):
         frame = pd.concat([frame, tags], axis=1)

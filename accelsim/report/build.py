@@ -29,6 +29,9 @@ SWEEP_FILE = "sweeps/study13.csv"
 OBJECTIVE = "latency"
 TOP_LAYERS = 10
 GPU_DIR = "gpu"
+#: the report's CSV floats: 10 significant digits, so the file is byte-identical across
+#: machines (their last binary digits differ with the CPU's floating-point code paths)
+CSV_FLOAT_FORMAT = "%.10g"
 #: generated here (removed and rewritten by :func:`build_report`)
 OWNED = ("report.md", "sweeps", "figures/energy_throughput", "figures/macs_", "figures/layers_",
          "figures/energy_per_op_", "figures/gpu_share")
@@ -46,12 +49,18 @@ class ReportData:
 
 def collect(workers: int | None = None, cache: "str | Path | None" = None, sweep_output: "str | Path | None" = None,
             progress: bool = False, gpu_dir: "str | Path | None" = None) -> ReportData:
-    """Run the report's sweep and simulations (and read GPU data from ``gpu_dir`` if any)."""
+    """Run the report's sweep and simulations (and read GPU data from ``gpu_dir`` if any).
+
+    ``sweep_output`` receives the sweep rows as CSV with floats rounded to
+    :data:`CSV_FLOAT_FORMAT` (the tables are computed from the unrounded rows).
+    """
     import accelsim
+    from ..tableio import write_table
 
     sweep = run_sweep({"name": "study13", "arch": STUDY_ARCHS, "workloads": list(STUDY_WORKLOADS),
-                       "objective": OBJECTIVE}, output=sweep_output, workers=workers, cache=cache,
-                      overwrite=True, progress=progress)
+                       "objective": OBJECTIVE}, workers=workers, cache=cache, progress=progress)
+    if sweep_output is not None:
+        write_table(sweep, sweep_output, float_format=CSV_FLOAT_FORMAT)
     workloads = {w: accelsim.load_workload(w) for w in STUDY_WORKLOADS}
     arch = accelsim.load_arch(BREAKDOWN_ARCH)
     memo: dict = {}
@@ -199,7 +208,7 @@ def report_figures(data: ReportData, figdir: Path) -> dict[str, str]:
         fig_fn(*args, path=figdir / name, **kw)
         figs[name] = f"figures/{name}"
 
-    save("energy_throughput", plots.plot_energy_throughput, data.sweep,
+    save("energy_throughput", plots.plot_energy_throughput, data.sweep, named=[BREAKDOWN_ARCH],
          title="13 study configurations: energy per op vs throughput per mm$^2$")
     for w, wl in data.workloads.items():
         save(f"macs_{w}", plots.plot_mac_distribution, wl, title=f"{w}: MAC distribution")
@@ -226,7 +235,8 @@ def render(tables: dict[str, str], figs: dict[str, str], data: ReportData, paths
         "# accelsim study report",
         "",
         "Regenerated from scratch by `accelsim report` (mapping objective: latency; batch 1; 8-bit data, "
-        "24-bit accumulation; 5 nm, 1.25 GHz). Sweep rows: [`sweeps/study13.csv`](sweeps/study13.csv). "
+        "24-bit accumulation; 5 nm, 1.25 GHz). Sweep rows: [`sweeps/study13.csv`](sweeps/study13.csv) "
+        "(SI units, floats rounded to 10 significant digits). "
         "Figures are in `figures/` as PNG and SVG. One op = one FLOP = half a MAC.",
         "",
         "## Contents", "", *toc, "",

@@ -14,7 +14,6 @@ for layers without a mapping).
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -78,6 +77,10 @@ def json_text(df: pd.DataFrame, totals: dict | None = None, key: str = "layers")
     rows = records(df)
     data: Any = rows if totals is None else {"totals": totals, key: rows}
     return json.dumps(data, indent=2, default=_plain, allow_nan=False)
+
+
+def _is_number_or_none(v: Any) -> bool:
+    return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
 
 
 def _plain(v: Any) -> Any:
@@ -152,7 +155,12 @@ def read_table(path: "str | Path") -> pd.DataFrame:
         totals = data.get("totals") if isinstance(data, dict) else None
         rows = next((v for k, v in data.items() if k != "totals" and isinstance(v, list)), []) \
             if isinstance(data, dict) else data
-        df = normalise(pd.read_json(io.StringIO(json.dumps(rows)), orient="records", dtype=False))
+        cols = list(dict.fromkeys(k for row in rows for k in row))
+        df = pd.DataFrame.from_records(rows, columns=cols)  # json.loads floats are exact
+        for c in df.columns:  # numbers with nulls (e.g. max_candidates) become float columns
+            if df[c].dtype == object and c not in TEXT_COLUMNS and df[c].map(_is_number_or_none).all():
+                df[c] = pd.to_numeric(df[c])
+        df = normalise(df)
         if totals is not None:
             df.attrs["totals"] = totals
         return df

@@ -17,7 +17,7 @@ def progress(items: Iterable[T], total: int | None = None, desc: str = "", unit:
     terminal, and during the first :data:`DELAY_S` seconds)."""
     if not enabled:
         return items
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # the plain bar: no notebook widget (and no warning where ipywidgets is missing)
 
     return tqdm(items, total=total, desc=desc, unit=unit, delay=DELAY_S, leave=False, disable=None,
                 dynamic_ncols=True)

@@ -144,7 +144,8 @@ def plot_accuracy_tradeoff(df: pd.DataFrame, x: str = "latency_s", y: str = "acc
     front highlighted and every point labelled without overlap.
 
     ``df`` holds one row per evaluated path (``exec_path``, ``x``, ``y``). Rows whose
-    accuracy is ``"unknown"`` are shown in an "accuracy unknown" strip under the panel;
+    accuracy is ``"unknown"`` are shown in an "accuracy unknown" strip under the panel
+    (drawn only when some panel has such rows);
     drawn on a given ``ax`` (no room for a strip) they are listed in the panel and a
     warning names them. ``gpu_df`` (e.g. :func:`accelsim.gpu.tradeoff.path_rows`) adds a
     measured-GPU panel beside the accelerator one, its points labelled with its ``label``
@@ -170,26 +171,38 @@ def plot_accuracy_tradeoff(df: pd.DataFrame, x: str = "latency_s", y: str = "acc
             warnings.warn(f"{len(rest)} point(s) with unknown accuracy not plotted: {names}", stacklevel=2)
         save_figure(fig, path)
         return fig
-    fig = Figure(figsize=(6.4 * len(frames), 5.4), layout="constrained")
-    grid = fig.add_gridspec(2, len(frames), height_ratios=[6, 1])
-    strips = []
+    # the "accuracy unknown" strip appears under every panel as soon as one panel needs it
+    with_strip = any(len(_placeable_unknown(frame, x, y)) for frame, _, _ in frames)
+    fig = Figure(figsize=(6.4 * len(frames), 5.4 if with_strip else 4.8), layout="constrained")
+    grid = fig.add_gridspec(2 if with_strip else 1, len(frames), height_ratios=[6, 1] if with_strip else [1])
+    panels = []
     for j, (frame, panel_title, col) in enumerate(frames):
         main = fig.add_subplot(grid[0, j])
-        strip = fig.add_subplot(grid[1, j], sharex=main)
         rest = _panel(main, frame, x, y, col, _wrapped(panel_title, 70))
-        main.tick_params(labelbottom=False)
-        strip.set_xlabel(main.get_xlabel())  # the cost axis is labelled once, under the strip
-        main.set_xlabel("")
-        _strip(strip, rest, x)
-        strips.append((main, strip, frame, rest, col))
-    for main, strip, frame, rest, col in strips:  # labels once the layout is final
+        strip = None
+        if with_strip:
+            strip = fig.add_subplot(grid[1, j], sharex=main)
+            main.tick_params(labelbottom=False)
+            strip.set_xlabel(main.get_xlabel())  # the cost axis is labelled once, under the strip
+            main.set_xlabel("")
+            _strip(strip, rest, x)
+        panels.append((main, strip, frame, rest, col))
+    for main, strip, frame, rest, col in panels:  # labels once the layout is final
         _label_known(main, frame, x, y, col)
-        if len(rest):
+        if strip is not None and len(rest):
             _, scale = AXES.get(x, (x, 1.0))
             place_labels(strip, rest[x] * scale, np.full(len(rest), 0.5), point_labels(rest, col),
                          fontsize=7, color=UNKNOWN_COLOR)
     save_figure(fig, path)
     return fig
+
+
+def _placeable_unknown(df: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
+    """Rows of ``df`` with a cost ``x`` but no known ``y``: the strip's points."""
+    df = mapped_rows(df)
+    if x not in df.columns or y not in df.columns:
+        return df.iloc[0:0]
+    return unknown_rows(df[pd.to_numeric(df[x], errors="coerce").notna()], y)
 
 
 def _label_known(ax: Axes, df: pd.DataFrame, x: str, y: str, label_col: str) -> None:

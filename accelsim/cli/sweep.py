@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from .common import OBJECTIVE_CHOICES, emit, frame_text
+from .common import OBJECTIVE_CHOICES, emit, frame_text, note_jit
 
 SUMMARY_COLUMNS = ["arch", "workload", "exec_path", "latency_s", "energy_j", "area_mm2", "energy_per_op_j",
                    "throughput_ops_per_s_per_mm2", "utilization", "error"]
@@ -94,6 +94,7 @@ def register(cli: click.Group) -> None:
         from ..sweep import run_sweep
 
         spec_or_dict = build_spec(spec, arch, base, grid, constraint, workload, exec_path, input_size, classes)
+        note_jit()
         df = run_sweep(spec_or_dict, output=output, layers=layers, executor=executor, workers=workers,
                        scheduler=scheduler, cache=cache, objective=objective, max_candidates=max_candidates,
                        overwrite=overwrite, progress=progress, chunk_size=chunk_size)

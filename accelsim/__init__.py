@@ -7,6 +7,7 @@ Public API::
     arch = accelsim.load_arch("E")
     res = accelsim.simulate(wl, arch, objective="latency")
     res.layers          # per-layer pandas DataFrame
+    df = accelsim.read_results("results.csv")   # any result table (.csv/.parquet/.json)
 
 Heavy parts (cost model JIT, sweeps, plots) are imported on first use.
 """
@@ -29,6 +30,8 @@ _LAZY = {
     "SimResult": "accelsim.cost",
     "pareto": "accelsim.sweep",
     "run_sweep": "accelsim.sweep",
+    "read_results": "accelsim.tableio",
+    "write_table": "accelsim.tableio",
     "AccelsimError": "accelsim.errors",
 }
 

@@ -10,6 +10,8 @@ nbformat = pytest.importorskip("nbformat", reason="notebook tests need the test 
 nbclient = pytest.importorskip("nbclient", reason="notebook tests need the test extra (nbclient)")
 
 NOTEBOOKS = sorted((project_root() / "notebooks").glob("*.ipynb"))
+#: notebooks that import a model through PyTorch (the torch extra, which CI installs)
+NEEDS = {"02_design_space": ("torch", "transformers")}
 
 
 def test_all_three_exist():
@@ -18,6 +20,8 @@ def test_all_three_exist():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path, tmp_path):
+    for module in NEEDS.get(path.stem, ()):
+        pytest.importorskip(module, reason=f"{path.name} needs the torch extra ({module})")
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
                                      resources={"metadata": {"path": str(tmp_path)}})
@@ -25,5 +29,8 @@ def test_notebook_runs(path, tmp_path):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors
-    # every code cell produced something (a table, a figure or printed numbers)
-    assert all(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    # every code cell but the imports produced something (a table, a figure or printed numbers)
+    silent = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "code" and not c.get("outputs")
+              and not all(line.startswith(("%", "import ", "from ")) or not line.strip()
+                          for line in c.source.splitlines())]
+    assert not silent, f"code cells without output: {silent}"

@@ -74,6 +74,12 @@ def test_rdd_selection(evaluated):
 def test_parse_budget():
     assert parse_quantity("3ms", "s") == pytest.approx(3e-3)
     assert parse_quantity("40mJ", "J") == pytest.approx(0.04)
-    assert parse_quantity("0.5", "s") == 0.5
+    assert parse_quantity("0.5 s", "s") == 0.5
+    assert parse_quantity("250us", "s") == pytest.approx(250e-6)
+    assert parse_quantity(0.5, "s") == 0.5  # a Python number is in base units
     with pytest.raises(AccelsimError, match="expected a number"):
         parse_quantity("3 parsecs", "s")
+    with pytest.raises(AccelsimError, match="has no unit"):
+        parse_quantity("3", "s")  # 3 s or 3 ms? the unit is required
+    with pytest.raises(AccelsimError, match="must be positive"):
+        parse_quantity("0ms", "s")

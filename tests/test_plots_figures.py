@@ -36,10 +36,13 @@ def assert_image(path):
 
 
 def test_energy_throughput(sweep, tmp_path):
-    fig = plot_energy_throughput(sweep, path=tmp_path / "et")
+    fig = plot_energy_throughput(sweep, named=["C"], path=tmp_path / "et")
     assert_image(tmp_path / "et")
-    texts = {t.get_text() for t in fig.axes[0].texts}
-    assert set("ABCDEF") <= texts  # every config labelled
+    texts = sorted(t.get_text() for t in fig.axes[0].texts)
+    # labelled: each workload's Pareto-optimal configs, and the named one in both workloads
+    front = accelsim.pareto(sweep)
+    named = ["C" for w in sweep["workload"].unique() if "C" not in set(front.loc[front["workload"] == w, "arch"])]
+    assert texts == sorted(list(front["arch"]) + named)
 
 
 def test_layer_figures(result, tmp_path):

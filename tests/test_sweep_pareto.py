@@ -44,11 +44,12 @@ def test_aliases_groups_and_mask():
     df = pd.DataFrame({"workload": ["a"] * 3 + ["b"] * 2,
                        "energy_per_op_j": [1.0, 2.0, 3.0, 5.0, 4.0],
                        "throughput_ops_per_s_per_mm2": [1.0, 3.0, 2.0, 1.0, 1.0]})
-    front = pareto(df, {"energy_per_op": "min", "throughput_per_mm2": "max"})
-    assert front.index.tolist() == [0, 1]   # row 2 is beaten by row 1; rows 3-4 by row 0
+    joint = pareto(df, {"energy_per_op": "min", "throughput_per_mm2": "max"}, by=None)
+    assert joint.index.tolist() == [0, 1]   # row 2 is beaten by row 1; rows 3-4 by row 0
     per = pareto(df, by="workload", mask=True)
     assert per.tolist() == [True, True, False, False, True]
-    assert pareto(df).index.tolist() == [0, 1]  # default objectives are the study's
+    # default: one front per workload (row 4 is b's best), default objectives the study's
+    assert pareto(df).index.tolist() == [0, 1, 4] and pareto(df).attrs["pareto_by"] == ["workload"]
 
 
 def test_errors():
@@ -71,8 +72,9 @@ def test_error_rows_never_rank_nor_dominate():
     assert pareto(df, {"area": "min", "accuracy": "max"}).index.tolist() == [1, 2]
     assert pareto(df, {"area": "min", "accuracy": "max"}, by="workload", mask=True).tolist() == [
         False, True, True, False]
-    # the same rows without an error column: row 0 dominates row 1
-    assert pareto(df.drop(columns="error"), {"area": "min", "accuracy": "max"}).index.tolist() == [0, 2]
+    # the same rows without an error column: row 0 dominates row 1 (row 3 is b's own front)
+    assert pareto(df.drop(columns="error"), {"area": "min", "accuracy": "max"}).index.tolist() == [0, 2, 3]
+    assert pareto(df.drop(columns="error"), {"area": "min", "accuracy": "max"}, by=None).index.tolist() == [0, 2]
     assert mapped_rows(df).index.tolist() == [1, 2] and error_rows(df).tolist() == [True, False, False, True]
 
 

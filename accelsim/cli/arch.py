@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..arch import list_arch_labels, load_arch
 from ..arch.area import arch_area_mm2, fit_area, global_buffer_area_mm2, pe_array_area_mm2
-from .common import emit, frame_text
+from .common import emit_table, frame_text, output_format
 
 
 def _summary_row(label: str) -> dict:
@@ -52,12 +52,15 @@ def register(cli: click.Group) -> None:
         click.echo(frame_text(pd.DataFrame(rows), fmt))
 
     @arch_group.command("area-fit")
-    @click.option("-o", "out", default=None, help="write the table to a file")
+    @click.option("-o", "--output", "out", default=None, metavar="FILE",
+                  help="write the per-config table to FILE: .csv, .parquet or .json (with the coefficients)")
     def arch_area_fit(out: str | None) -> None:
         """The PE-array area model fitted to Table II: coefficients and per-config error."""
+        output_format(None, out)  # a bad suffix fails before the fit
         fit = fit_area()
         lines = ["PE-array area = num_pe * (a0 + a_mac*k0*c0 + a_wb*WB_MB + a_ib*IB_MB)"]
         lines += [f"  {k} = {v:.4g}" for k, v in fit.coefficients().items()]
-        lines += [f"  max relative error = {fit.max_rel_error:.2%}, rms = {fit.rms_rel_error:.2%}", ""]
-        lines.append(frame_text(fit.table.round(4), "table"))
-        emit("\n".join(lines), out)
+        lines += [f"  max relative error = {fit.max_rel_error:.2%}, rms = {fit.rms_rel_error:.2%}"]
+        click.echo("\n".join(lines))
+        emit_table(fit.table, None, out, totals={"coefficients": fit.coefficients()},
+                   table="\n" + frame_text(fit.table.round(4), "table"), key="configs")

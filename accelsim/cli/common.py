@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Callable
 
@@ -27,6 +26,7 @@ def tolerance_option(default: "float | None" = 0.01) -> Callable:
                         show_default=default is not None,
                         help="mappings within this fraction of the best objective are ranked by the "
                              "secondary one (energy for latency, latency for energy and edp)")
+FORMAT_CHOICES = ("table", "csv", "json")
 
 
 def workload_options(fn: Callable) -> Callable:
@@ -41,17 +41,51 @@ def workload_options(fn: Callable) -> Callable:
     return fn
 
 
+def table_output_options(fn: Callable) -> Callable:
+    """``--format table|csv|json`` (standard output) and ``-o FILE`` (format from its suffix)."""
+    fn = click.option("-o", "--output", "out", default=None, metavar="FILE",
+                      help="write to FILE; .csv, .parquet or .json decides the format")(fn)
+    fn = click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default=None,
+                      help="format on standard output [default: table]")(fn)
+    return fn
+
+
+def output_format(fmt: str | None, out: str | None) -> str:
+    """The format written: the suffix of ``out`` when given (csv, parquet, json), else
+    ``fmt`` (default ``table``). A ``--format`` that contradicts the suffix is an error."""
+    from ..errors import ConfigError
+    from ..tableio import table_format
+
+    if not out:
+        return fmt or "table"
+    file_fmt = table_format(out)
+    if fmt not in (None, file_fmt):
+        raise ConfigError(f"{out}: --format {fmt} contradicts the file suffix ({file_fmt}); "
+                          "the suffix decides, drop --format")
+    return file_fmt
+
+
+def note_jit() -> None:
+    """Say so on stderr when the mapper's machine code is not cached yet (first run: 10-30 s)."""
+    from ..cost.jitcache import mapper_cache_cold
+
+    if mapper_cache_cold():
+        click.echo("compiling the mapper, first run only (10-30 s) ...", err=True)
+
+
 def simulate_workload(workload: str, input_size: str | None, classes: int | None, exec_path: str,
                       arch: str, objective: str, max_candidates: int | None = None,
                       scope: str = "accelerator", tolerance: float = 0.01, memo: dict | None = None):
     """(workload, SimResult) for the CLI options; the arch is validated before the workload
-    is built, so a bad config fails fast. ``memo`` receives the per-shape layer costs."""
+    is built, so a bad config fails fast. Shows the compile notice and a progress bar;
+    ``memo`` receives the per-shape layer costs."""
     import accelsim
 
     arch_cfg = accelsim.load_arch(arch)
     wl = accelsim.load_workload(workload, input_size=input_size, num_classes=classes, exec_path=exec_path)
+    note_jit()
     return wl, accelsim.simulate(wl, arch_cfg, objective=objective, max_candidates=max_candidates,
-                                 scope=scope, tolerance=tolerance, memo=memo)
+                                 scope=scope, tolerance=tolerance, memo=memo, progress=True)
 
 
 def mac_layer(wl, name: str):
@@ -83,13 +117,33 @@ def emit(text: str, out: str | None) -> None:
         click.echo(text)
 
 
-def frame_text(df: pd.DataFrame, fmt: str, totals: dict | None = None) -> str:
-    """A DataFrame as an aligned table, CSV or JSON (``{"totals": ..., "layers": [...]}``)."""
+def frame_text(df: pd.DataFrame, fmt: str = "table", totals: dict | None = None) -> str:
+    """A DataFrame as an aligned table, CSV, or JSON (records; ``{"totals": ..., "layers": [...]}``
+    when ``totals`` is given)."""
+    from ..tableio import csv_text, json_text
+
     if fmt == "csv":
-        return df.to_csv(index=False)
+        return csv_text(df)
     if fmt == "json":
-        return json.dumps({"totals": totals or {}, "layers": json.loads(df.to_json(orient="records"))},
-                          indent=2, default=float)
+        return json_text(df, totals)
     with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250,
-                           "display.max_colwidth", 48):
-        return df.to_string(index=False)
+                           "display.max_colwidth", 60):
+        return df.to_string(index=False, float_format=lambda v: f"{v:.5g}")
+
+
+def emit_table(df: pd.DataFrame, fmt: str | None, out: str | None, totals: dict | None = None,
+               table: str | None = None, key: str = "layers") -> None:
+    """Write ``df`` to ``out`` (format from the suffix; with ``totals`` JSON holds
+    ``{"totals": ..., key: rows}``) or print it in ``fmt`` (``table`` prints ``table`` when
+    given, else the aligned frame)."""
+    from ..tableio import json_text, write_table
+
+    fmt = output_format(fmt, out)
+    if out:
+        click.echo(f"wrote {write_table(df, out, totals=totals, key=key)}", err=True)
+    elif fmt == "table" and table is not None:
+        click.echo(table)
+    elif fmt == "json":
+        click.echo(json_text(df, totals, key))
+    else:
+        click.echo(frame_text(df, fmt).rstrip("\n"))

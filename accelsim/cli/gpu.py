@@ -8,7 +8,13 @@ import click
 
 from ..errors import AccelsimError
 
-DEFAULT_DIR = Path("reports/gpu")
+
+
+def default_dir() -> Path:
+    """The project's ``reports/gpu`` (the same folder wherever the command runs from)."""
+    from ..resources import project_root
+
+    return project_root() / "reports" / "gpu"
 
 
 def _policy(max_repeats: int, rel_ci: float, budget_s: float, min_repeats: int, cpu_clock: str):
@@ -41,7 +47,14 @@ def _target(device: str, dtype: str, threads: int | None, cpu_clock: str = "wall
 def _out_path(out: str | None, meta: dict) -> Path:
     from ..gpu.data import default_filename
 
-    return Path(out) if out else DEFAULT_DIR / default_filename(meta)
+    return Path(out) if out else default_dir() / default_filename(meta)
+
+
+def _check_out(out: str | None) -> None:
+    """A measurement file is CSV with a metadata header: refuse another suffix before any work."""
+    if out and Path(out).suffix.lower() != ".csv":
+        raise AccelsimError(f"{out}: a GPU measurement is written as .csv (with a '# key = value' metadata "
+                            "header; read it with accelsim.gpu.load)")
 
 
 def _timing_options(fn):
@@ -64,7 +77,7 @@ def _timing_options(fn):
         click.option("--threads", type=int, default=None,
                      help="torch CPU threads (default 1 for --device cpu, torch's default for cuda)"),
         click.option("-o", "--output", "out", default=None,
-                     help="output CSV (default reports/gpu/<device>_<workload>_<HxW>_<dtype>.csv)"),
+                     help="output CSV (default: the project's reports/gpu/<device>_<workload>_<HxW>_<dtype>.csv)"),
     ]):
         fn = opt(fn)
     return fn
@@ -89,11 +102,12 @@ def register(cli: click.Group) -> None:
         from ..gpu.harness import EnergyPolicy, measure_workload
         from ..workload.registry import load_workload
 
+        _check_out(out)
         policy = _policy(max_repeats, rel_ci, budget_s, min_repeats, cpu_clock)
         target = _target(device, dtype, threads, cpu_clock)
         wl = load_workload(workload, input_size=input_size, num_classes=classes, exec_path=exec_path)
         m = measure_workload(wl, target, policy, EnergyPolicy(energy, energy_s), dedup=not no_dedup,
-                             benchmark=cudnn_benchmark)
+                             benchmark=cudnn_benchmark, progress=True)
         path = write(m, _out_path(out, m.meta))
         s = conv_shares(with_meta(m.frame, m.meta, path)).iloc[0]
         errors = int((m.frame["status"] != "ok").sum())
@@ -117,6 +131,7 @@ def register(cli: click.Group) -> None:
         from ..gpu.whole import hf_model, measure_whole
         from ..workload.registry import load_workload, parse_size
 
+        _check_out(out)
         spec = hf_model(workload)
         policy = _policy(max_repeats, rel_ci, budget_s, min_repeats, cpu_clock)
         target = _target(device, dtype, threads, cpu_clock)
@@ -138,19 +153,20 @@ def register(cli: click.Group) -> None:
                    f"{row['p90_s'] * 1e3:.3f}, {row['repeats']} repeats){ratio}")
 
     @gpu.command("table")
-    @click.option("--glob", "pattern", default=str(DEFAULT_DIR), show_default=True,
-                  help="measurement files: a file, a folder (searched recursively) or a glob")
-    @click.option("--readme", default=str(DEFAULT_DIR / "README.md"), show_default=True,
-                  help="markdown file whose table block is replaced")
+    @click.option("--glob", "pattern", default=None,
+                  help="measurement files: a file, a folder (searched recursively) or a glob "
+                       "[default: the project's reports/gpu]")
+    @click.option("--readme", default=None,
+                  help="markdown file whose table block is replaced [default: reports/gpu/README.md]")
     @click.option("--no-write", is_flag=True, help="print the table only")
     def table(pattern, readme, no_write):
         """Per-workload table: GMACs, latency, TFLOP/s, conv MAC share vs conv time share."""
         from ..gpu.data import load, render_table, update_readme, whole_vs_layers
 
-        text = render_table(whole_vs_layers(load(pattern)))
+        text = render_table(whole_vs_layers(load(pattern or default_dir())))
         click.echo(text)
         if not no_write:
-            click.echo(f"updated {update_readme(readme, text)}")
+            click.echo(f"updated {update_readme(readme or default_dir() / 'README.md', text)}")
 
     @gpu.command("info")
     @click.option("--device", default="cpu", show_default=True, help="cuda, cuda:N or cpu")

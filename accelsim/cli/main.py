@@ -1,41 +1,89 @@
 """``accelsim`` entry point: a click group whose subcommands live in sibling modules.
 
-User errors (:class:`~accelsim.errors.AccelsimError`, bad options) print one line
-``error: ...`` to stderr and exit with status 2, never a traceback.
+Subcommand modules are imported only when their command runs (``--version`` and
+``--help`` stay fast). User errors (:class:`~accelsim.errors.AccelsimError`, bad options)
+print one line ``error: ...`` to stderr and exit with status 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import importlib
+import subprocess
 import sys
+from functools import lru_cache
 
 import click
 
 from ..errors import AccelsimError
 
-#: sibling modules that define ``register(group)``
-COMMAND_MODULES = ("simulate", "mapping", "arch", "workload", "sweep", "pareto", "plot", "report", "paths", "gpu",
-                   "validate")
+#: command name -> sibling module whose ``register(group)`` defines it (in ``--help`` order)
+COMMANDS: dict[str, str] = {
+    "simulate": "simulate", "map": "mapping", "arch": "arch", "workload": "workload", "sweep": "sweep",
+    "pareto": "pareto", "plot": "plot", "report": "report", "paths": "paths", "rdd": "paths", "gpu": "gpu",
+    "validate": "validate",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="accelsim")
+@lru_cache(maxsize=None)
+def _module_commands(module: str) -> dict[str, click.Command]:
+    """The commands a sibling module registers (imported on first use)."""
+    scratch = click.Group()
+    importlib.import_module(f"accelsim.cli.{module}").register(scratch)
+    return dict(scratch.commands)
+
+
+class LazyGroup(click.Group):
+    """A group that imports a subcommand's module only when that command is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        module = COMMANDS.get(name)
+        return _module_commands(module).get(name) if module else None
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        if args and args[0] not in COMMANDS and not args[0].startswith("-"):
+            from ..suggest import did_you_mean
+
+            hint = did_you_mean(args[0], COMMANDS)
+            raise click.UsageError(f"no command {args[0]!r}" + (f"; {hint}" if hint else "")
+                                   + f" (commands: {', '.join(COMMANDS)})")
+        return super().resolve_command(ctx, args)
+
+
+def git_commit(root) -> str:
+    """``git describe --always --dirty`` of the project checkout at ``root`` ("" when not a checkout)."""
+    if not (root / ".git").exists():
+        return ""
+    try:
+        out = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=12"],
+                             capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def version_text() -> str:
+    """``accelsim 0.1.0 (commit 1a2b3c4d5e6f)``; the commit when running from a git checkout."""
+    from .. import __version__
+    from ..resources import project_root
+
+    commit = git_commit(project_root())
+    return f"accelsim {__version__}" + (f" (commit {commit})" if commit else "")
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(version_text())
+        ctx.exit()
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version (and the git commit of a checkout) and exit.")
 def cli() -> None:
     """Simulate MAGNet-style accelerators on vision workloads, sweep, and plot."""
-
-
-def _register_all() -> None:
-    for mod in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"accelsim.cli.{mod}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"accelsim.cli.{mod}":
-                continue
-            raise
-        module.register(cli)
-
-
-_register_all()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,8 @@
-"""``accelsim pareto results.csv --min energy_per_op --max throughput_per_mm2``: print the front."""
+"""``accelsim pareto results.csv --min energy_per_op --max throughput_per_mm2``: print the fronts.
+
+One front per workload, execution path and scope by default (``--by`` to choose the
+columns, ``--joint`` for one front over all rows); a line on stderr says which.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +10,28 @@ from pathlib import Path
 
 import click
 
-from .common import emit, frame_text
+from .common import emit_table, frame_text, output_format
 
-SHOW = ["arch", "workload", "exec_path"]
+SHOW = ["arch", "workload", "exec_path", "scope"]
 
 
 def read_results(path: str):
-    """A sweep result file (CSV or Parquet) as a DataFrame."""
+    """A result table (CSV, Parquet or JSON written by accelsim) as a DataFrame."""
     from ..errors import ConfigError
-    from ..sweep.store import is_parquet, read_csv_rows
+    from ..gpu.tradeoff import is_measurement
+    from ..tableio import read_table
 
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"{p}: results file not found")
-    import pandas as pd
-
+    if is_measurement(p):
+        raise ConfigError(f"{p}: a GPU measurement file, not a result table; use it with "
+                          "`accelsim plot accuracy RESULTS --gpu FILE` or accelsim.gpu.load()")
     try:
-        df = pd.read_parquet(p) if is_parquet(p) else read_csv_rows(p)
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"{p}: not a sweep result file (CSV or Parquet written by `accelsim sweep`): "
-                          f"{reason}") from None
+        df = read_table(p)
+    except ConfigError as exc:
+        raise ConfigError(f"{p}: not a sweep result file (CSV, Parquet or JSON written by accelsim): "
+                          f"{str(exc).split(': ', 1)[-1]}") from None
     if df.empty:
         raise ConfigError(f"{p}: no rows")
     return df
@@ -37,19 +42,33 @@ def register(cli: click.Group) -> None:
     @click.argument("results", type=click.Path(dir_okay=False))
     @click.option("--min", "mins", multiple=True, help="objective to minimise (column or alias); repeatable")
     @click.option("--max", "maxs", multiple=True, help="objective to maximise (column or alias); repeatable")
-    @click.option("--by", default=None, help="one front per value of this column (e.g. workload)")
-    @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
-    @click.option("-o", "out", default=None, help="write to FILE instead of stdout")
-    def pareto_cmd(results: str, mins: tuple[str, ...], maxs: tuple[str, ...], by: str | None, fmt: str,
-                   out: str | None) -> None:
-        """Rows of a sweep result on the Pareto front (default: min energy_per_op, max throughput_per_mm2)."""
-        from ..sweep.pareto import DEFAULT_OBJECTIVES, pareto, resolve_column
+    @click.option("--by", multiple=True,
+                  help="one front per value of this column; repeatable [default: workload, exec_path, scope]")
+    @click.option("--joint", is_flag=True, help="one front over all rows (no grouping)")
+    @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
+                  help="format on standard output [default: table]")
+    @click.option("-o", "--output", "out", default=None, metavar="FILE",
+                  help="write the front rows (all columns) to FILE: .csv, .parquet or .json")
+    def pareto_cmd(results: str, mins: tuple[str, ...], maxs: tuple[str, ...], by: tuple[str, ...],
+                   joint: bool, fmt: str | None, out: str | None) -> None:
+        """Rows of a sweep result on the Pareto front (default: min energy_per_op, max throughput_per_mm2).
 
+        Rows are compared within one workload, execution path and scope unless --by or
+        --joint says otherwise; the grouping is printed on stderr.
+        """
+        from ..errors import ConfigError
+        from ..sweep.pareto import AUTO, DEFAULT_OBJECTIVES, describe_groups, pareto, resolve_column
+
+        if joint and by:
+            raise ConfigError("give --by or --joint, not both")
+        fmt = output_format(fmt, out)
         df = read_results(results)
         objectives = {**{m: "min" for m in mins}, **{m: "max" for m in maxs}} or None
-        front = pareto(df, objectives, by=by)
-        if fmt == "table":
-            cols = [c for c in SHOW if c in front.columns]
-            cols += [resolve_column(df, o) for o in (objectives or DEFAULT_OBJECTIVES)]
-            front = front[list(dict.fromkeys(cols))]
-        emit(frame_text(front.reset_index(drop=True), fmt), out)
+        front = pareto(df, objectives, by=None if joint else (list(by) or AUTO))
+        keys = front.attrs["pareto_by"]
+        groups = len(df.groupby(keys, dropna=False)) if keys else 1
+        click.echo(f"{len(front)} of {len(df)} rows on the front: {describe_groups(keys, groups)}", err=True)
+        front = front.reset_index(drop=True)
+        cols = [c for c in SHOW if c in front.columns] + keys
+        cols += [resolve_column(df, o) for o in (objectives or DEFAULT_OBJECTIVES)]
+        emit_table(front, fmt, out, table=frame_text(front[list(dict.fromkeys(cols))], "table"))

@@ -6,7 +6,8 @@ import click
 import pandas as pd
 
 from ..errors import AccelsimError
-from .common import OBJECTIVE_CHOICES, emit, frame_text, scope_option, workload_options
+from .common import (OBJECTIVE_CHOICES, emit_table, frame_text, note_jit, output_format, scope_option,
+                     workload_options)
 
 
 def _changes(base, wl) -> pd.DataFrame:
@@ -134,19 +135,23 @@ def register(cli: click.Group) -> None:
     @cli.command("rdd")
     @workload_options
     @click.option("--arch", "-a", default="E", show_default=True, help="study label A..M or arch YAML")
-    @click.option("--budget-latency", default=None, help="largest latency budget, e.g. 3ms")
-    @click.option("--budget-energy", default=None, help="largest energy budget, e.g. 40mJ")
+    @click.option("--budget-latency", default=None, help="largest latency budget with its unit, e.g. 3ms")
+    @click.option("--budget-energy", default=None, help="largest energy budget with its unit, e.g. 40mJ")
     @click.option("--steps", type=click.IntRange(min=2), default=None,
                   help="evenly spaced budgets up to the given one (default: the breakpoints)")
-    @click.option("--results", default=None, help="CSV of evaluated paths (e.g. GPU data) instead of simulating")
+    @click.option("--results", default=None,
+                  help="evaluated paths instead of simulating: a result table (exec_path, cost, accuracy) "
+                       "or `accelsim gpu measure` files (file, folder or glob)")
     @click.option("--accuracy-csv", default=None, help="extra accuracy CSV")
     @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default="latency", show_default=True)
     @scope_option()
-    @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
-    @click.option("-o", "out", default=None)
+    @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
+                  help="format on standard output [default: table]")
+    @click.option("-o", "--output", "out", default=None, metavar="FILE",
+                  help="write the table to FILE: .csv, .parquet or .json")
     def rdd_cmd(workload: str, input_size: str | None, classes: int | None, exec_path: str, arch: str,
                 budget_latency: str | None, budget_energy: str | None, steps: int | None,
-                results: str | None, accuracy_csv: str | None, objective: str, scope: str, fmt: str,
+                results: str | None, accuracy_csv: str | None, objective: str, scope: str, fmt: str | None,
                 out: str | None) -> None:
         """Resource-dependent path selection: budget -> most accurate path that fits.
 
@@ -164,11 +169,9 @@ def register(cli: click.Group) -> None:
             raise AccelsimError("give exactly one of --budget-latency (e.g. 3ms) or --budget-energy (e.g. 40mJ)")
         by, budget = (("latency_s", parse_quantity(budget_latency, "s")) if budget_latency
                       else ("energy_j", parse_quantity(budget_energy, "J")))
+        fmt = output_format(fmt, out)
         if results:
-            try:
-                df = pd.read_csv(results, keep_default_na=False)
-            except (OSError, pd.errors.ParserError) as exc:
-                raise AccelsimError(f"{results}: cannot read results CSV: {exc}") from None
+            df = _evaluated_rows(results)
             missing = {"exec_path", by, "accuracy"} - set(df.columns)
             if missing:
                 raise AccelsimError(f"{results}: missing column(s) {', '.join(sorted(missing))}")
@@ -178,7 +181,9 @@ def register(cli: click.Group) -> None:
             paths = [p for p in exec_path.split("|")] if exec_path else []
             table = load_accuracy(accuracy_csv)
             cands = _candidates(base, tuple(paths), table)
-            df = evaluate_paths(base, arch_cfg, cands, objective=objective, table=table, scope=scope)
+            note_jit()
+            df = evaluate_paths(base, arch_cfg, cands, objective=objective, table=table, progress=True,
+                                scope=scope)
         budgets = np.linspace(budget / steps, budget, steps) if steps else None
         table = lookup_table(df, by=by, max_budget=budget, budgets=budgets)
         if table.empty or table["exec_path"].isna().all():
@@ -188,4 +193,14 @@ def register(cli: click.Group) -> None:
             click.echo(f"no path fits {by} <= {budget:g}; the cheapest needs {full[by].iloc[0]:g}. "
                        "The whole table:", err=True)
             table = full
-        emit(frame_text(table, fmt), out)
+        emit_table(table, fmt, out)
+
+
+def _evaluated_rows(results: str) -> pd.DataFrame:
+    """Evaluated paths from a result table, or from GPU measurement files (one row per path)."""
+    from ..gpu.tradeoff import is_measurement, path_rows
+    from .pareto import read_results
+
+    if is_measurement(results) or any(ch in results for ch in "*?["):
+        return path_rows(results)
+    return read_results(results)

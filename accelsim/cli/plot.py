@@ -4,8 +4,8 @@
     accelsim plot layers -w segformer-b2 -a E -o layers.png
     accelsim plot energy-per-op -w swin-t-upernet -a E -o epo.svg
     accelsim plot macs -w segformer-b2 -o macs
-    accelsim plot accuracy paths.csv --x energy_j [--gpu gpu_paths.csv] -o acc
-    accelsim plot gpu-share --gpu reports/gpu -o share
+    accelsim plot accuracy paths.csv --x energy_j [--gpu reports/gpu] -o acc
+    accelsim plot gpu-share [--gpu reports/gpu] -o share
 """
 
 from __future__ import annotations
@@ -85,24 +85,84 @@ def register(cli: click.Group) -> None:
     @click.option("--x", "x", type=click.Choice(["latency_s", "energy_j"]), default="latency_s", show_default=True)
     @click.option("--y", "y", default="accuracy", show_default=True)
     @click.option("--label-col", default="exec_path", show_default=True)
-    @click.option("--gpu", "gpu_path", default=None,
-                  help="rows of the same paths measured on a GPU (exec_path, latency_s/energy_j, accuracy) for a side panel")
+    @click.option("--gpu", "gpu_path", default=None, metavar="FILES",
+                  help="GPU measurements of the same paths (`accelsim gpu measure` files: a file, folder or "
+                       "glob), or a result table: drawn as a panel beside the accelerator's")
+    @click.option("--title", default=None)
     @_out
-    def accuracy(results, x, y, label_col, gpu_path, out) -> None:
-        """Time or energy vs accuracy of execution paths (front highlighted; GPU alongside)."""
+    def accuracy(results, x, y, label_col, gpu_path, title, out) -> None:
+        """Time or energy vs accuracy of execution paths (front highlighted; GPU alongside).
+
+        Paths of unknown accuracy are drawn in an "accuracy unknown" strip and listed here.
+        """
         from ..plots import plot_accuracy_tradeoff
+        from ..plots.accuracy import point_labels, unknown_rows
         from .pareto import read_results
 
-        gpu_df = read_results(gpu_path) if gpu_path else None
-        fig = plot_accuracy_tradeoff(read_results(results), x=x, y=y, label_col=label_col, gpu_df=gpu_df)
+        df = read_results(results)
+        gpu_df = gpu_rows(gpu_path, df) if gpu_path else None
+        for name, frame, col in (("accelerator", df, label_col), ("GPU", gpu_df, "label")):
+            if frame is not None:
+                rest = unknown_rows(frame, y) if y in frame.columns else frame.iloc[0:0]
+                if len(rest):
+                    click.echo(f"{name}: {len(rest)} of {len(frame)} point(s) have unknown accuracy, shown in the "
+                               f"'accuracy unknown' strip: {', '.join(point_labels(rest, col))}", err=True)
+        fig = plot_accuracy_tradeoff(df, x=x, y=y, label_col=label_col, gpu_df=gpu_df, title=title)
         _save(fig, out, "accuracy")
 
     @plot_group.command("gpu-share")
-    @click.option("--gpu", "gpu_path", default="reports/gpu", show_default=True,
-                  help="GPU measurements: file, folder or glob")
+    @click.option("--gpu", "gpu_path", default=None, metavar="FILES",
+                  help="GPU measurements: file, folder or glob [default: the project's reports/gpu]")
     @_out
     def gpu_share(gpu_path, out) -> None:
         """Convolution MAC share vs measured GPU time share vs input size."""
         from ..plots import plot_gpu_share
 
-        _save(plot_gpu_share(gpu_path), out, "gpu-share")
+        _save(plot_gpu_share(gpu_path or default_gpu_dir()), out, "gpu-share")
+
+
+def default_gpu_dir() -> str:
+    """The project's ``reports/gpu`` folder (wherever the command runs from)."""
+    from ..resources import project_root
+
+    return str(project_root() / "reports" / "gpu")
+
+
+def gpu_rows(gpu_path: str, accel):
+    """Path rows for the GPU panel: ``accelsim gpu measure`` files (a file, folder or glob)
+    turned into one row per measured path, limited to the model families of ``accel``; or
+    a result table with ``exec_path``, the cost column and ``accuracy``."""
+    from ..errors import ConfigError
+    from ..gpu.tradeoff import distinct_labels, is_measurement, path_rows
+    from .pareto import read_results
+
+    if not is_measurement(gpu_path) and not any(ch in gpu_path for ch in "*?["):
+        table = read_results(gpu_path)
+        return table.assign(label=table["exec_path"] if "exec_path" in table else "")
+    rows = path_rows(gpu_path)
+    families = model_families(accel)
+    if families:
+        mine = rows[rows["family"].isin(families)]
+        if mine.empty:
+            found = ", ".join(sorted(set(rows["workload"]))) or "none"
+            raise ConfigError(f"{gpu_path}: no GPU measurement of a {'/'.join(sorted(families))} model "
+                              f"(measured: {found}); record one with `accelsim gpu measure -w ...`")
+        rows = mine.reset_index(drop=True)
+        rows["label"] = distinct_labels(rows)  # what differs within this family only
+    return rows
+
+
+def model_families(df) -> set[str]:
+    """Model families of result rows (``family`` column, else looked up from ``workload``)."""
+    import accelsim
+    from ..errors import AccelsimError
+
+    if "family" in df.columns:
+        return set(df["family"].astype(str)) - {""}
+    out = set()
+    for name in dict.fromkeys(df.get("workload", [])):
+        try:
+            out.add(accelsim.load_workload(str(name).split("@")[0].split("/")[0]).family)
+        except AccelsimError:
+            continue
+    return out

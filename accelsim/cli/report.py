@@ -20,7 +20,9 @@ def register(cli: click.Group) -> None:
                    scope: str) -> None:
         """Sweep the 13 study configs on SegFormer-B2, Swin-T UPerNet, OFA-ResNet-50; write the report."""
         from ..report import build_report
+        from .common import note_jit
 
+        note_jit()
         path = build_report(out_dir, workers=workers, cache=cache, paths=paths, progress=progress,
                             log=lambda s: click.echo(s, err=True), scope=scope)
         click.echo(f"wrote {path}", err=True)

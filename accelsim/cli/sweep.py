@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from .common import OBJECTIVE_CHOICES, emit, frame_text, scope_option, tolerance_option
+from .common import OBJECTIVE_CHOICES, emit, frame_text, note_jit, scope_option, tolerance_option
 
 SUMMARY_COLUMNS = ["arch", "workload", "exec_path", "scope", "latency_s", "energy_j", "area_mm2", "energy_per_op_j",
                    "throughput_ops_per_s_per_mm2", "utilization", "error"]
@@ -79,8 +79,9 @@ def register(cli: click.Group) -> None:
     @scope_option(default=None)
     @tolerance_option(default=None)
     @click.option("--max-candidates", type=click.IntRange(min=1), default=None)
-    @click.option("-o", "--output", default=None, help="results file (.csv or .parquet); resumes if it exists")
-    @click.option("--layers", default=None, help="also write per-layer rows to this file")
+    @click.option("-o", "--output", default=None,
+                  help="results file (.csv, .parquet or .json, from the suffix); resumes if it exists")
+    @click.option("--layers", default=None, help="also write per-layer rows to this file (.csv, .parquet, .json)")
     @click.option("--executor", type=click.Choice(["local", "dask"]), default=None)
     @click.option("--workers", type=click.IntRange(min=1), default=None, help="processes (default: all cores)")
     @click.option("--scheduler", default=None, help="dask scheduler address (default: a LocalCluster)")
@@ -95,6 +96,7 @@ def register(cli: click.Group) -> None:
         from ..sweep import run_sweep
 
         spec_or_dict = build_spec(spec, arch, base, grid, constraint, workload, exec_path, input_size, classes)
+        note_jit()
         df = run_sweep(spec_or_dict, output=output, layers=layers, executor=executor, workers=workers,
                        scheduler=scheduler, cache=cache, objective=objective, max_candidates=max_candidates,
                        overwrite=overwrite, progress=progress, chunk_size=chunk_size, scope=scope,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from pathlib import Path
 
 import click
 import pandas as pd
@@ -12,7 +13,7 @@ import yaml
 from ..errors import WorkloadError
 from ..workload import list_models, list_named_workloads, load_workload
 from ..workload.ir import Workload
-from .common import emit, frame_text
+from .common import emit, emit_table, frame_text, output_format
 
 SHOW_COLUMNS = ["name", "op", "fn", "k", "c", "p", "q", "r", "s", "stride", "groups", "batch",
                 "macs", "params", "nonmac_ops", "shares"]
@@ -91,28 +92,33 @@ def register(cli: click.Group) -> None:
     @click.option("--classes", type=int, default=None, help="number of classes (default: the model's)")
     @click.option("--exec-path", "exec_path", default="", help="execution path string")
     @click.option("--json", "as_json", is_flag=True, help="JSON: totals plus per-layer rows")
-    @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-                  show_default=True)
-    @click.option("-o", "out", default=None, help="write to FILE instead of stdout")
+    @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
+                  help="format on standard output [default: table]")
+    @click.option("-o", "--output", "out", default=None, metavar="FILE",
+                  help="write the per-layer rows to FILE: .csv, .parquet or .json (with the totals)")
     def workload_show(name: str, input_size: str | None, classes: int | None, exec_path: str,
-                      as_json: bool, fmt: str, out: str | None) -> None:
+                      as_json: bool, fmt: str | None, out: str | None) -> None:
         """Per-layer MACs and totals (MACs by op kind) of NAME (registry name or YAML)."""
+        fmt = output_format("json" if as_json and not out else fmt, out)
         wl = load_workload(name, input_size=input_size, num_classes=classes, exec_path=exec_path)
-        fmt = "json" if as_json else fmt
         df = wl.to_frame()
         tags = sorted(c for c in df.columns if c.startswith("tag_"))
         df = df[[c for c in SHOW_COLUMNS if c in df.columns] + tags].fillna({t: "" for t in tags})
         totals = workload_totals(wl)
-        text = frame_text(df, fmt, totals=totals)
-        emit(text + (_totals_text(totals) if fmt == "table" else ""), out)
+        emit_table(df, fmt, out, totals=totals, table=frame_text(df, "table") + _totals_text(totals))
 
     @workload_group.command("table")
-    @click.option("-o", "out", default=None, help="write the markdown report to FILE")
+    @click.option("-o", "--output", "out", default=None, metavar="FILE",
+                  help="write to FILE: .md (the markdown report), .csv, .parquet or .json (the table)")
     def workload_table(out: str | None) -> None:
         """Every named workload: layers, params, GMACs, conv and decoder/head MAC shares."""
         from ..workload.report import workloads_report, workloads_table
 
-        emit(workloads_report(workloads_table()), out)
+        table = workloads_table()
+        if out and Path(out).suffix.lower() != ".md":
+            emit_table(table, None, out)
+        else:
+            emit(workloads_report(table), out)
 
     @workload_group.command("import")
     @click.argument("model_file")

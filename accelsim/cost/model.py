@@ -357,9 +357,10 @@ class SimResult:
         return row
 
     def to_json(self, **kw) -> str:
-        """Totals plus the per-layer rows, as JSON."""
-        rows = json.loads(self.layers.to_json(orient="records"))
-        return json.dumps({"summary": self.summary(), "layers": rows}, **kw)
+        """Totals plus the per-layer rows, as JSON (floats at full precision, missing as null)."""
+        from ..tableio import records
+
+        return json.dumps({"summary": self.summary(), "layers": records(self.layers)}, **kw)
 
 
 def dram_flags(wl: Workload) -> tuple[set[str], set[str]]:
@@ -427,16 +428,24 @@ def fuse_into_hosts(layers: "tuple[Layer, ...]", costs: list[LayerCost], packed:
 
 def simulate(workload: "Workload | str", arch: "ArchConfig | str", objective: str = "latency",
              max_candidates: int | None = None, memo: MutableMapping | None = None, *,
-             scope: str = DEFAULT_SCOPE, tolerance: float = DEFAULT_TOLERANCE) -> SimResult:
+             scope: str = DEFAULT_SCOPE, tolerance: float = DEFAULT_TOLERANCE,
+             progress: bool = False) -> SimResult:
     """Map every layer of ``workload`` on ``arch`` and total cycles, latency, energy and area.
 
     ``scope``: ``"accelerator"`` (default; the synthesised accelerator with an ideal off-chip
-    supply, non-MAC layers fused into their host MAC layer's PPU pass) or ``"system"`` (with
-    the global buffer's and DRAM's bandwidth and energy, non-MAC layers as separate passes);
-    see docs/cost_model.md, Scope. ``tolerance``: see :func:`map_layer`. ``memo`` (any mutable
-    mapping, may be shared across calls) caches per-shape costs; without one, identical
-    shapes are still mapped once per call.
+    supply, non-MAC layers run on the PPU overlapped with the MAC layers) or ``"system"``
+    (with the global buffer's and DRAM's bandwidth and energy, non-MAC layers as separate
+    passes); see docs/cost_model.md, Scope. ``tolerance``: see :func:`map_layer`. ``memo``
+    (any mutable mapping, may be shared across calls) caches per-shape costs; without one,
+    identical shapes are still mapped once per call. ``progress`` shows a bar on a terminal
+    once mapping takes more than two seconds.
+
+    In :attr:`SimResult.layers` the mapping columns (``spatial_*``, ``tile_*``) are
+    integers (pandas ``Int64``, ``<NA>`` for layers without a mapping); ``cycles`` is a
+    float because transfer terms are bytes / (bytes per cycle).
     """
+    from ..progress import progress as bar
+
     check_objective(objective)
     check_scope(scope)
     if isinstance(workload, str):
@@ -448,7 +457,7 @@ def simulate(workload: "Workload | str", arch: "ArchConfig | str", objective: st
     sources, sinks = dram_flags(workload)
     costs = []
     fresh = 0  # candidates searched by this call: only layers the memo did not hold count
-    for layer in workload.layers:
+    for layer in bar(workload.layers, desc="mapping layers", unit="layer", enabled=progress):
         cost, searched = _lookup_or_map(layer, a, objective, max_candidates, layer.name in sources,
                                         layer.name in sinks, memo, packed, scope, tolerance)
         if searched:
@@ -457,6 +466,7 @@ def simulate(workload: "Workload | str", arch: "ArchConfig | str", objective: st
     if scope == "accelerator":
         costs = fuse_into_hosts(workload.layers, costs, packed)
     frame = pd.DataFrame([c.row() for c in costs])
+    frame = frame.astype({f: "Int64" for f in MAPPING_FIELDS if f != "loop_order" and f in frame})
     tags = pd.DataFrame([{f"tag_{k}": v for k, v in layer.tags} for layer in workload.layers])
     if len(tags.columns):
         frame = pd.concat([frame, tags], axis=1)

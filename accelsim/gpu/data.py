@@ -3,7 +3,8 @@
 A file holds one device x workload x dtype (x input x execution path). Its header
 lines are ``# key = <JSON value>``, followed by the CSV table (seconds in ``*_s``
 columns, joules in ``energy_j``, watts in ``power_w``). :func:`load` reads one or
-many files into one tidy frame with the metadata as columns.
+many files into one tidy frame with the metadata as columns; plain pandas reads one
+file's table with ``pd.read_csv(path, comment="#")``.
 """
 
 from __future__ import annotations

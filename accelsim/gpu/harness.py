@@ -61,21 +61,24 @@ def measure_op(spec: OpSpec, target: Target, policy: TimingPolicy, energy: Energ
 
 
 def measure_layers(wl: Workload, target: Target, policy: TimingPolicy = TimingPolicy(),
-                   energy: EnergyPolicy = EnergyPolicy(), dedup: bool = True) -> pd.DataFrame:
+                   energy: EnergyPolicy = EnergyPolicy(), dedup: bool = True, progress: bool = False) -> pd.DataFrame:
     """One row per layer of ``wl``: IR shape, the torch kernel used, per-call time statistics.
 
     Layers whose op is identical to an earlier one (same shape, function, dtype) are
     timed once when ``dedup`` and name it in ``reused_from``. A layer whose op fails
     (unsupported dtype, out of memory) keeps its row with ``status = error: ...`` and NaN
-    times. Times in seconds, ``tflops`` = 2 x MACs / median time / 1e12.
+    times. Times in seconds, ``tflops`` = 2 x MACs / median time / 1e12. ``progress`` shows
+    a bar on a terminal once measuring takes more than two seconds.
     """
+    from ..progress import progress as bar
+
     torch = require_torch()
     power, reason = nvml_power_reader(target) if energy.enabled else (None, "not requested")
     producers: dict[str, Layer] = {}
     done: dict[tuple, tuple[str, dict[str, Any]]] = {}
     rows = []
     with torch.inference_mode():
-        for layer in wl.layers:
+        for layer in bar(wl.layers, desc="timing layers", unit="layer", enabled=progress):
             spec = build_op(layer, target, producers)
             producers[layer.name] = layer
             key = dedup_key(layer, producers)
@@ -104,10 +107,10 @@ def measure_layers(wl: Workload, target: Target, policy: TimingPolicy = TimingPo
 
 def measure_workload(wl: Workload, target: Target, policy: TimingPolicy = TimingPolicy(),
                      energy: EnergyPolicy = EnergyPolicy(), dedup: bool = True,
-                     benchmark: bool = True) -> Measurement:
+                     benchmark: bool = True, progress: bool = False) -> Measurement:
     """:func:`measure_layers` plus the metadata block (``kind = per-layer``)."""
     with cudnn_benchmark(benchmark):
-        frame = measure_layers(wl, target, policy, energy, dedup)
+        frame = measure_layers(wl, target, policy, energy, dedup, progress)
         status = sorted(set(frame["energy_status"]))
         meta = base_meta(target, "per-layer", wl.name, wl.input_size, wl.exec_path,
                          energy="; ".join(status),

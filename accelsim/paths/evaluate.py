@@ -46,11 +46,16 @@ def evaluate_workload(wl: Workload, arch, base: Workload | None = None, objectiv
 
 def evaluate_paths(base: Workload, arch, paths: Iterable[str], objective: str = "latency",
                    memo: MutableMapping | None = None, table: pd.DataFrame | None = None,
-                   max_candidates: int | None = None, scope: str = "accelerator") -> pd.DataFrame:
+                   max_candidates: int | None = None, scope: str = "accelerator",
+                   progress: bool = False) -> pd.DataFrame:
     """Rows of :func:`evaluate_workload` for each path applied to ``base`` (a shared memo
-    maps identical layer shapes once)."""
+    maps identical layer shapes once). ``progress`` shows a bar on a terminal once the
+    evaluation takes more than two seconds."""
+    from ..progress import progress as bar
+
     memo = {} if memo is None else memo
+    todo = list(dict.fromkeys(paths))
     rows = [evaluate_workload(apply_path(base, p), arch, base=base, objective=objective,
                               memo=memo, table=table, max_candidates=max_candidates, scope=scope)
-            for p in dict.fromkeys(paths)]
+            for p in bar(todo, total=len(todo), desc="evaluating paths", unit="path", enabled=progress)]
     return pd.DataFrame(rows)

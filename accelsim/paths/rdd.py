@@ -90,26 +90,37 @@ def lookup_table(df: pd.DataFrame, by: str = "latency_s", max_budget: float | No
 
 
 def parse_quantity(text: "str | float", unit: str) -> float:
-    """``"3ms"`` -> 0.003 (seconds), ``"40mJ"`` -> 0.04 (joules); a bare number is in base units."""
+    """``"3ms"`` -> 0.003 (seconds), ``"40mJ"`` -> 0.04 (joules), ``"2.5 s"`` -> 2.5.
+
+    Text needs its unit (prefixes n, u, µ, m, k): a bare ``"3"`` is refused, since 3 s
+    and 3 ms are both plausible budgets. A Python number is taken in base units.
+    """
     if isinstance(text, (int, float)):
-        return float(text)
-    s = str(text).strip().replace(" ", "")
-    prefixes = {"": 1.0, "m": 1e-3, "u": 1e-6, "µ": 1e-6, "n": 1e-9, "k": 1e3}
-    base = {"s": "s", "j": "J"}[unit.lower()]
-    num = s
-    scale = 1.0
-    if s.lower().endswith(base.lower()):
-        num, pre = s[:-1], ""
-        for p in sorted(prefixes, key=len, reverse=True):
-            if p and num.endswith(p):
-                num, pre = num[: -len(p)], p
-                break
-        scale = prefixes[pre]
-    try:
-        value = float(num) * scale
-    except ValueError:
-        raise AccelsimError(f"budget {text!r}: expected a number with unit {base} "
-                            f"(e.g. 3m{base} or 0.003)") from None
-    if value <= 0:
+        value = float(text)
+    else:
+        value = _with_unit(str(text), unit)
+    if not value > 0:
         raise AccelsimError(f"budget {text!r} must be positive")
     return value
+
+
+def _with_unit(text: str, unit: str) -> float:
+    prefixes = {"": 1.0, "m": 1e-3, "u": 1e-6, "µ": 1e-6, "n": 1e-9, "k": 1e3}
+    base = {"s": "s", "j": "J"}[unit.lower()]
+    example = f"e.g. 3m{base} or 0.003{base}"
+    s = text.strip().replace(" ", "")
+    if not s.lower().endswith(base.lower()):
+        try:
+            float(s)
+        except ValueError:
+            raise AccelsimError(f"budget {text!r}: expected a number with unit {base} ({example})") from None
+        raise AccelsimError(f"budget {text!r} has no unit: write it with {base} ({example})")
+    num, pre = s[:-1], ""
+    for p in sorted(prefixes, key=len, reverse=True):
+        if p and num.endswith(p):
+            num, pre = num[: -len(p)], p
+            break
+    try:
+        return float(num) * prefixes[pre]
+    except ValueError:
+        raise AccelsimError(f"budget {text!r}: expected a number with unit {base} ({example})") from None

@@ -1,56 +1,157 @@
-"""Energy per op vs throughput per mm2 across architectures, Pareto front drawn (SPEC.md section 10)."""
+"""Energy per op vs throughput per mm2 across architectures, Pareto fronts drawn (SPEC.md section 10).
+
+Built to stay readable from a dozen study configurations to thousands of grid points:
+markers shrink and fade as points multiply, only the Pareto-optimal points and the
+configurations named by the caller are labelled, labels never overlap (see
+:mod:`accelsim.plots.labels`), and long names (grid points such as
+``E[num_pe=8,k0=16,c0=16]``) are labelled with a number and spelled out in a table
+under the axes. The legend sits above the axes, off the data.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..errors import AccelsimError
-from ..sweep.pareto import pareto_mask
+from ..sweep.pareto import AUTO, mapped_rows, pareto_mask, resolve_by
 from .common import figure, save_figure
+from .labels import place_labels
 
 X, Y = "throughput_ops_per_s_per_mm2", "energy_per_op_j"
+#: labels longer than this are numbered and listed in the names table
+MAX_INLINE_LABEL = 10
+#: rows of the names table at most (further labelled points are counted in its last line)
+MAX_TABLE_ROWS = 24
 
 
-def plot_energy_throughput(df: pd.DataFrame, label_col: str = "arch", group_col: str | None = "workload",
-                           front: bool = True, max_labels: int = 30, title: str | None = None,
+def marker_style(n: int) -> tuple[float, float]:
+    """(marker area in pt^2, alpha) for ``n`` points: smaller and lighter as points multiply."""
+    if n <= 60:
+        return 26.0, 0.95
+    if n <= 600:
+        return 12.0, 0.7
+    return 4.0, 0.45
+
+
+def series_names(df: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """One legend name per row: the values of ``keys`` that vary across ``df``, joined."""
+    varying = [k for k in keys if df[k].nunique(dropna=False) > 1]
+    if not varying:
+        return pd.Series(str(df[keys[0]].iloc[0]) if keys else "", index=df.index)
+    parts = [df[k].fillna("").astype(str).replace("", "full model" if k == "exec_path" else "") for k in varying]
+    out = parts[0]
+    for p in parts[1:]:
+        out = out + ", " + p
+    return out
+
+
+def plot_energy_throughput(df: pd.DataFrame, label_col: str = "arch",
+                           group_col: "str | Sequence[str] | None" = AUTO, front: bool = True,
+                           named: Sequence[str] = (), max_labels: int = 40, title: str | None = None,
                            ax: Axes | None = None, path: "str | Path | None" = None) -> Figure:
-    """Energy per op (fJ/op) vs throughput per mm2 (TOPS/mm2), one series per ``group_col``.
+    """Energy per op (fJ/op) vs throughput per mm2 (TOPS/mm2), one series per group.
 
-    Points are labelled with ``label_col`` (all of them up to ``max_labels`` points,
-    else only the Pareto points); the front (min energy/op, max throughput/mm2) of
-    each series is circled and joined by a line. op = one FLOP = half a MAC.
+    ``group_col``: ``"auto"`` (default) gives one series and one Pareto front per
+    workload, execution path and scope, like :func:`accelsim.pareto`; a column (or
+    list), or ``None`` for one series. The front (min energy/op, max throughput/mm2) of
+    each series is circled and joined by a line. Labelled with ``label_col``: the front
+    points (at most ``max_labels``, cheapest energy first) and every row whose label is in
+    ``named``. op = one FLOP = half a MAC. Error rows (unmappable points) are left out.
     """
     missing = [c for c in (X, Y, label_col) if c not in df.columns]
     if missing:
         raise AccelsimError(f"sweep rows need column(s) {', '.join(missing)}")
+    df = mapped_rows(df)
     if df.empty:
         raise AccelsimError("no sweep rows to plot")
-    fig, ax = figure(ax)
-    groups = df.groupby(group_col, sort=False) if group_col and group_col in df.columns else [("", df)]
-    for i, (name, g) in enumerate(groups):
+    keys = resolve_by(df, None, group_col)
+    names = series_names(df, keys) if keys else pd.Series("", index=df.index)
+    fig, ax = figure(ax, figsize=(7.0, 5.0))
+    size, alpha = marker_style(len(df))
+    label_rows: list[tuple[float, float, str, str, float]] = []  # x, y, text, colour, priority
+    for i, (name, g) in enumerate(df.groupby(names, sort=False)):
         x = g[X].to_numpy(float) / 1e12   # ops/s/mm2 -> TOPS/mm2
         y = g[Y].to_numpy(float) * 1e15   # J/op -> fJ/op
         color = f"C{i % 10}"
-        ax.scatter(x, y, s=22, color=color, label=str(name) or None, zorder=3)
-        on = pareto_mask(g[[Y, X]].to_numpy(float), [False, True])
+        ax.scatter(x, y, s=size, color=color, alpha=alpha, linewidths=0, label=str(name) or None, zorder=3)
+        on = pareto_mask(np.column_stack([y, x]), [False, True])
         if front and on.any():
-            fx, fy = x[on], y[on]
-            order = fx.argsort()
-            ax.plot(fx[order], fy[order], color=color, lw=1.2, alpha=0.7, zorder=2)
-            ax.scatter(fx, fy, s=70, facecolors="none", edgecolors=color, lw=1.4, zorder=4)
-        label_all = len(g) <= max_labels
-        for xi, yi, lab, is_front in zip(x, y, g[label_col].astype(str), on):
-            if label_all or is_front:
-                ax.annotate(lab, (xi, yi), xytext=(3, 3), textcoords="offset points", fontsize=7)
+            order = x[on].argsort()
+            ax.plot(x[on][order], y[on][order], color=color, lw=1.3, alpha=0.8, zorder=4)
+            ax.scatter(x[on], y[on], s=max(60.0, size * 3), facecolors="none", edgecolors=color, lw=1.4, zorder=5)
+        want = on | g[label_col].astype(str).isin([str(n) for n in named]).to_numpy()
+        for xi, yi, lab, is_front in zip(x[want], y[want], g[label_col].astype(str)[want], on[want]):
+            label_rows.append((xi, yi, lab, color, yi if is_front else -1.0))
     ax.set_xlabel("throughput per area (TOPS/mm$^2$, op = 1 FLOP)")
     ax.set_ylabel("energy per op (fJ/op)")
     ax.grid(alpha=0.3)
-    if group_col and group_col in df.columns:
-        ax.legend(fontsize="small", title="circled: Pareto front", title_fontsize="small")
-    ax.set_title(title or "Energy per op vs throughput per mm$^2$")
+    ax.margins(0.08)
+    legend = _legend(ax, names.nunique(), front)
+    ax.set_title(title or "Energy per op vs throughput per mm$^2$", pad=4 if legend is None else 22)
+    _label_points(ax, label_rows, max_labels, len(df), legend)
     save_figure(fig, path)
     return fig
+
+
+def _legend(ax: Axes, n_series: int, front: bool):
+    """The series and a "Pareto front" entry in one row above the axes (off the data)."""
+    from matplotlib.lines import Line2D
+
+    handles, labels = ax.get_legend_handles_labels()
+    if front:
+        handles.append(Line2D([], [], color="0.35", marker="o", mfc="none", ms=8, lw=1.3))
+        labels.append("Pareto front" + (" (of each)" if n_series > 1 else ""))
+    if not handles or (n_series <= 1 and not front):
+        return None
+    legend = ax.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+                       ncols=min(4, len(handles)), fontsize="small", frameon=False, borderaxespad=0.2,
+                       handletextpad=0.3, columnspacing=1.2)
+    for h in legend.legend_handles:  # legend markers at full size and colour, however faded the points
+        if hasattr(h, "set_sizes"):
+            h.set_sizes([26.0])
+            h.set_alpha(1.0)
+    return legend
+
+
+def _label_points(ax: Axes, rows: list[tuple[float, float, str, str, float]], max_labels: int, n_points: int,
+                  legend) -> None:
+    """Label named rows first, then front rows by ascending energy, up to ``max_labels``;
+    long names become numbers listed in a table under the axes."""
+    rows = sorted(rows, key=lambda r: (r[4] >= 0, r[4]))  # named (priority -1) first, then front
+    shown, skipped = rows[:max_labels], len(rows) - min(len(rows), max_labels)
+    texts, table = [], []
+    for x, y, lab, color, _ in shown:
+        if len(lab) <= MAX_INLINE_LABEL:
+            texts.append(lab)
+        else:
+            if lab not in table:  # one number per name, whichever series it is in
+                table.append(lab)
+            texts.append(str(table.index(lab) + 1))
+    if table or skipped:
+        lines = [f"{i}: {lab}" for i, lab in enumerate(table[:MAX_TABLE_ROWS], start=1)]
+        if len(table) > MAX_TABLE_ROWS:
+            lines.append(f"... {len(table) - MAX_TABLE_ROWS} more numbered points")
+        if skipped:
+            lines.append(f"{skipped} more Pareto-optimal point(s) not labelled (see `accelsim pareto`)")
+        ncol = 2 if len(lines) > 8 else 1
+        per = -(-len(lines) // ncol)
+        cols = ["\n".join(lines[i * per:(i + 1) * per]) for i in range(ncol)]
+        for j, text in enumerate(cols):
+            ax.annotate(text, (j / ncol, 0), xycoords="axes fraction", xytext=(0, -34), textcoords="offset points",
+                        ha="left", va="top", fontsize=7, family="monospace")
+    if shown:
+        place_labels(ax, [r[0] for r in shown], [r[1] for r in shown], texts,
+                     obstacles=None if n_points <= 0 else _all_points(ax), color=[r[3] for r in shown],
+                     avoid=[legend] if legend is not None else [])
+
+
+def _all_points(ax: Axes) -> np.ndarray:
+    """Every scatter point of ``ax`` in data coordinates (the label placer's obstacles)."""
+    pts = [c.get_offsets() for c in ax.collections if len(c.get_offsets())]
+    return np.vstack(pts) if pts else np.zeros((0, 2))

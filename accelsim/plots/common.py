@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import matplotlib
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -29,14 +30,16 @@ def figure(ax: Axes | None = None, figsize: tuple[float, float] = (6.4, 4.4)) ->
     return fig, fig.add_subplot()
 
 
-def figure_grid(axes: Sequence[Axes] | None, n: int, figsize: tuple[float, float],
+def figure_grid(axes: Sequence[Axes] | None, n: int, figsize: tuple[float, float], stacked: bool = False,
                 **kw: Any) -> tuple[Figure, list[Axes]]:
-    """``n`` axes in one row (or the ``axes`` given)."""
+    """``n`` axes in one row, or one column sharing x when ``stacked`` (or the ``axes`` given)."""
     if axes is not None:
         if len(axes) != n:
             raise AccelsimError(f"this figure needs {n} axes, got {len(axes)}")
         return axes[0].figure, list(axes)
     fig = Figure(figsize=figsize, layout="constrained")
+    if stacked:
+        return fig, list(fig.subplots(n, 1, sharex=True, squeeze=False, **kw)[:, 0])
     return fig, list(fig.subplots(1, n, squeeze=False, **kw)[0])
 
 
@@ -94,13 +97,112 @@ def short_name(name: str, parts: int = 3) -> str:
     return ".".join(str(name).split(".")[-parts:])
 
 
+def unique_names(names: "Sequence[str]", min_parts: int = 2) -> list[str]:
+    """For each name, its shortest dotted suffix (at least ``min_parts`` components, not
+    starting with a bare index) that no other name in ``names`` ends with:
+    ``backbone.block1.0.mlp.fc1`` -> ``block1.0.mlp.fc1`` when ``0.mlp.fc1`` is ambiguous.
+    Names that occur twice stay whole."""
+    split = [str(n).split(".") for n in names]
+    out = []
+    for parts in split:
+        for k in range(min(min_parts, len(parts)), len(parts) + 1):
+            tail = parts[-k:]
+            if tail[0].isdigit() and k < len(parts):
+                continue
+            if sum(1 for q in split if q[-k:] == tail) == 1:
+                out.append(".".join(tail))
+                break
+        else:
+            out.append(".".join(parts))
+    return out
+
+
+def name_pattern(names: "Sequence[str]") -> str:
+    """One label for many layers: the dotted components they share, ``*`` where they differ
+    (``backbone.block1.0.mlp.dwconv`` and ``backbone.block2.1.mlp.dwconv`` ->
+    ``backbone.*.*.mlp.dwconv``); the first name plus a count when their depths differ."""
+    split = [str(n).split(".") for n in names]
+    if not split:
+        return ""
+    if len(split) == 1:
+        return ".".join(split[0])
+    if len({len(p) for p in split}) != 1:
+        return f"{'.'.join(split[0])} and {len(split) - 1} more"
+    return ".".join(col[0] if len(set(col)) == 1 else "*" for col in zip(*split))
+
+
+def percent(share: float) -> str:
+    """A fraction as a percentage with the digits it needs: 0.69 -> "69%", 0.061 -> "6.1%",
+    0.004 -> "0.4%", 0.0004 -> "0.04%", 0 -> "0%", and 0.9997 -> "99.97%" (not "100%")."""
+    v = 100.0 * float(share)
+    if v != v:
+        return "n/a"
+    if v == 0 or v == 100:
+        return f"{v:.0f}%"
+    rest = 100.0 - v
+    if 0 < rest < 1:  # close to 100: keep the digits that tell it from 100
+        return f"{v:.{max(1, -int(np.floor(np.log10(rest))))}f}%"
+    if abs(v) >= 9.95:
+        return f"{v:.0f}%"
+    digits = max(1, 1 - int(np.floor(np.log10(abs(v)))))  # two significant digits
+    text = f"{v:.{digits}f}".rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+def layers_text(n: int) -> str:
+    """``"1 layer"``, ``"13 layers"``."""
+    return f"{n} layer" + ("" if n == 1 else "s")
+
+
+#: light backgrounds for the network parts, in order of appearance
+PART_SHADES = ("#f2f2f2", "#fdebd3", "#dcecf7", "#e3f1df", "#efe3f3", "#f7e1e1")
+
+
+def part_column(df: pd.DataFrame) -> "pd.Series | None":
+    """The part of the network each layer belongs to (``tag_part``/``part``: backbone,
+    encoder, neck, decoder, head), or ``None`` when the rows carry no part tags."""
+    for col in ("tag_part", "part"):
+        if col in df.columns and df[col].fillna("").astype(str).ne("").any():
+            return df[col].fillna("").astype(str).replace("", "other")
+    return None
+
+
+def part_runs(parts: "pd.Series") -> list[tuple[str, int, int]]:
+    """Contiguous runs ``(part, first index, last index)`` of ``parts`` in row order."""
+    runs: list[tuple[str, int, int]] = []
+    for i, p in enumerate(parts):
+        if runs and runs[-1][0] == p:
+            runs[-1] = (p, runs[-1][1], i)
+        else:
+            runs.append((p, i, i))
+    return runs
+
+
+def shade_parts(ax: Axes, parts: "pd.Series") -> dict[str, str]:
+    """Shade each contiguous run of ``parts`` (bar positions 0..n-1) and draw a dashed divider
+    between runs; returns part -> shade colour (for :func:`part_handles`)."""
+    colors = {p: PART_SHADES[i % len(PART_SHADES)] for i, p in enumerate(dict.fromkeys(parts))}
+    for k, (p, lo, hi) in enumerate(part_runs(parts)):
+        ax.axvspan(lo - 0.5, hi + 0.5, color=colors[p], zorder=0, lw=0)
+        if k:
+            ax.axvline(lo - 0.5, color="0.4", lw=0.8, ls="--", zorder=1)
+    return colors
+
+
+def part_handles(colors: dict[str, str], labels: "dict[str, str] | None" = None) -> list:
+    """Legend patches for the part shades (``labels``: part -> legend text, default the part)."""
+    from matplotlib.patches import Patch
+
+    return [Patch(facecolor=c, edgecolor="0.6", lw=0.5, label=(labels or {}).get(p, p)) for p, c in colors.items()]
+
+
 def op_colors(ops: "Sequence[str]") -> list[str]:
     return [OP_COLORS.get(str(o), "#333333") for o in ops]
 
 
-def op_legend(ax: Axes, ops: "Sequence[str]", **kw: Any) -> None:
+def op_handles(ops: "Sequence[str]") -> list:
+    """Legend patches, one per op kind in ``ops`` (first appearance order)."""
     from matplotlib.patches import Patch
 
-    kinds = list(dict.fromkeys(ops))
-    handles = [Patch(color=c, label=o) for o, c in zip(kinds, op_colors(kinds))]
-    ax.legend(handles=handles, fontsize="small", **kw)
+    kinds = list(dict.fromkeys(str(o) for o in ops))
+    return [Patch(color=c, label=o) for o, c in zip(kinds, op_colors(kinds))]

@@ -1,4 +1,11 @@
-"""Per-layer figures for one workload on one architecture (SPEC.md section 10)."""
+"""Per-layer figures for one workload on one architecture (SPEC.md section 10).
+
+Layers are drawn in execution order on a background that marks the network's parts
+(backbone or encoder vs decoder or head, from the layers' ``part`` tags), whose shares
+of time and energy the legend states: where the decoder's few layers take most of the
+time is the point of the study. The largest layers are numbered at their bars without
+overlap and named beside the panel with the shortest unambiguous layer name.
+"""
 
 from __future__ import annotations
 
@@ -6,62 +13,81 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..errors import AccelsimError
-from .common import figure, figure_grid, layer_frame, op_colors, op_legend, save_figure, short_name
+from .common import (figure, figure_grid, layer_frame, layers_text, name_pattern, op_colors, op_handles,
+                     part_column, part_handles, percent, save_figure, shade_parts, unique_names)
+from .labels import label_row, place_labels
+
+
+def part_shares(df: pd.DataFrame, parts: pd.Series, col: str) -> dict[str, float]:
+    """Share of ``col``'s total held by each part."""
+    total = float(df[col].sum()) or 1.0
+    return {p: float(v) / total for p, v in df[col].groupby(parts.to_numpy(), sort=False).sum().items()}
 
 
 def plot_layer_breakdown(result: Any, top: int = 6, title: str | None = None,
                          axes: Sequence[Axes] | None = None, path: "str | Path | None" = None) -> Figure:
-    """Execution time (us) and energy (uJ) of every layer in order, coloured by op kind.
+    """Execution time (us, top) and energy (uJ, bottom) of every layer in execution order,
+    coloured by op kind, on a background marking the network's parts.
 
     ``result`` is a SimResult or its per-layer DataFrame (``latency_s``, ``energy_j``).
-    The ``top`` largest layers of each panel are labelled with their (short) names.
+    The ``top`` largest layers of each panel are numbered at their bars and listed beside
+    the panel with their share of the total.
     """
     df = layer_frame(result)
     for col in ("latency_s", "energy_j"):
         if col not in df.columns:
             raise AccelsimError(f"per-layer rows need column {col!r} (a simulation result)")
-    fig, (ax_t, ax_e) = figure_grid(axes, 2, (11, 4.2))
+    fig, (ax_t, ax_e) = figure_grid(axes, 2, (9.0, 6.2), stacked=True)
     idx = np.arange(len(df))
     colors = op_colors(df["op"])
-    for ax, col, scale, unit, what in ((ax_t, "latency_s", 1e6, "us", "execution time"),
-                                       (ax_e, "energy_j", 1e6, "uJ", "energy")):
-        vals = df[col].to_numpy(float) * scale
-        ax.bar(idx, vals, width=1.0, color=colors)
+    names = unique_names(df["name"])
+    parts = part_column(df)
+    shades: dict[str, str] = {}
+    ranked = []
+    for ax, col, unit, what in ((ax_t, "latency_s", "us", "execution time"), (ax_e, "energy_j", "uJ", "energy")):
+        vals = df[col].to_numpy(float) * 1e6
+        if parts is not None:
+            shades = shade_parts(ax, parts)
+        ax.bar(idx, vals, width=1.0, color=colors, zorder=2)
         total = vals.sum()
-        _label_top(ax, vals, df["name"], top, total)
-        ax.set_xlabel("layer (execution order)")
-        ax.set_ylabel(f"{what} per layer ({unit})")
-        ax.set_title(f"{what}: total {total:,.1f} {unit}", fontsize="medium")
-        ax.margins(y=0.3)
-        ax.grid(axis="y", alpha=0.3)
-    op_legend(ax_e, df["op"], loc="upper right")
-    if title:
+        ax.set_ylabel(f"{what} ({unit})")
+        ax.set_ylim(0, vals.max() * 1.22 if len(vals) and vals.max() > 0 else 1)  # headroom: rank row
+        ax.set_xlim(-0.5, len(df) - 0.5)
+        ax.grid(axis="y", alpha=0.3, zorder=1)
+        ax.set_title(f"{what} per layer: total {total:,.1f} {unit}", fontsize="medium", loc="left")
+        ranked.append((ax, vals, _rank_top(ax, vals, names, top, total)))
+    ax_e.set_xlabel("layer (execution order)")
+    if parts is not None:
+        t, e = part_shares(df, parts, "latency_s"), part_shares(df, parts, "energy_j")
+        counts = parts.value_counts(sort=False)
+        fig.legend(handles=part_handles(shades, {p: f"{p} ({layers_text(counts[p])}): {percent(t[p])} of time, "
+                                                  f"{percent(e[p])} of energy" for p in shades}),
+                   loc="outside upper center", ncols=min(len(shades), 3), fontsize="small", frameon=False,
+                   title=title, title_fontsize="large")  # the title heads the part key (a suptitle would collide)
+    ops = op_handles(df["op"])
+    fig.legend(handles=ops, loc="outside lower center", ncols=min(len(ops), 11), fontsize="small",
+               frameon=False, handlelength=1.2, columnspacing=1.0)
+    if title and parts is None:
         fig.suptitle(title)
+    for ax, vals, order in ranked:  # numbers at the bars, once the layout is final
+        label_row(ax, order, vals[order], [str(r) for r in range(1, len(order) + 1)])
     save_figure(fig, path)
     return fig
 
 
-def _label_top(ax: Axes, vals: np.ndarray, names: Sequence[str], top: int, total: float) -> None:
-    """Rank numbers above the ``top`` largest bars and a ranked list of their names and shares.
-
-    The largest layers are often neighbours (a decoder's last layers), so names written at
-    the bars would overlap; numbers stacked at increasing heights with leader lines stay
-    readable, and the list in the corner carries the names.
-    """
-    lines = []
-    for rank, i in enumerate(np.argsort(vals, kind="stable")[::-1][:top], start=1):
-        share = vals[i] / total if total else 0.0
-        ax.annotate(str(rank), (i, vals[i]), xytext=(0, 3 + 8 * (rank - 1)), textcoords="offset points",
-                    fontsize=7, ha="center", va="bottom",
-                    arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.5"} if rank > 1 else None)
-        lines.append(f"{rank}. {short_name(names[i])} ({share:.0%})")
+def _rank_top(ax: Axes, vals: np.ndarray, names: Sequence[str], top: int, total: float) -> np.ndarray:
+    """List the ``top`` largest bars beside ``ax`` (rank, name, share); returns their positions."""
+    order = np.argsort(vals, kind="stable")[::-1][:top]
+    lines = [f"{r}. {names[i]} ({percent(vals[i] / total if total else 0.0)})" for r, i in enumerate(order, 1)]
     if lines:
-        ax.text(0.02, 0.98, "\n".join(lines), transform=ax.transAxes, fontsize=7, va="top", ha="left",
-                bbox={"boxstyle": "round", "fc": "white", "ec": "0.7", "alpha": 0.9})
+        ax.text(1.01, 1.0, "largest layers:\n" + "\n".join(lines), transform=ax.transAxes, fontsize=7.5,
+                va="top", ha="left", linespacing=1.35)
+    return order
 
 
 def plot_layer_energy_per_op(result: Any, title: str | None = None, ax: Axes | None = None,
@@ -69,29 +95,54 @@ def plot_layer_energy_per_op(result: Any, title: str | None = None, ax: Axes | N
     """Energy per op of every MAC layer, sorted high to low and normalised to the highest.
 
     Energy per op = layer energy (J) / (2 x MACs); bars coloured by op kind (depthwise
-    convs and attention matmuls stand out, SPEC.md section 3).
+    convs and attention matmuls stand out, SPEC.md section 3). Layers tied at the same
+    level (the same block repeated) are labelled once, with their count and a name
+    pattern (``backbone.*.*.mlp.dwconv``).
     """
     df = layer_frame(result)
     if "energy_j" not in df.columns:
         raise AccelsimError("per-layer rows need column 'energy_j' (a simulation result)")
-    df = df[df["macs"] > 0]
+    df = df[df["macs"] > 0].reset_index(drop=True)
     if df.empty:
         raise AccelsimError("no MAC layers to plot")
     epo = df["energy_j"].to_numpy(float) / (2.0 * df["macs"].to_numpy(float))
     order = np.argsort(-epo, kind="stable")
     norm = epo[order] / epo[order[0]]
-    fig, ax = figure(ax, (8, 4))
+    fig, ax = figure(ax, (8, 4.2))
     ops = df["op"].to_numpy()[order]
     ax.bar(np.arange(len(norm)), norm, width=1.0, color=op_colors(ops))
-    names = df["name"].to_numpy()[order]
-    for i in range(min(3, len(norm))):
-        ax.annotate(short_name(names[i]), (i, norm[i]), xytext=(4, -2), textcoords="offset points",
-                    fontsize=7, va="top")
     ax.set_xlabel("MAC layers, sorted by energy per op")
-    ax.set_ylabel(f"energy per op / max (max = {epo[order[0]] * 1e15:.0f} fJ/op)")
-    ax.set_ylim(0, 1.05)
+    ax.set_ylabel(f"energy per op / max (max = {epo[order[0]] * 1e15:,.0f} fJ/op)")
+    ax.set_ylim(0, 1.12)
+    ax.set_xlim(-0.5, len(norm) - 0.5)
     ax.grid(axis="y", alpha=0.3)
-    op_legend(ax, ops, loc="upper right")
+    ax.legend(handles=op_handles(ops), loc="upper right", fontsize="small", title="op kind",
+              title_fontsize="small")
     ax.set_title(title or "Per-layer energy per op, normalised")
+    runs = tie_runs(norm, ops)[:3]
+    names = df["name"].to_numpy()[order]
+    texts = [(f"{hi - lo + 1} x {ops[lo]}: " if hi > lo else "") + name_pattern(names[lo:hi + 1])
+             for lo, hi in runs]
+    place_labels(ax, [(lo + hi) / 2 for lo, hi in runs], [norm[lo] for lo, _ in runs], texts,
+                 obstacles=np.column_stack([np.arange(len(norm)), norm]), marker_pt=1.0, fontsize=7.5,
+                 avoid=[ax.get_legend()], bars=bar_boxes(norm))
     save_figure(fig, path)
     return fig
+
+
+def bar_boxes(heights: np.ndarray) -> np.ndarray:
+    """Rectangles (x0, 0, x1, height) of unit-width bars at 0..n-1, for the label placer."""
+    x = np.arange(len(heights), dtype=float)
+    return np.column_stack([x - 0.5, np.zeros(len(x)), x + 0.5, np.asarray(heights, float)])
+
+
+def tie_runs(levels: np.ndarray, ops: Sequence[str], rel: float = 0.005) -> list[tuple[int, int]]:
+    """Runs ``(first, last)`` of consecutive (sorted) bars of the same op whose levels agree
+    within ``rel`` of the first one: one label per run instead of one per bar."""
+    runs: list[tuple[int, int]] = []
+    for i, (v, op) in enumerate(zip(levels, ops)):
+        if runs and ops[runs[-1][0]] == op and abs(v - levels[runs[-1][0]]) <= rel * abs(levels[runs[-1][0]]):
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs

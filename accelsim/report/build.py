@@ -32,6 +32,9 @@ OTHER_SWEEP_FILE = "sweeps/study13_{scope}.csv"
 OBJECTIVE = "latency"
 TOP_LAYERS = 10
 GPU_DIR = "gpu"
+#: the report's CSV floats: 10 significant digits, so the file is byte-identical across
+#: machines (their last binary digits differ with the CPU's floating-point code paths)
+CSV_FLOAT_FORMAT = "%.10g"
 #: generated here (removed and rewritten by :func:`build_report`)
 OWNED = ("report.md", "sweeps", "figures/energy_throughput", "figures/macs_", "figures/layers_",
          "figures/energy_per_op_", "figures/gpu_share")
@@ -58,13 +61,21 @@ def collect(workers: int | None = None, cache: "str | Path | None" = None, sweep
             progress: bool = False, gpu_dir: "str | Path | None" = None, scope: str = "accelerator",
             other_output: "str | Path | None" = None) -> ReportData:
     """Run the report's sweeps (in ``scope`` and in the other scope) and simulations (and read
-    GPU data from ``gpu_dir`` if any)."""
+    GPU data from ``gpu_dir`` if any).
+
+    ``sweep_output`` and ``other_output`` receive the sweep rows as CSV with floats rounded to
+    :data:`CSV_FLOAT_FORMAT` (the tables are computed from the unrounded rows).
+    """
     import accelsim
+    from ..tableio import write_table
 
     def sweep(sc: str, output: "str | Path | None") -> pd.DataFrame:
-        return run_sweep({"name": "study13", "arch": STUDY_ARCHS, "workloads": list(STUDY_WORKLOADS),
-                          "objective": OBJECTIVE, "scope": sc}, output=output, workers=workers, cache=cache,
-                         overwrite=True, progress=progress)
+        rows = run_sweep({"name": "study13", "arch": STUDY_ARCHS, "workloads": list(STUDY_WORKLOADS),
+                          "objective": OBJECTIVE, "scope": sc}, workers=workers, cache=cache,
+                         progress=progress)
+        if output is not None:
+            write_table(rows, output, float_format=CSV_FLOAT_FORMAT)
+        return rows
 
     workloads = {w: accelsim.load_workload(w) for w in STUDY_WORKLOADS}
     arch = accelsim.load_arch(BREAKDOWN_ARCH)
@@ -258,7 +269,7 @@ def report_figures(data: ReportData, figdir: Path) -> dict[str, str]:
         fig_fn(*args, path=figdir / name, **kw)
         figs[name] = f"figures/{name}"
 
-    save("energy_throughput", plots.plot_energy_throughput, data.sweep,
+    save("energy_throughput", plots.plot_energy_throughput, data.sweep, named=[BREAKDOWN_ARCH],
          title=f"Configurations A..M, {data.scope} scope")
     for w, wl in data.workloads.items():
         save(f"macs_{w}", plots.plot_mac_distribution, wl, title=f"{w}: MAC distribution")
@@ -294,7 +305,8 @@ def render(tables: dict[str, str], figs: dict[str, str], data: ReportData, paths
         "tolerance; batch 1; 8-bit data, 24-bit accumulation; 5 nm, 1.25 GHz). "
         f"**Every number is in the {sc} scope** ({SCOPE_TEXT[sc]}) unless a section says otherwise; "
         f"the [{other} scope](#what-the-{other}-scope-changes) ({SCOPE_TEXT[other]}) has its own section. "
-        f"Sweep rows: [`{SWEEP_FILE}`]({SWEEP_FILE}) ({sc}) and [`{other_file}`]({other_file}) ({other}). "
+        f"Sweep rows: [`{SWEEP_FILE}`]({SWEEP_FILE}) ({sc}) and [`{other_file}`]({other_file}) ({other}), "
+        "SI units, floats rounded to 10 significant digits. "
         "Figures are in `figures/` as PNG and SVG. One op = one FLOP = half a MAC.",
         "",
         "## Contents", "", *toc, "",

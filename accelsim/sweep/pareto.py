@@ -1,7 +1,11 @@
 """Pareto (non-dominated) sets over 2 or 3 objectives with min/max directions (SPEC.md section 10).
 
-A row is on the front when no other row is at least as good in every objective and
-strictly better in one. Rows with a missing (NaN) objective, and sweep rows with a
+A row is on the front when no other row in its group is at least as good in every
+objective and strictly better in one. By default rows are only compared within one
+workload, execution path and scope (:data:`FRONT_KEYS`, those that are columns): an
+architecture that wins on a light workload must not hide the front of a heavy one.
+With an accuracy objective the execution paths are what is traded off, so they share
+a front. ``by=None`` asks for one joint front over all rows. Rows with a missing (NaN) objective, and sweep rows with a
 non-empty ``error`` (unmappable points), are never on the front;
 identical rows do not dominate each other, so ties all stay. Vectorised numpy,
 processed in blocks so memory stays bounded (``O(n^2)`` comparisons).
@@ -26,6 +30,13 @@ ALIASES: dict[str, str] = {
     "area": "area_mm2",
 }
 DEFAULT_OBJECTIVES: dict[str, str] = {"energy_per_op": "min", "throughput_per_mm2": "max"}
+#: Columns that split the rows into separate fronts by default (when present). A sweep-wide
+#: setting that changes what a point means (e.g. the modelled scope) belongs here.
+FRONT_KEYS: tuple[str, ...] = ("workload", "exec_path", "scope")
+#: Objectives that describe the execution path itself: with one of them, paths share a front.
+PATH_OBJECTIVES: tuple[str, ...] = ("accuracy",)
+#: ``by`` value meaning "the default groups" (:func:`front_keys`)
+AUTO = "auto"
 
 
 def error_rows(df: pd.DataFrame) -> pd.Series:
@@ -91,22 +102,61 @@ def _parse_objectives(df: pd.DataFrame, objectives: "Mapping[str, str] | None") 
     return cols, maxi
 
 
+def front_keys(df: pd.DataFrame, objectives: "Mapping[str, str] | None" = None) -> list[str]:
+    """The columns that split ``df`` into separate fronts by default: :data:`FRONT_KEYS`
+    present in ``df``, less any objective column, less ``exec_path`` when an objective
+    is a property of the path (:data:`PATH_OBJECTIVES`)."""
+    cols, _ = _parse_objectives(df, objectives)
+    keys = [k for k in FRONT_KEYS if k in df.columns and k not in cols]
+    if any(c in PATH_OBJECTIVES for c in cols) and "exec_path" in keys:
+        keys.remove("exec_path")
+    return keys
+
+
+def resolve_by(df: pd.DataFrame, objectives: "Mapping[str, str] | None",
+               by: "str | list[str] | tuple[str, ...] | None") -> list[str]:
+    """``by`` as a list of columns: ``"auto"`` -> :func:`front_keys`, ``None`` -> ``[]`` (joint)."""
+    if by is None:
+        return []
+    if isinstance(by, str) and by == AUTO:
+        return front_keys(df, objectives)
+    keys = [by] if isinstance(by, str) else list(by)
+    missing = [k for k in keys if k not in df.columns]
+    if missing:
+        raise AccelsimError(f"pareto by={missing[0]!r} is not a column; columns: {', '.join(map(str, df.columns))}")
+    return keys
+
+
+def describe_groups(keys: list[str], n_groups: int) -> str:
+    """One line saying how the fronts were formed (for command output)."""
+    if not keys:
+        return "one joint front over all rows"
+    return (f"one front per {', '.join(keys)} ({n_groups} front{'s' if n_groups != 1 else ''}); "
+            "a single joint front: --joint (Python: by=None)")
+
+
 def pareto(df: pd.DataFrame, objectives: "Mapping[str, str] | None" = None, *,
-           by: "str | list[str] | None" = None, mask: bool = False) -> "pd.DataFrame | pd.Series":
+           by: "str | list[str] | None" = AUTO, mask: bool = False) -> "pd.DataFrame | pd.Series":
     """Rows of ``df`` on the Pareto front of ``objectives`` (column or alias -> ``min``/``max``).
 
-    ``by`` computes one front per group (e.g. per ``workload``). With ``mask=True`` a
-    boolean Series aligned with ``df`` is returned instead of the rows. Default
-    objectives: minimum ``energy_per_op_j``, maximum ``throughput_ops_per_s_per_mm2``.
+    ``by``: ``"auto"`` (default) forms one front per workload, execution path and scope
+    (see :func:`front_keys`); a column name or list forms one front per group; ``None``
+    one joint front over all rows. With ``mask=True`` a boolean Series aligned with
+    ``df`` is returned instead of the rows. Default objectives: minimum
+    ``energy_per_op_j``, maximum ``throughput_ops_per_s_per_mm2``. The result's
+    ``attrs["pareto_by"]`` lists the grouping columns used.
     """
     cols, maxi = _parse_objectives(df, objectives)
+    keys = resolve_by(df, objectives, by)
     values = df[cols].to_numpy(float, copy=True)
     values[error_rows(df).to_numpy()] = np.nan  # an unmappable point has no costs to rank, nor dominates
     out = np.zeros(len(df), dtype=bool)
-    if by is None:
+    if not keys:
         out = pareto_mask(values, maxi)
     else:
-        for _, idx in df.groupby(by, sort=False).indices.items():
+        for idx in df.groupby(keys, sort=False, dropna=False).indices.values():
             out[idx] = pareto_mask(values[idx], maxi)
     series = pd.Series(out, index=df.index, name="pareto")
-    return series if mask else df[series]
+    result = series if mask else df[series]
+    result.attrs["pareto_by"] = keys
+    return result

@@ -21,7 +21,7 @@ one-line :class:`~accelsim.errors.ConfigError` naming the file and the field::
     objective: latency              # mapping-search objective: latency | energy | edp
     scope: accelerator              # accelerator (ideal off-chip supply) | system (GB + DRAM)
     tolerance: 0.01                 # within 1 % of the best objective, the secondary one decides
-    output: results.csv             # .csv or .parquet
+    output: results.csv             # .csv, .parquet or .json
 
 Points are ordered arch-major (configs, then grid in row-major order of the keys as
 written), then workloads as listed, then execution paths as listed; that order is
@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..arch.config import ArchConfig, _format_errors, _read_yaml, arch_from_dict, list_arch_labels, load_arch
 from ..errors import AccelsimError, ConfigError
-from ..workload.registry import parse_size
+from ..workload.registry import parse_size, workload_label
 from .constraints import Constraint, parse_constraint
 
 Objective = Literal["latency", "energy", "edp"]
@@ -389,7 +389,7 @@ def workload_items(entries: list[WorkloadEntry], base_dir: Path | None = None) -
         if base_dir is not None and name.endswith((".yaml", ".yml")) and not Path(name).is_absolute():
             cand = base_dir / name
             name = str(cand) if cand.exists() else name
-        label = e.label or (e.name + (f"@{size[0]}x{size[1]}" if size else "")
+        label = e.label or (workload_label(name) + (f"@{size[0]}x{size[1]}" if size else "")
                             + (f"/{e.classes}cls" if e.classes else ""))
         paths = tuple(dict.fromkeys(e.exec_paths))
         items.append(WorkloadItem(label, name, size, e.classes, paths, tuple(sorted(e.options.items()))))

@@ -1,8 +1,8 @@
-"""Streaming, resumable sweep output files (CSV or Parquet).
+"""Streaming, resumable sweep output files (CSV, Parquet or JSON, from the suffix).
 
 Rows are appended to a CSV journal as soon as a chunk of points finishes (flushed
-and fsynced). For a CSV output the journal is the output file itself; for Parquet it
-is ``<output>.partial.csv`` next to it, converted once the sweep completes. A journal
+and fsynced). For a CSV output the journal is the output file itself; for Parquet and
+JSON it is ``<output>.partial.csv`` next to it, converted once the sweep completes. A journal
 cut by a kill (half-written last line) is repaired on the next run by dropping the
 partial line. Finalising rewrites the file atomically (temporary file + rename),
 with rows in point order. Every row goes through the same CSV round trip
@@ -19,16 +19,10 @@ from typing import Callable
 import pandas as pd
 
 from ..errors import ConfigError
+from ..tableio import read_csv_table, read_table, table_format, write_table
 
-PARQUET_SUFFIXES = (".parquet", ".pq")
-#: Columns that hold text (an empty string is a value, not a missing number).
-TEXT_COLUMNS = frozenset({"arch", "workload", "exec_path", "accuracy_metric", "dram_type", "tech", "name",
-                          "op", "fn", "bound", "loop_order", "inputs", "description",
-                          "objective", "error"})
-
-
-def is_parquet(path: "str | Path") -> bool:
-    return Path(path).suffix.lower() in PARQUET_SUFFIXES
+#: a CSV journal or output as written by :class:`RowStore` (empty frame when absent)
+read_csv_rows = read_csv_table
 
 
 def repair_tail(path: Path) -> None:
@@ -55,30 +49,13 @@ def repair_tail(path: Path) -> None:
         fh.truncate(0)
 
 
-def read_csv_rows(path: Path) -> pd.DataFrame:
-    """A journal or output CSV as written by :class:`RowStore` (empty frame when absent)."""
-    if not path.exists() or path.stat().st_size == 0:
-        return pd.DataFrame()
-    try:
-        header = pd.read_csv(path, nrows=0).columns
-    except pd.errors.EmptyDataError:  # no header: an empty frame was written (e.g. no per-layer rows)
-        return pd.DataFrame()
-    text = {c: str for c in header if c in TEXT_COLUMNS}
-    # pandas >= 3 parses floats exactly by default; older versions need round_trip
-    exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
-    df = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=text, low_memory=False, **exact)
-    for col in text:
-        df[col] = df[col].fillna("")
-    return df
-
-
 class RowStore:
     """The rows of one output file: existing rows, appends, and the final sorted rewrite."""
 
     def __init__(self, path: "str | Path") -> None:
         self.path = Path(path)
-        self.parquet = is_parquet(self.path)
-        self.journal = self.path.with_name(self.path.name + ".partial.csv") if self.parquet else self.path
+        self.converted = table_format(self.path) != "csv"  # Parquet / JSON: written once at the end
+        self.journal = self.path.with_name(self.path.name + ".partial.csv") if self.converted else self.path
         self._header: list[str] | None = None
 
     def remove(self) -> None:
@@ -87,15 +64,14 @@ class RowStore:
                 p.unlink()
 
     def read(self) -> pd.DataFrame:
-        """Every row already stored: the finished Parquet file (if any) and the journal."""
+        """Every row already stored: the finished Parquet/JSON file (if any) and the journal."""
         repair_tail(self.journal)
         parts = []
-        if self.parquet and self.path.exists():
+        if self.converted and self.path.exists():
             try:
-                parts.append(_normalise(pd.read_parquet(self.path)))
-            except Exception as exc:  # noqa: BLE001  (any unreadable file is reported the same way)
-                raise ConfigError(f"{self.path}: cannot read the existing output ({exc}); remove it or "
-                                  "use --overwrite") from None
+                parts.append(read_table(self.path))
+            except ConfigError as exc:
+                raise ConfigError(f"{exc}; remove it or use --overwrite") from None
         journal = read_csv_rows(self.journal)
         if len(journal.columns):
             self._header = list(journal.columns)
@@ -106,7 +82,7 @@ class RowStore:
     def rewrite(self, df: pd.DataFrame) -> None:
         """Replace the journal by ``df`` (used to drop stale or unfinished rows before a run)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.parquet and self.path.exists():
+        if self.converted and self.path.exists():
             self.path.unlink()
         _atomic_csv(df, self.journal)
         self._header = list(df.columns) if len(df.columns) else None
@@ -136,9 +112,9 @@ class RowStore:
         if sort_key is not None and len(df):
             df = df.assign(_order=sort_key(df)).sort_values("_order", kind="stable").drop(columns="_order")
             df = df.reset_index(drop=True)
-        if self.parquet:
-            tmp = self.path.with_name(f".{self.path.name}.tmp")
-            df.to_parquet(tmp, index=False)
+        if self.converted:
+            tmp = self.path.with_name(f".{self.path.name}.tmp{self.path.suffix}")
+            write_table(df, tmp)
             os.replace(tmp, self.path)
             if self.journal.exists():
                 self.journal.unlink()
@@ -155,9 +131,3 @@ def _atomic_csv(df: pd.DataFrame, path: Path) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-
-
-def _normalise(df: pd.DataFrame) -> pd.DataFrame:
-    for col in TEXT_COLUMNS & set(df.columns):
-        df[col] = df[col].fillna("").astype(str)
-    return df

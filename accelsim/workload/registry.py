@@ -98,14 +98,43 @@ def parse_size(text: "str | tuple[int, int] | list[int] | int | None") -> tuple[
     return vals[0], vals[1]
 
 
+def yaml_name(path: "str | Path") -> str | None:
+    """The top-level ``name`` of a workload YAML (read from its ``name:`` line, without
+    parsing a possibly large layer list), or ``None`` when the file has none."""
+    import re
+
+    p = Path(path)
+    try:
+        with open(p) as fh:
+            for line in fh:
+                m = re.match(r"name:\s*(\S.*)$", line.rstrip("\n"))
+                if m:
+                    value = yaml.safe_load(m.group(1))
+                    return str(value) if value not in (None, "") else None
+    except (OSError, yaml.YAMLError):
+        return None
+    return None
+
+
+def workload_label(name: str) -> str:
+    """How results name a workload given as ``name``: a YAML's own ``name`` (else its file
+    stem), a registry or named-workload name as given."""
+    p = Path(name)
+    if p.suffix in (".yaml", ".yml"):
+        return yaml_name(p) or p.stem
+    return name
+
+
 def build_model(name: str, input_size=None, num_classes: int | None = None, **options) -> Workload:
     """Run the extractor registered under ``name``."""
     models = _models()
     key = name.lower()
     if key not in models:
-        raise WorkloadError(f"unknown workload {name!r}: choose one of {', '.join(sorted(models))}, "
-                            f"a named workload ({', '.join(p.stem for p in list_named_workloads())}) "
-                            "or a YAML path")
+        from ..suggest import did_you_mean
+
+        hint = did_you_mean(name, [*sorted(models), *(p.stem for p in list_named_workloads())])
+        raise WorkloadError(f"unknown workload {name!r}; {hint or 'see `accelsim workload list` for the names'} "
+                            "(or give a workload YAML path)")
     spec = models[key]
     bad = sorted(set(options) - set(spec.options))
     if bad:

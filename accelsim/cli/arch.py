@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..arch import list_arch_labels, load_arch
 from ..arch.area import arch_area_mm2, fit_area, global_buffer_area_mm2, pe_array_area_mm2
-from .common import emit, frame_text
+from .common import emit, frame_text, output_option
 
 
 def _summary_row(label: str) -> dict:
@@ -52,7 +52,7 @@ def register(cli: click.Group) -> None:
         click.echo(frame_text(pd.DataFrame(rows), fmt))
 
     @arch_group.command("area-fit")
-    @click.option("-o", "out", default=None, help="write the table to a file")
+    @output_option("-o", "out", default=None, help="write the table to a file")
     def arch_area_fit(out: str | None) -> None:
         """The PE-array area model fitted to Table II: coefficients and per-config error."""
         fit = fit_area()

@@ -35,11 +35,29 @@ def simulate_workload(workload: str, input_size: str | None, classes: int | None
     return wl, accelsim.simulate(wl, arch_cfg, objective=objective, max_candidates=max_candidates)
 
 
+def checked_output(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback of ``-o FILE`` options: the file must be writable (a folder, a
+    non-regular file or an unwritable location is refused before any work)."""
+    from ..safeio import check_output
+
+    if value:
+        check_output(value, "output file")
+    return value
+
+
+def output_option(*names: str, **kw) -> Callable:
+    """``-o FILE`` checked by :func:`checked_output` when the command line is parsed."""
+    return click.option(*(names or ("-o", "out")), callback=checked_output, **kw)
+
+
 def emit(text: str, out: str | None) -> None:
-    """Print ``text`` or write it to ``out``."""
+    """Print ``text`` or write it to ``out`` (one error line naming the file if that fails)."""
+    from ..safeio import check_output, writing
+
     if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(text)
+        real = check_output(out, "output file")
+        with writing(out):
+            real.write_text(text)
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(text)

@@ -6,7 +6,7 @@ import click
 import pandas as pd
 
 from ..errors import AccelsimError
-from .common import OBJECTIVE_CHOICES, emit, frame_text, workload_options
+from .common import OBJECTIVE_CHOICES, emit, frame_text, output_option, workload_options
 
 
 def _changes(base, wl) -> pd.DataFrame:
@@ -121,7 +121,7 @@ def register(cli: click.Group) -> None:
     @paths_group.command("report")
     @click.option("--arch", "-a", default="E", show_default=True)
     @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default="latency", show_default=True)
-    @click.option("-o", "out", default="reports/paths.md", show_default=True)
+    @output_option("-o", "out", default="reports/paths.md", show_default=True)
     def report_cmd(arch: str, objective: str, out: str) -> None:
         """Regenerate reports/paths.md and its figures (reports/figures/paths_*)."""
         from ..paths.report import build_report
@@ -140,7 +140,7 @@ def register(cli: click.Group) -> None:
     @click.option("--accuracy-csv", default=None, help="extra accuracy CSV")
     @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default="latency", show_default=True)
     @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
-    @click.option("-o", "out", default=None)
+    @output_option("-o", "out", default=None)
     def rdd_cmd(workload: str, input_size: str | None, classes: int | None, exec_path: str, arch: str,
                 budget_latency: str | None, budget_energy: str | None, steps: int | None,
                 results: str | None, accuracy_csv: str | None, objective: str, fmt: str,
@@ -162,10 +162,11 @@ def register(cli: click.Group) -> None:
         by, budget = (("latency_s", parse_quantity(budget_latency, "s")) if budget_latency
                       else ("energy_j", parse_quantity(budget_energy, "J")))
         if results:
-            try:
-                df = pd.read_csv(results, keep_default_na=False)
-            except (OSError, pd.errors.ParserError) as exc:
-                raise AccelsimError(f"{results}: cannot read results CSV: {exc}") from None
+            from ..safeio import exists, read_csv
+
+            if not exists(results):
+                raise AccelsimError(f"{results}: results CSV not found")
+            df = read_csv(results, "results CSV", keep_default_na=False)
             missing = {"exec_path", by, "accuracy"} - set(df.columns)
             if missing:
                 raise AccelsimError(f"{results}: missing column(s) {', '.join(sorted(missing))}")

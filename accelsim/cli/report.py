@@ -13,10 +13,18 @@ def register(cli: click.Group) -> None:
     @click.option("--paths/--no-paths", default=True, show_default=True,
                   help="also regenerate the execution-path report (paths.md)")
     @click.option("--progress/--no-progress", default=True, show_default=True)
-    def report_cmd(out_dir: str, workers: int | None, cache: str | None, paths: bool, progress: bool) -> None:
-        """Sweep the 13 study configs on SegFormer-B2, Swin-T UPerNet, OFA-ResNet-50; write the report."""
+    @click.option("--force", is_flag=True,
+                  help="write into a non-empty folder no report was written to (other files are kept)")
+    def report_cmd(out_dir: str, workers: int | None, cache: str | None, paths: bool, progress: bool,
+                   force: bool) -> None:
+        """Sweep the 13 study configs on SegFormer-B2, Swin-T UPerNet, OFA-ResNet-50; write the report.
+
+        The folder must be new, empty, or one an earlier report was written to (it holds
+        .accelsim-report.json, the list of files the report wrote); --force writes into any
+        other folder. Only files of the earlier report that this one does not write again
+        are removed."""
         from ..report import build_report
 
         path = build_report(out_dir, workers=workers, cache=cache, paths=paths, progress=progress,
-                            log=lambda s: click.echo(s, err=True))
+                            log=lambda s: click.echo(s, err=True), force=force)
         click.echo(f"wrote {path}", err=True)

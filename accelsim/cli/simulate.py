@@ -9,7 +9,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from .common import OBJECTIVE_CHOICES, emit, frame_text, simulate_workload, workload_options
+from .common import OBJECTIVE_CHOICES, emit, frame_text, output_option, simulate_workload, workload_options
 
 TABLE_COLUMNS = ["name", "op", "macs", "cycles", "latency_us", "energy_uj", "utilization", "bound",
                  "spatial_k", "spatial_p", "spatial_c", "spatial_g", "tile_k", "tile_c", "tile_p",
@@ -49,7 +49,7 @@ def register(cli: click.Group) -> None:
                   help="cap on mapping candidates per layer (default: exhaustive)")
     @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
                   show_default=True)
-    @click.option("-o", "out", default=None, help="write to FILE instead of stdout")
+    @output_option("-o", "out", default=None, help="write to FILE instead of stdout")
     def simulate_cmd(workload: str, input_size: str | None, classes: int | None, exec_path: str,
                      arch: str, objective: str, max_candidates: int | None, fmt: str,
                      out: str | None) -> None:

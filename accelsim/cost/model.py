@@ -7,6 +7,7 @@ packs layers and configs into vectors, memoises identical shapes and builds resu
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import MutableMapping
@@ -132,8 +133,18 @@ class Packed:
     @classmethod
     def of(cls, arch: ArchConfig) -> "Packed":
         area = arch_area_mm2(arch)
-        return cls(arch, arch_vector(arch), energy_vector(arch, load_tech(arch), area), area,
-                   tuple(arch.params().items()))
+        tech = load_tech(arch)
+        return cls(arch, arch_vector(arch), energy_vector(arch, tech, area), area,
+                   arch_fingerprint(arch, tech))
+
+
+def arch_fingerprint(arch: ArchConfig, tech: TechConfig | None = None) -> tuple:
+    """Everything about ``arch`` that decides a cost: its parameters and a SHA-256 of its
+    technology file's values, so an edited tech file is never mistaken for the old one
+    (memo keys, the sweep's disk cache)."""
+    tech = tech or load_tech(arch)
+    digest = hashlib.sha256(tech.model_dump_json().encode()).hexdigest()[:20]
+    return (*arch.params().items(), ("tech_sha256", digest))
 
 
 # ------------------------------------------------------------------ results

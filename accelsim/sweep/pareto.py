@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AccelsimError
+from ..safeio import clip, short
 
 #: Short names accepted for the result columns.
 ALIASES: dict[str, str] = {
@@ -42,14 +43,22 @@ def mapped_rows(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def resolve_column(df: pd.DataFrame, name: str) -> str:
-    """``name`` or its alias as a column of ``df`` (error lists the choices)."""
-    if name in df.columns:
-        return name
-    full = ALIASES.get(name)
-    if full and full in df.columns:
-        return full
-    raise AccelsimError(f"pareto objective {name!r} is not a column; choose from "
-                        f"{', '.join(sorted(set(ALIASES) | set(df.select_dtypes('number').columns)))}")
+    """``name`` or its alias as a numeric column of ``df`` (error lists the choices)."""
+    col = name if name in df.columns else ALIASES.get(name)
+    numeric = set(df.select_dtypes("number").columns)
+    if col in numeric:
+        return str(col)
+    what = "is not a numeric column" if col in df.columns else "is not a column"
+    raise AccelsimError(f"pareto objective {short(name)} {what}; choose from "
+                        f"{clip(', '.join(sorted({a for a, c in ALIASES.items() if c in numeric} | numeric)), 400)}")
+
+
+def check_group_columns(df: pd.DataFrame, by: "str | list[str] | None", what: str = "--by") -> None:
+    """Refuse grouping by a column ``df`` does not have (the error lists the columns)."""
+    for col in [by] if isinstance(by, str) else (by or []):
+        if col not in df.columns:
+            raise AccelsimError(f"{what} {short(col)} is not a column; choose from "
+                                f"{clip(', '.join(map(str, df.columns)), 400)}")
 
 
 def pareto_mask(values: np.ndarray, maximize: "np.ndarray | list[bool]", block: int = 2048) -> np.ndarray:
@@ -100,6 +109,7 @@ def pareto(df: pd.DataFrame, objectives: "Mapping[str, str] | None" = None, *,
     objectives: minimum ``energy_per_op_j``, maximum ``throughput_ops_per_s_per_mm2``.
     """
     cols, maxi = _parse_objectives(df, objectives)
+    check_group_columns(df, by)
     values = df[cols].to_numpy(float, copy=True)
     values[error_rows(df).to_numpy()] = np.nan  # an unmappable point has no costs to rank, nor dominates
     out = np.zeros(len(df), dtype=bool)

@@ -12,6 +12,7 @@ uninterrupted one.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Callable
@@ -19,6 +20,7 @@ from typing import Callable
 import pandas as pd
 
 from ..errors import ConfigError
+from ..safeio import MAX_TABLE_BYTES, describe, read_text, writing
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 #: Columns that hold text (an empty string is a value, not a missing number).
@@ -59,15 +61,17 @@ def read_csv_rows(path: Path) -> pd.DataFrame:
     """A journal or output CSV as written by :class:`RowStore` (empty frame when absent)."""
     if not path.exists() or path.stat().st_size == 0:
         return pd.DataFrame()
+    text = read_text(path, MAX_TABLE_BYTES, "results CSV")
     try:
-        header = pd.read_csv(path, nrows=0).columns
+        header = pd.read_csv(io.StringIO(text), nrows=0).columns
     except pd.errors.EmptyDataError:  # no header: an empty frame was written (e.g. no per-layer rows)
         return pd.DataFrame()
-    text = {c: str for c in header if c in TEXT_COLUMNS}
+    text_cols = {c: str for c in header if c in TEXT_COLUMNS}
     # pandas >= 3 parses floats exactly by default; older versions need round_trip
     exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
-    df = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=text, low_memory=False, **exact)
-    for col in text:
+    df = pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""], dtype=text_cols,
+                     low_memory=False, **exact)
+    for col in text_cols:
         df[col] = df[col].fillna("")
     return df
 
@@ -88,15 +92,21 @@ class RowStore:
 
     def read(self) -> pd.DataFrame:
         """Every row already stored: the finished Parquet file (if any) and the journal."""
-        repair_tail(self.journal)
+        with writing(self.journal):
+            repair_tail(self.journal)
         parts = []
         if self.parquet and self.path.exists():
             try:
                 parts.append(_normalise(pd.read_parquet(self.path)))
             except Exception as exc:  # noqa: BLE001  (any unreadable file is reported the same way)
-                raise ConfigError(f"{self.path}: cannot read the existing output ({exc}); remove it or "
-                                  "use --overwrite") from None
-        journal = read_csv_rows(self.journal)
+                raise ConfigError(f"{self.path}: cannot read the existing output ({describe(exc)}); remove "
+                                  "it or use --overwrite") from None
+        try:
+            journal = read_csv_rows(self.journal)
+        except (ValueError, UnicodeError, OSError, pd.errors.ParserError) as exc:  # AccelsimError too
+            reason = str(exc).removeprefix(f"{self.journal}: ") if isinstance(exc, ConfigError) else describe(exc)
+            raise ConfigError(f"{self.journal}: cannot resume from the existing rows ({reason}); "
+                              "remove the file or use --overwrite") from None
         if len(journal.columns):
             self._header = list(journal.columns)
             parts.append(journal)
@@ -105,9 +115,10 @@ class RowStore:
 
     def rewrite(self, df: pd.DataFrame) -> None:
         """Replace the journal by ``df`` (used to drop stale or unfinished rows before a run)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.parquet and self.path.exists():
-            self.path.unlink()
+        with writing(self.path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.parquet and self.path.exists():
+                self.path.unlink()
         _atomic_csv(df, self.journal)
         self._header = list(df.columns) if len(df.columns) else None
 
@@ -115,7 +126,8 @@ class RowStore:
         """Append rows to the journal, flushed to disk before returning."""
         if df.empty:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with writing(self.path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         new = self._header is None or not self.journal.exists() or self.journal.stat().st_size == 0
         if new:
             self._header = list(df.columns)
@@ -125,7 +137,7 @@ class RowStore:
                 raise ConfigError(f"{self.journal}: existing rows lack column(s) {', '.join(extra)}; "
                                   "remove the file or use --overwrite")
             df = df.reindex(columns=self._header)
-        with open(self.journal, "a", newline="") as fh:
+        with writing(self.journal), open(self.journal, "a", newline="") as fh:
             df.to_csv(fh, header=new, index=False)
             fh.flush()
             os.fsync(fh.fileno())
@@ -138,10 +150,11 @@ class RowStore:
             df = df.reset_index(drop=True)
         if self.parquet:
             tmp = self.path.with_name(f".{self.path.name}.tmp")
-            df.to_parquet(tmp, index=False)
-            os.replace(tmp, self.path)
-            if self.journal.exists():
-                self.journal.unlink()
+            with writing(self.path):
+                df.to_parquet(tmp, index=False)
+                os.replace(tmp, self.path)
+                if self.journal.exists():
+                    self.journal.unlink()
         else:
             _atomic_csv(df, self.path)
             df = read_csv_rows(self.path)
@@ -150,11 +163,12 @@ class RowStore:
 
 def _atomic_csv(df: pd.DataFrame, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="") as fh:
-        df.to_csv(fh, index=False)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    with writing(path):
+        with open(tmp, "w", newline="") as fh:
+            df.to_csv(fh, index=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
 
 
 def _normalise(df: pd.DataFrame) -> pd.DataFrame:

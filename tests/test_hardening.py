@@ -281,15 +281,20 @@ def test_lock_is_released_and_reusable(tmp_path):
 
 
 # ------------------------------------------------------------------ orphaned pool workers
-def _children(pid: int) -> set[int]:
-    out = set()
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (pool workers, and a fork server where one is used)."""
+    parent_of = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            parent_of[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
             continue
-        if int(fields[1]) == pid:
-            out.add(int(stat.parent.name))
+    out, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        kids = {c for c, pp in parent_of.items() if pp == p}
+        todo.extend(kids - out)
+        out |= kids
     return out
 
 
@@ -308,7 +313,7 @@ def test_pool_workers_exit_after_the_main_process_is_killed(tmp_path):
                             start_new_session=True)
     try:
         wait_for(lambda: out.exists() and len(out.read_text().splitlines()) >= 3)
-        workers = _children(proc.pid)
+        workers = _descendants(proc.pid)
         assert len(workers) >= 2, "the pool's worker processes were not found"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from .common import OBJECTIVE_CHOICES, emit, frame_text
@@ -45,7 +47,13 @@ def build_spec(spec_path: str | None, arch: tuple[str, ...], base: str | None, g
 
     if spec_path and not (arch or base or grid or constraint or workload):
         return spec_path
-    data = load_spec(spec_path)[0].model_dump(exclude_none=True) if spec_path else {}
+    data: dict = {}
+    if spec_path:
+        spec, folder = load_spec(spec_path)
+        data = spec.model_dump(exclude_none=True)
+        for field in ("output", "layers", "cache"):  # still relative to the spec file
+            if data.get(field) and not Path(data[field]).is_absolute():
+                data[field] = str(folder / data[field])
     if arch or base or grid or constraint:
         space: dict = {"configs": list(arch)} if arch else {"base": base or "E"}
         if grid:

@@ -13,10 +13,3 @@ class ConfigError(AccelsimError):
 
 class WorkloadError(AccelsimError):
     """An unknown workload, variant, input size or execution path."""
-
-
-def yaml_error(source: object, exc: Exception) -> str:
-    """One line for a YAML parse error: ``SOURCE: malformed YAML at line L, column C: why``."""
-    mark = getattr(exc, "problem_mark", None)
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-    return f"{source}: malformed YAML{where}: {getattr(exc, 'problem', None) or exc}"

@@ -14,6 +14,7 @@ for layers without a mapping).
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -124,17 +125,21 @@ def write_table(df: pd.DataFrame, path: "str | Path", *, totals: dict | None = N
 
 def read_csv_table(path: "str | Path") -> pd.DataFrame:
     """A CSV written by accelsim (empty frame when the file is absent or empty); see :func:`normalise`."""
+    from .safeio import MAX_TABLE_BYTES, read_text
+
     p = Path(path)
     if not p.exists() or p.stat().st_size == 0:
         return pd.DataFrame()
+    content = read_text(p, MAX_TABLE_BYTES, "results CSV")  # bounded, decoding errors named
     try:
-        header = pd.read_csv(p, nrows=0).columns
+        header = pd.read_csv(io.StringIO(content), nrows=0).columns
     except pd.errors.EmptyDataError:  # no header: an empty frame was written
         return pd.DataFrame()
     text = {c: str for c in header if c in TEXT_COLUMNS}
     # pandas >= 3 parses floats exactly by default; older versions need round_trip
     exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
-    df = pd.read_csv(p, keep_default_na=False, na_values=[""], dtype=text, low_memory=False, **exact)
+    df = pd.read_csv(io.StringIO(content), keep_default_na=False, na_values=[""], dtype=text,
+                     low_memory=False, **exact)
     return normalise(df)
 
 
@@ -151,7 +156,9 @@ def read_table(path: "str | Path") -> pd.DataFrame:
             return read_csv_table(p)
         if fmt == "parquet":
             return normalise(pd.read_parquet(p))
-        data = json.loads(p.read_text())
+        from .safeio import MAX_TABLE_BYTES, read_text
+
+        data = json.loads(read_text(p, MAX_TABLE_BYTES, "results JSON"))
         totals = data.get("totals") if isinstance(data, dict) else None
         rows = next((v for k, v in data.items() if k != "totals" and isinstance(v, list)), []) \
             if isinstance(data, dict) else data

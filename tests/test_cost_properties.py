@@ -124,3 +124,73 @@ def test_deterministic(layer, arch, objective):
     a = map_layer(layer, arch, objective)
     b = map_layer(layer, arch, objective)
     assert a == b
+
+
+# ------------------------------------------------------------------ the input limits keep int64 exact
+@st.composite
+def huge_layers(draw):
+    """MAC layers with dimensions up to FIELD_LIMITS and as much work as the layer limits
+    allow: the exponents of K, C, P, Q (powers of two, each <= 2^20) add up to a total
+    drawn near the MAC and halo limits for the drawn kernel, stride and batch."""
+    op = draw(st.sampled_from([Op.CONV2D, Op.LINEAR, Op.MATMUL, Op.DWCONV2D]))
+    conv = op in (Op.CONV2D, Op.DWCONV2D)
+    r = draw(st.sampled_from([1, 3, 7, 4096])) if conv else 1
+    stride = draw(st.sampled_from([1, 2, 64, 4096])) if conv else 1
+    eb = draw(st.integers(0, 10))
+    rbits = math.ceil(2 * math.log2(r))
+    cap = min(48 - rbits - eb, 60 - 2 * math.ceil(math.log2(stride + r)) - eb,
+              48 - 2 * math.ceil(math.log2(stride)) - eb)  # MACs, halo reads, input elements
+    total = draw(st.integers(max(0, cap - 8), max(0, cap)))
+    ek = draw(st.integers(max(0, total - 60), min(20, total)))
+    ec = ek if op is Op.DWCONV2D else draw(st.integers(max(0, total - ek - 40), min(20, total - ek)))
+    rest = total - ek - (0 if op is Op.DWCONV2D else ec)
+    ep = draw(st.integers(max(0, rest - 20), min(20, max(rest, 0))))
+    eq = min(20, max(rest - ep, 0))
+    return Layer("x", op, k=2**ek, c=2**ec, p=2**ep, q=2**eq, r=r, s=r, stride=stride,
+                 groups=2**ec if op is Op.DWCONV2D else 1, batch=2**eb)
+
+
+@st.composite
+def extreme_archs(draw):
+    """Architectures at the corners of arch.config.LIMITS (power-of-two arrays keep the
+    split search short; every number at its limit or its smallest useful value)."""
+    base = load_arch("E").model_dump()
+    big = 2**20
+    return arch_from_dict(dict(
+        base, name="x", pe_array_area_mm2=None, num_pe=draw(st.sampled_from([1, 16, 65536])),
+        k0=draw(st.sampled_from([1, 32, 1024])), c0=draw(st.sampled_from([1, 32, 1024])),
+        accum_depth=draw(st.sampled_from([1, 16, 4096])), weight_buffer_kb=big, input_buffer_kb=big,
+        accum_buffer_kb=big, global_buffer_kb=draw(st.sampled_from([2048, 2**24]))))
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(huge_layers(), extreme_archs())
+def test_largest_layers_stay_exact(layer, arch):
+    """At the size limits the cost stays exact: no int64 wrap-around (which showed as cycles
+    below the compute bound and utilisations of 294912). Bound: MACs / peak MACs per
+    cycle, computed here with Python integers; utilisation in (0, 1]."""
+    from accelsim.errors import AccelsimError
+
+    try:
+        cost = map_layer(layer, arch, max_candidates=50)
+    except AccelsimError:  # a 4096 x 4096 kernel may not fit: a clean refusal, not a wrong number
+        return
+    bound = -(-layer.macs // arch.macs_per_cycle)
+    assert cost.cycles >= bound * (1 - 1e-12)
+    assert 0 < cost.utilization <= 1 + 1e-12
+    assert math.isfinite(cost.energy_j) and cost.energy_j > 0
+    assert all(v >= 0 and math.isfinite(v) for v in cost.counts.values())
+
+
+def test_layers_beyond_the_limits_are_refused():
+    """The 2^20-per-dimension layer that once wrapped around int64 is refused, naming the limit."""
+    import pytest
+
+    with pytest.raises(ValueError, match=r"MACs = 1.15e\+18 is over the limit of 2.81e\+14 \(2\^48\)"):
+        Layer("x", Op.CONV2D, k=2**20, c=2**20, p=2**20)
+    with pytest.raises(ValueError, match=r"field 'k' = 2097152 must be in 1..1,048,576"):
+        Layer("x", Op.LINEAR, k=2**21, c=1)
+    with pytest.raises(ValueError, match="must be an integer, got True"):
+        Layer("x", Op.LINEAR, k=True, c=1)
+    with pytest.raises(ValueError, match="dwconv2d needs groups == c == k"):
+        Layer("x", Op.DWCONV2D, k=8, c=8, groups=1)

@@ -61,7 +61,8 @@ def test_only_non_default_fields_written():
 @pytest.mark.parametrize("mutate, needle", [
     (lambda d: d["layers"][0].pop("k"), "field 'k' is missing"),
     (lambda d: d["layers"][0].update(op="convolution"), "allowed: conv2d"),
-    (lambda d: d["layers"][1].update(k=-4), "field 'k' must be >= 1"),
+    (lambda d: d["layers"][1].update(k=-4), "field 'k' = -4 must be in 1..1,048,576"),
+    (lambda d: d["layers"][0].update(k=2**20, c=2**20, p=2**20), "over the limit of 2.81e+14 (2^48)"),
     (lambda d: d["layers"][1].update(k="eight"), "field 'k' must be an integer"),
     (lambda d: d["layers"][1].update(fused="yes"), "field 'fused' must be true or false"),
     (lambda d: d["layers"][1].update(inputs=["nowhere"]), "'nowhere'"),

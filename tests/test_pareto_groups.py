@@ -68,4 +68,5 @@ def test_cli_says_how_fronts_are_formed(tmp_path, capsys):
     assert "one joint front over all rows" in out.err
     assert pd.read_csv(pd.io.common.StringIO(out.out))["arch"].tolist() == ["A", "B"]
     assert main(["pareto", str(f), "--by", "nope"]) == 2
-    assert "by='nope' is not a column" in capsys.readouterr().err
+    err = capsys.readouterr().err  # one line naming the file, the option and the columns to choose from
+    assert "r.csv: --by 'nope' is not a column; choose from arch, workload" in err

@@ -95,3 +95,19 @@ def test_all_unmappable_with_layers_file_resumes(tmp_path):
         df = read_csv_rows(out)
         assert len(df) == 1 and "cannot be mapped" in df["error"].iloc[0]
         assert read_csv_rows(layers).empty
+
+
+def test_spec_paths_stay_relative_to_the_spec_with_options(tmp_path, monkeypatch):
+    """Options added to a spec file (here -w, which replaces its workloads) keep its output and
+    cache beside it."""
+    folder = tmp_path / "study"
+    folder.mkdir()
+    spec = folder / "s.yaml"
+    spec.write_text("arch: {base: E, grid: {num_pe: [8, 16]}}\nworkloads: [{name: segformer-b0, input: 64x64}]\n"
+                    "output: out.csv\ncache: cache\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", str(spec), "-w", "segformer-b1", "--input", "64x64", "--workers", "1",
+                 "--no-progress"]) == 0
+    df = read_csv_rows(folder / "out.csv")
+    assert df["num_pe"].tolist() == [8, 16] and set(df["workload"]) == {"segformer-b1@64x64"}
+    assert (folder / "cache").is_dir() and not (tmp_path / "out.csv").exists()

@@ -9,19 +9,45 @@ Units are in the field names; kilobyte = 1024 bytes.
 from __future__ import annotations
 
 import math
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Mapping
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import AccelsimError, ConfigError, yaml_error
+from ..errors import AccelsimError, ConfigError
+from ..safeio import about, exists, load_yaml, short
 from ..resources import resource_dir
 
 PosInt = Field(gt=0)
 #: Parameters whose change makes a synthesised PE-array area (``pe_array_area_mm2``) stale.
 AREA_PARAMS = frozenset({"num_pe", "k0", "c0", "weight_buffer_kb", "input_buffer_kb"})
+
+#: Upper limits of the architecture numbers. With them every integer product in the cost
+#: equations stays inside int64 (see docs/cost_model.md, "Input limits") and the
+#: exhaustive mapping search stays bounded: 65,536 PEs is a 256 x 256 array.
+LIMITS: dict[str, float] = {
+    "num_pe": 65_536, "k0": 1024, "c0": 1024, "accum_depth": 4096,
+    "weight_buffer_kb": 1_048_576, "input_buffer_kb": 1_048_576, "accum_buffer_kb": 1_048_576,
+    "global_buffer_kb": 16_777_216, "global_buffer_bandwidth": 1_048_576, "noc_bandwidth": 1_048_576,
+    "dram_bandwidth_gbps": 1e6, "ppu_elems_per_cycle": 1_048_576, "frequency_ghz": 100.0,
+    "tech_node_nm": 1000, "voltage_v": 10.0, "pe_array_area_mm2": 1e6,
+}
+#: Smallest rates and areas: a rate near zero would turn cycles and throughputs into inf.
+FLOORS: dict[str, float] = {
+    "global_buffer_bandwidth": 1e-3, "noc_bandwidth": 1e-3, "dram_bandwidth_gbps": 1e-3,
+    "ppu_elems_per_cycle": 1e-3, "frequency_ghz": 1e-3, "pe_array_area_mm2": 1e-6,
+}
+
+
+def _plain_number(v: Any) -> Any:
+    """A NumPy integer or float (e.g. from a grid or a DataFrame) as the Python number it holds;
+    anything else, NumPy booleans included, unchanged (and then validated as given)."""
+    if type(v).__module__ == "numpy" and type(v).__name__ != "bool" and hasattr(v, "item"):
+        item = v.item()
+        return item if isinstance(item, (int, float)) and not isinstance(item, bool) else v
+    return v
 
 
 def format_value(v: Any) -> str:
@@ -29,8 +55,17 @@ def format_value(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
+def _num(name: str, description: str, default: Any = ...) -> Any:
+    """A finite number field above :data:`FLOORS` (else above 0) and up to :data:`LIMITS`."""
+    floor = FLOORS.get(name)
+    bounds = {"ge": floor} if floor is not None else {"gt": 0}
+    return Field(default, le=LIMITS[name], allow_inf_nan=False, description=description, **bounds)
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    """Unknown keys are refused; numbers must be numbers (no booleans, no text)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class ArchConfig(_Strict):
@@ -38,27 +73,28 @@ class ArchConfig(_Strict):
 
     name: str = Field(description="label or config name")
     description: str = ""
-    num_pe: int = Field(gt=0, description="PEs in the array")
-    k0: int = Field(gt=0, description="vector MAC lanes per PE (output channels in parallel)")
-    c0: int = Field(gt=0, description="multipliers per lane (input channels in parallel)")
-    weight_buffer_kb: float = Field(gt=0, description="weight buffer per PE, KiB")
-    input_buffer_kb: float = Field(gt=0, description="input buffer per PE, KiB")
-    accum_depth: int = Field(gt=0, description="AD: output positions held per lane in the accumulation collector")
-    accum_buffer_kb: float = Field(gt=0, description="accumulation buffer per PE, KiB (24-bit partial sums)")
-    global_buffer_kb: float = Field(gt=0, description="global buffer, KiB")
-    global_buffer_bandwidth: float = Field(gt=0, description="global buffer bytes per cycle")
-    noc_bandwidth: float = Field(gt=0, description="NoC bytes per cycle into the PE array")
-    dram_bandwidth_gbps: float = Field(gt=0, description="DRAM bandwidth, GB/s (1e9 bytes/s)")
+    num_pe: int = _num("num_pe", "PEs in the array")
+    k0: int = _num("k0", "vector MAC lanes per PE (output channels in parallel)")
+    c0: int = _num("c0", "multipliers per lane (input channels in parallel)")
+    weight_buffer_kb: float = _num("weight_buffer_kb", "weight buffer per PE, KiB")
+    input_buffer_kb: float = _num("input_buffer_kb", "input buffer per PE, KiB")
+    accum_depth: int = _num("accum_depth", "AD: output positions held per lane in the accumulation collector")
+    accum_buffer_kb: float = _num("accum_buffer_kb", "accumulation buffer per PE, KiB (24-bit partial sums)")
+    global_buffer_kb: float = _num("global_buffer_kb", "global buffer, KiB")
+    global_buffer_bandwidth: float = _num("global_buffer_bandwidth", "global buffer bytes per cycle")
+    noc_bandwidth: float = _num("noc_bandwidth", "NoC bytes per cycle into the PE array")
+    dram_bandwidth_gbps: float = _num("dram_bandwidth_gbps", "DRAM bandwidth, GB/s (1e9 bytes/s)")
     dram_type: Literal["lpddr4", "hbm2", "hbm3"] = Field(description="DRAM interface (energy per bit in the tech file)")
-    ppu_elems_per_cycle: float = Field(gt=0, description="post-processing elements per cycle per PE")
-    frequency_ghz: float = Field(gt=0, description="clock, GHz")
+    ppu_elems_per_cycle: float = _num("ppu_elems_per_cycle", "post-processing elements per cycle per PE")
+    frequency_ghz: float = _num("frequency_ghz", "clock, GHz")
     bits: int = Field(gt=0, le=32, description="data width of weights and activations, bits")
     accum_bits: int = Field(gt=0, le=64, description="accumulator width, bits")
-    tech_node_nm: int = Field(gt=0, description="technology node, nm (selects the tech file)")
-    voltage_v: float = Field(gt=0, description="supply voltage, V (energy scales with V^2)")
+    tech_node_nm: int = _num("tech_node_nm", "technology node, nm (selects the tech file)")
+    voltage_v: float = _num("voltage_v", "supply voltage, V (energy scales with V^2)")
     tech: str = Field(description="technology file: absolute, or relative to the arch YAML's "
                                   "folder or else to the shipped arch_configs/")
-    pe_array_area_mm2: float | None = Field(default=None, gt=0, description="synthesised PE-array area, mm2, if known")
+    pe_array_area_mm2: float | None = _num("pe_array_area_mm2", "synthesised PE-array area, mm2, if known",
+                                           default=None)
 
     @model_validator(mode="after")
     def _tiles_fit(self) -> "ArchConfig":
@@ -100,6 +136,7 @@ class ArchConfig(_Strict):
         changed values) and a synthesised ``pe_array_area_mm2`` is dropped when a parameter it
         depends on (:data:`AREA_PARAMS`) changes.
         """
+        changes = {k: _plain_number(v) for k, v in changes.items()}
         data = self.model_dump()
         missing = object()
         changed = {k: v for k, v in changes.items()
@@ -124,23 +161,37 @@ class ArchConfig(_Strict):
         return arch_from_dict(data, data["name"])
 
 
+#: Largest energy, per-unit value or reference quantity a technology file may give.
+TECH_VALUE_LIMIT = 1e9
+
+
 class EnergyEntry(_Strict):
-    value: float = Field(ge=0)
+    """A per-access energy (or another per-unit figure) with its unit and source."""
+
+    value: float = Field(ge=0, le=TECH_VALUE_LIMIT, allow_inf_nan=False)
     unit: str
     source: str
+
+
+class ReferenceEntry(EnergyEntry):
+    """A reference capacity or port width: energies are scaled by ratios to it, so > 0."""
+
+    value: float = Field(gt=0, le=TECH_VALUE_LIMIT, allow_inf_nan=False)
 
 
 class TechConfig(_Strict):
     """Per-access energies of one technology node (SPEC.md section 5), each with its source."""
 
     name: str
-    node_nm: int = Field(gt=0)
-    reference_voltage_v: float = Field(gt=0)
-    sram_exponent: float = Field(gt=0, description="read energy ~ capacity^exponent")
-    sram_write_factor: float = Field(ge=1.0, description="write / read energy per bit")
+    node_nm: int = Field(gt=0, le=1000)
+    reference_voltage_v: float = Field(ge=0.05, le=10.0, allow_inf_nan=False)
+    sram_exponent: float = Field(gt=0, le=4.0, allow_inf_nan=False,
+                                 description="read energy ~ capacity^exponent")
+    sram_write_factor: float = Field(ge=1.0, le=100.0, allow_inf_nan=False,
+                                     description="write / read energy per bit")
     energy: dict[str, EnergyEntry]
-    reference: dict[str, EnergyEntry] = Field(default_factory=dict,
-                                               description="reference capacities and widths of the energies")
+    reference: dict[str, ReferenceEntry] = Field(default_factory=dict,
+                                                 description="reference capacities and widths of the energies")
 
     REQUIRED: ClassVar[tuple[str, ...]] = (
         "mac_pj", "accumulation_rmw_pj", "weight_buffer_read_pj", "input_buffer_read_pj",
@@ -169,9 +220,17 @@ class TechConfig(_Strict):
 
 # ------------------------------------------------------------------ loading
 def _format_errors(path: Path | str, err: ValidationError) -> str:
-    parts = []
+    """One line for a pydantic error: up to three fields, each with what is wrong and the
+    value given (shortened). Union branches collapse to one message per field, the
+    explanation of a failed check (``value_error``) winning over type mismatches."""
+    by_loc: dict[str, dict] = {}
     for e in err.errors():
-        loc = ".".join(str(x) for x in e["loc"]) or "(top level)"
+        loc = ".".join(str(x) for x in e["loc"] if not any(c in str(x) for c in "[(") and
+                       str(x) not in ("int", "float", "str", "bool"))
+        if loc not in by_loc or (e["type"] == "value_error" and by_loc[loc]["type"] != "value_error"):
+            by_loc[loc] = e
+    parts = []
+    for loc, e in list(by_loc.items())[:3]:
         msg = e["msg"]
         if e["type"] == "missing":
             msg = "required field is missing"
@@ -179,21 +238,20 @@ def _format_errors(path: Path | str, err: ValidationError) -> str:
             msg = "unknown key"
         elif e["type"] == "literal_error":
             msg = f"must be one of {e['ctx']['expected']}"
-        parts.append(f"field '{loc}': {msg}" + (f" (got {e['input']!r})" if e["type"] not in ("missing",) and not isinstance(e.get("input"), dict) else ""))
-    return f"{path}: " + "; ".join(parts)
+        elif e["type"] == "value_error":
+            msg = str(e["ctx"]["error"])
+        shown = e["type"] not in ("missing", "value_error") and not isinstance(e.get("input"), dict)
+        parts.append((f"field '{loc}': " if loc else "") + msg
+                     + (f" (got {short(e.get('input'))})" if shown else ""))
+    more = len(by_loc) - len(parts)
+    return f"{path}: " + "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
-def _read_yaml(path: Path, error: type[AccelsimError] = ConfigError, what: str = "file",
+def _read_yaml(path: Path, error: type[AccelsimError] = ConfigError, what: str = "YAML file",
                expected: str = "a mapping of field: value") -> dict:
-    """The mapping a YAML file holds; one-line ``error`` naming ``path`` otherwise."""
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise error(f"{path}: {what} not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"{path}: cannot read the {what} ({exc})") from None
-    except yaml.YAMLError as exc:
-        raise error(yaml_error(path, exc)) from None
+    """The mapping a YAML file holds, read within the limits of :func:`accelsim.safeio.load_yaml`;
+    a one-line ``error`` naming ``path`` otherwise."""
+    data = load_yaml(path, what)
     if not isinstance(data, dict):
         raise error(f"{path}: expected {expected}, got {type(data).__name__}")
     return data
@@ -226,22 +284,28 @@ def load_arch(label_or_path: "str | Path | ArchConfig") -> ArchConfig:
         return label_or_path
     key = str(label_or_path)
     path = Path(key)
-    if not (path.suffix in (".yaml", ".yml") or path.exists()):
+    if not (path.suffix in (".yaml", ".yml") or exists(path)):
         cand = arch_dir() / f"{key}.yaml"
-        if not cand.exists():
-            raise ConfigError(f"unknown architecture {key!r}: choose one of "
+        if not exists(cand):
+            raise ConfigError(f"unknown architecture {short(key)}: choose one of "
                               f"{', '.join(list_arch_labels())} or give a YAML path")
         path = cand
-    return _load_arch_path(str(path.resolve()) if path.exists() else str(path))
+    return _load_arch_path(os.path.realpath(path) if exists(path) else str(path), str(path))
 
 
 @lru_cache(maxsize=256)
-def _load_arch_path(path: str) -> ArchConfig:
-    p = Path(path)
+def _load_arch_path(real: str, shown: str) -> ArchConfig:
+    """The arch file at ``real`` (symlinks resolved); messages name it as ``shown``. A relative
+    ``tech`` resolves next to the file first (:func:`resolve_tech`); the technology file is read
+    now, so a missing or broken one names this file too."""
+    p = Path(shown)
     data = _read_yaml(p)
     if isinstance(data.get("tech"), str):
         data["tech"] = resolve_tech(data["tech"], p)
-    return arch_from_dict(data, str(p))
+    arch = arch_from_dict(data, shown)
+    with about(f"{shown}: field 'tech'"):
+        load_tech(arch)
+    return arch
 
 
 def resolve_tech(tech: str, arch_file: Path) -> str:

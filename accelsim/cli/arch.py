@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..arch import list_arch_labels, load_arch
 from ..arch.area import arch_area_mm2, fit_area, global_buffer_area_mm2, pe_array_area_mm2
-from .common import emit_table, frame_text, output_format
+from .common import emit_table, frame_text, output_format, output_option
 
 
 def _summary_row(label: str) -> dict:
@@ -52,8 +52,8 @@ def register(cli: click.Group) -> None:
         click.echo(frame_text(pd.DataFrame(rows), fmt))
 
     @arch_group.command("area-fit")
-    @click.option("-o", "--output", "out", default=None, metavar="FILE",
-                  help="write the per-config table to FILE: .csv, .parquet or .json (with the coefficients)")
+    @output_option("-o", "--output", "out", default=None, metavar="FILE",
+                   help="write the per-config table to FILE: .csv, .parquet or .json (with the coefficients)")
     def arch_area_fit(out: str | None) -> None:
         """The PE-array area model fitted to Table II: coefficients and per-config error."""
         output_format(None, out)  # a bad suffix fails before the fit

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable
 
 import click
@@ -43,8 +42,8 @@ def workload_options(fn: Callable) -> Callable:
 
 def table_output_options(fn: Callable) -> Callable:
     """``--format table|csv|json`` (standard output) and ``-o FILE`` (format from its suffix)."""
-    fn = click.option("-o", "--output", "out", default=None, metavar="FILE",
-                      help="write to FILE; .csv, .parquet or .json decides the format")(fn)
+    fn = output_option("-o", "--output", "out", default=None, metavar="FILE",
+                       help="write to FILE; .csv, .parquet or .json decides the format")(fn)
     fn = click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default=None,
                       help="format on standard output [default: table]")(fn)
     return fn
@@ -107,11 +106,29 @@ def mac_layer(wl, name: str):
     return layer
 
 
+def checked_output(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback of ``-o FILE`` options: the file must be writable (a folder, a
+    non-regular file or an unwritable location is refused before any work)."""
+    from ..safeio import check_output
+
+    if value:
+        check_output(value, "output file")
+    return value
+
+
+def output_option(*names: str, **kw) -> Callable:
+    """``-o FILE`` checked by :func:`checked_output` when the command line is parsed."""
+    return click.option(*(names or ("-o", "out")), callback=checked_output, **kw)
+
+
 def emit(text: str, out: str | None) -> None:
-    """Print ``text`` or write it to ``out``."""
+    """Print ``text`` or write it to ``out`` (one error line naming the file if that fails)."""
+    from ..safeio import check_output, writing
+
     if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(text)
+        real = check_output(out, "output file")
+        with writing(out):
+            real.write_text(text)
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(text)
@@ -138,9 +155,12 @@ def emit_table(df: pd.DataFrame, fmt: str | None, out: str | None, totals: dict 
     given, else the aligned frame)."""
     from ..tableio import json_text, write_table
 
+    from ..safeio import writing
+
     fmt = output_format(fmt, out)
     if out:
-        click.echo(f"wrote {write_table(df, out, totals=totals, key=key)}", err=True)
+        with writing(out):
+            click.echo(f"wrote {write_table(df, out, totals=totals, key=key)}", err=True)
     elif fmt == "table" and table is not None:
         click.echo(table)
     elif fmt == "json":

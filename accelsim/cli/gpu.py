@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import AccelsimError
+from .common import output_option
 
 
 
@@ -76,8 +77,8 @@ def _timing_options(fn):
                      help="CPU runs: wall clock, or the calling thread's CPU time (with --threads 1)"),
         click.option("--threads", type=int, default=None,
                      help="torch CPU threads (default 1 for --device cpu, torch's default for cuda)"),
-        click.option("-o", "--output", "out", default=None,
-                     help="output CSV (default: the project's reports/gpu/<device>_<workload>_<HxW>_<dtype>.csv)"),
+        output_option("-o", "--output", "out", default=None,
+                      help="output CSV (default: the project's reports/gpu/<device>_<workload>_<HxW>_<dtype>.csv)"),
     ]):
         fn = opt(fn)
     return fn

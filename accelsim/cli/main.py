@@ -10,11 +10,13 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+import warnings
 from functools import lru_cache
 
 import click
 
 from ..errors import AccelsimError
+from ..safeio import one_line
 
 #: command name -> sibling module whose ``register(group)`` defines it (in ``--help`` order)
 COMMANDS: dict[str, str] = {
@@ -86,23 +88,30 @@ def cli() -> None:
     """Simulate MAGNet-style accelerators on vision workloads, sweep, and plot."""
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    """Warnings print as one ``warning: ...`` line (no source line, no traceback)."""
+    click.echo(f"warning: {one_line(message)}", err=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 2 user error)."""
-    try:
-        rv = cli.main(args=argv, prog_name="accelsim", standalone_mode=False)
-        return rv if isinstance(rv, int) else 0
-    except AccelsimError as exc:
-        click.echo(f"error: {exc}", err=True)
-        return 2
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return 130
-    except click.ClickException as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
-        return 2
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        return 130
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            rv = cli.main(args=argv, prog_name="accelsim", standalone_mode=False)
+            return rv if isinstance(rv, int) else 0
+        except AccelsimError as exc:
+            click.echo(f"error: {one_line(exc)}", err=True)
+            return 2
+        except click.exceptions.Abort:
+            click.echo("aborted", err=True)
+            return 130
+        except click.ClickException as exc:
+            click.echo(f"error: {one_line(exc.format_message())}", err=True)
+            return 2
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            return 130
 
 
 if __name__ == "__main__":

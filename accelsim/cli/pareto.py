@@ -10,20 +10,23 @@ from pathlib import Path
 
 import click
 
-from .common import emit_table, frame_text, output_format
+from .common import emit_table, frame_text, output_format, output_option
 
 SHOW = ["arch", "workload", "exec_path", "scope"]
 
 
 def read_results(path: str):
-    """A result table (CSV, Parquet or JSON written by accelsim) as a DataFrame."""
+    """A result table (CSV, Parquet or JSON written by accelsim) as a DataFrame; every error
+    names the file."""
     from ..errors import ConfigError
     from ..gpu.tradeoff import is_measurement
+    from ..safeio import MAX_TABLE_BYTES, check_input, describe, exists
     from ..tableio import read_table
 
     p = Path(path)
-    if not p.is_file():
+    if not exists(p):
         raise ConfigError(f"{p}: results file not found")
+    check_input(p, MAX_TABLE_BYTES, "results file")
     if is_measurement(p):
         raise ConfigError(f"{p}: a GPU measurement file, not a result table; use it with "
                           "`accelsim plot accuracy RESULTS --gpu FILE` or accelsim.gpu.load()")
@@ -32,9 +35,32 @@ def read_results(path: str):
     except ConfigError as exc:
         raise ConfigError(f"{p}: not a sweep result file (CSV, Parquet or JSON written by accelsim): "
                           f"{str(exc).split(': ', 1)[-1]}") from None
+    except Exception as exc:  # noqa: BLE001  (pandas and pyarrow raise many kinds for a bad file)
+        raise ConfigError(f"{p}: not a sweep result file (CSV, Parquet or JSON written by accelsim): "
+                          f"{describe(exc)}") from None
     if df.empty:
         raise ConfigError(f"{p}: no rows")
     return df
+
+
+def result_columns(df, source: "str | Path", objectives: "dict | None", **columns: "str | None") -> list[str]:
+    """Check ``df`` (read from ``source``) before plotting or ranking: the ``objectives``
+    (``None``: energy per op and throughput per mm2; ``{}``: none) are numeric columns
+    with at least one value, and every column named in ``columns`` (``--by``,
+    ``--label-col`` ...) exists.
+    Returns the objective columns; errors name ``source``."""
+    from ..errors import ConfigError
+    from ..safeio import about
+    from ..sweep.pareto import DEFAULT_OBJECTIVES, check_group_columns, mapped_rows, resolve_column
+
+    with about(source):
+        cols = [resolve_column(df, o) for o in (DEFAULT_OBJECTIVES if objectives is None else objectives)]
+        for option, col in columns.items():
+            check_group_columns(df, col, "--" + option.replace("_", "-"))
+    if cols and not mapped_rows(df)[cols].notna().all(axis=1).any():
+        raise ConfigError(f"{source}: no row has values for {', '.join(cols)} (all missing, or every "
+                          "point unmappable)")
+    return cols
 
 
 def register(cli: click.Group) -> None:
@@ -47,8 +73,8 @@ def register(cli: click.Group) -> None:
     @click.option("--joint", is_flag=True, help="one front over all rows (no grouping)")
     @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
                   help="format on standard output [default: table]")
-    @click.option("-o", "--output", "out", default=None, metavar="FILE",
-                  help="write the front rows (all columns) to FILE: .csv, .parquet or .json")
+    @output_option("-o", "--output", "out", default=None, metavar="FILE",
+                   help="write the front rows (all columns) to FILE: .csv, .parquet or .json")
     def pareto_cmd(results: str, mins: tuple[str, ...], maxs: tuple[str, ...], by: tuple[str, ...],
                    joint: bool, fmt: str | None, out: str | None) -> None:
         """Rows of a sweep result on the Pareto front (default: min energy_per_op, max throughput_per_mm2).
@@ -57,18 +83,20 @@ def register(cli: click.Group) -> None:
         --joint says otherwise; the grouping is printed on stderr.
         """
         from ..errors import ConfigError
-        from ..sweep.pareto import AUTO, DEFAULT_OBJECTIVES, describe_groups, pareto, resolve_column
+        from ..safeio import about
+        from ..sweep.pareto import AUTO, describe_groups, pareto
 
         if joint and by:
             raise ConfigError("give --by or --joint, not both")
         fmt = output_format(fmt, out)
         df = read_results(results)
         objectives = {**{m: "min" for m in mins}, **{m: "max" for m in maxs}} or None
-        front = pareto(df, objectives, by=None if joint else (list(by) or AUTO))
+        obj_cols = result_columns(df, results, objectives, by=list(by) or None)
+        with about(results):
+            front = pareto(df, objectives, by=None if joint else (list(by) or AUTO))
         keys = front.attrs["pareto_by"]
         groups = len(df.groupby(keys, dropna=False)) if keys else 1
         click.echo(f"{len(front)} of {len(df)} rows on the front: {describe_groups(keys, groups)}", err=True)
         front = front.reset_index(drop=True)
-        cols = [c for c in SHOW if c in front.columns] + keys
-        cols += [resolve_column(df, o) for o in (objectives or DEFAULT_OBJECTIVES)]
+        cols = [c for c in SHOW if c in front.columns] + keys + obj_cols
         emit_table(front, fmt, out, table=frame_text(front[list(dict.fromkeys(cols))], "table"))

@@ -6,8 +6,8 @@ import click
 import pandas as pd
 
 from ..errors import AccelsimError
-from .common import (OBJECTIVE_CHOICES, emit_table, frame_text, note_jit, output_format, scope_option,
-                     workload_options)
+from .common import (OBJECTIVE_CHOICES, emit_table, frame_text, note_jit, output_format, output_option,
+                     scope_option, workload_options)
 
 
 def _changes(base, wl) -> pd.DataFrame:
@@ -123,7 +123,7 @@ def register(cli: click.Group) -> None:
     @click.option("--arch", "-a", default="E", show_default=True)
     @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default="latency", show_default=True)
     @scope_option()
-    @click.option("-o", "out", default="reports/paths.md", show_default=True)
+    @output_option("-o", "out", default="reports/paths.md", show_default=True)
     def report_cmd(arch: str, objective: str, scope: str, out: str) -> None:
         """Regenerate reports/paths.md and its figures (reports/figures/paths_*)."""
         from ..paths.report import build_report
@@ -147,8 +147,8 @@ def register(cli: click.Group) -> None:
     @scope_option()
     @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
                   help="format on standard output [default: table]")
-    @click.option("-o", "--output", "out", default=None, metavar="FILE",
-                  help="write the table to FILE: .csv, .parquet or .json")
+    @output_option("-o", "--output", "out", default=None, metavar="FILE",
+                   help="write the table to FILE: .csv, .parquet or .json")
     def rdd_cmd(workload: str, input_size: str | None, classes: int | None, exec_path: str, arch: str,
                 budget_latency: str | None, budget_energy: str | None, steps: int | None,
                 results: str | None, accuracy_csv: str | None, objective: str, scope: str, fmt: str | None,

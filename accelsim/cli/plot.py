@@ -15,8 +15,22 @@ import click
 from .common import OBJECTIVE_CHOICES, simulate_workload, workload_options
 
 
+def _checked_figure(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``-o PATH``: a .png/.svg/.pdf file, or a stem that gets PNG and SVG; checked before any work."""
+    from pathlib import Path
+
+    from ..plots.common import FIG_FORMATS
+    from ..safeio import check_output
+
+    if value:
+        p = Path(value)
+        for target in [p] if p.suffix else [p.with_suffix(".png"), p.with_suffix(".svg")]:
+            check_output(target, "figure", tuple(FIG_FORMATS))
+    return value
+
+
 def _out(fn):
-    return click.option("-o", "out", default=None, metavar="PATH",
+    return click.option("-o", "out", default=None, metavar="PATH", callback=_checked_figure,
                         help="figure file (.png/.svg/.pdf; no suffix = PNG and SVG) [default: KIND]")(fn)
 
 
@@ -45,10 +59,11 @@ def register(cli: click.Group) -> None:
     def energy_throughput(results: str, label_col: str, group_col: str, title: str | None, out: str | None) -> None:
         """Energy per op vs throughput per mm2 of a sweep result, Pareto fronts drawn."""
         from ..plots import plot_energy_throughput
-        from .pareto import read_results
+        from .pareto import read_results, result_columns
 
-        fig = plot_energy_throughput(read_results(results), label_col=label_col, group_col=group_col or None,
-                                     title=title)
+        df = read_results(results)
+        result_columns(df, results, None, label_col=label_col, group_col=group_col or None)
+        fig = plot_energy_throughput(df, label_col=label_col, group_col=group_col or None, title=title)
         _save(fig, out, "energy-throughput")
 
     def _layer_cmd(name: str, doc: str, fn_name: str):
@@ -97,9 +112,10 @@ def register(cli: click.Group) -> None:
         """
         from ..plots import plot_accuracy_tradeoff
         from ..plots.accuracy import point_labels, unknown_rows
-        from .pareto import read_results
+        from .pareto import read_results, result_columns
 
         df = read_results(results)
+        result_columns(df, results, {}, x=x, y=y, label_col=label_col)
         gpu_df = gpu_rows(gpu_path, df) if gpu_path else None
         for name, frame, col in (("accelerator", df, label_col), ("GPU", gpu_df, "label")):
             if frame is not None:

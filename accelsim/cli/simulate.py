@@ -20,8 +20,8 @@ import click
 import pandas as pd
 
 from ..errors import AccelsimError
-from .common import (OBJECTIVE_CHOICES, emit, emit_table, frame_text, mac_layer, output_format, scope_option,
-                     simulate_workload, tolerance_option, workload_options)
+from .common import (OBJECTIVE_CHOICES, emit, emit_table, frame_text, mac_layer, output_format, output_option,
+                     scope_option, simulate_workload, tolerance_option, workload_options)
 
 DEFAULT_TOP = 10
 
@@ -154,9 +154,9 @@ def register(cli: click.Group) -> None:
                   help="csv/parquet: the one-row totals (the columns of a sweep row) instead of the layers")
     @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
                   help="format on standard output [default: table]")
-    @click.option("-o", "--output", "out", default=None, metavar="FILE",
-                  help="write the rows to FILE (.csv, .parquet or .json, from the suffix); "
-                       "the totals still print")
+    @output_option("-o", "--output", "out", default=None, metavar="FILE",
+                   help="write the rows to FILE (.csv, .parquet or .json, from the suffix); "
+                        "the totals still print")
     @click.option("--show-mapping", "show", multiple=True, metavar="LAYER",
                   help="also print LAYER's mapping as a loop nest (repeatable; see `accelsim map`)")
     def simulate_cmd(workload: str, input_size: str | None, classes: int | None, exec_path: str,

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from .common import OBJECTIVE_CHOICES, emit, frame_text, note_jit, scope_option, tolerance_option
@@ -45,7 +47,13 @@ def build_spec(spec_path: str | None, arch: tuple[str, ...], base: str | None, g
 
     if spec_path and not (arch or base or grid or constraint or workload):
         return spec_path
-    data = load_spec(spec_path)[0].model_dump(exclude_none=True) if spec_path else {}
+    data: dict = {}
+    if spec_path:
+        spec, folder = load_spec(spec_path)
+        data = spec.model_dump(exclude_none=True)
+        for field in ("output", "layers", "cache"):  # still relative to the spec file
+            if data.get(field) and not Path(data[field]).is_absolute():
+                data[field] = str(folder / data[field])
     if arch or base or grid or constraint:
         space: dict = {"configs": list(arch)} if arch else {"base": base or "E"}
         if grid:
@@ -96,11 +104,10 @@ def register(cli: click.Group) -> None:
         from ..sweep import run_sweep
 
         spec_or_dict = build_spec(spec, arch, base, grid, constraint, workload, exec_path, input_size, classes)
-        note_jit()
         df = run_sweep(spec_or_dict, output=output, layers=layers, executor=executor, workers=workers,
                        scheduler=scheduler, cache=cache, objective=objective, max_candidates=max_candidates,
                        overwrite=overwrite, progress=progress, chunk_size=chunk_size, scope=scope,
-                       tolerance=tolerance)
+                       tolerance=tolerance, on_start=note_jit)
         st = df.attrs.get("sweep", {})
         click.echo(f"{st.get('points', len(df))} points ({st.get('resumed', 0)} kept from a previous run, "
                    f"{st.get('computed', 0)} computed, {st.get('failed', 0)} unmappable) "

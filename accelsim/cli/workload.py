@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 import pandas as pd
-import yaml
 
 from ..errors import WorkloadError
+from ..safeio import load_yaml
 from ..workload import list_models, list_named_workloads, load_workload
 from ..workload.ir import Workload
-from .common import emit, emit_table, frame_text, output_format
+from .common import emit, emit_table, frame_text, output_format, output_option
 
 SHOW_COLUMNS = ["name", "op", "fn", "k", "c", "p", "q", "r", "s", "stride", "groups", "batch",
                 "macs", "params", "nonmac_ops", "shares"]
@@ -32,7 +32,7 @@ def named_frame() -> pd.DataFrame:
     """Named workloads (``workloads/*.yaml``): stem, model, input, classes, dataset, path."""
     rows = []
     for path in list_named_workloads():
-        data = yaml.safe_load(path.read_text()) or {}
+        data = load_yaml(path) or {}
         rows.append({"name": path.stem, "model": data.get("model", "(layer list)"),
                      "input": data.get("input", ""), "classes": data.get("classes", ""),
                      "dataset": data.get("dataset", ""), "exec_path": data.get("exec_path", "")})
@@ -94,8 +94,8 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="JSON: totals plus per-layer rows")
     @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
                   help="format on standard output [default: table]")
-    @click.option("-o", "--output", "out", default=None, metavar="FILE",
-                  help="write the per-layer rows to FILE: .csv, .parquet or .json (with the totals)")
+    @output_option("-o", "--output", "out", default=None, metavar="FILE",
+                   help="write the per-layer rows to FILE: .csv, .parquet or .json (with the totals)")
     def workload_show(name: str, input_size: str | None, classes: int | None, exec_path: str,
                       as_json: bool, fmt: str | None, out: str | None) -> None:
         """Per-layer MACs and totals (MACs by op kind) of NAME (registry name or YAML)."""
@@ -108,8 +108,8 @@ def register(cli: click.Group) -> None:
         emit_table(df, fmt, out, totals=totals, table=frame_text(df, "table") + _totals_text(totals))
 
     @workload_group.command("table")
-    @click.option("-o", "--output", "out", default=None, metavar="FILE",
-                  help="write to FILE: .md (the markdown report), .csv, .parquet or .json (the table)")
+    @output_option("-o", "--output", "out", default=None, metavar="FILE",
+                   help="write to FILE: .md (the markdown report), .csv, .parquet or .json (the table)")
     def workload_table(out: str | None) -> None:
         """Every named workload: layers, params, GMACs, conv and decoder/head MAC shares."""
         from ..workload.report import workloads_report, workloads_table
@@ -122,7 +122,7 @@ def register(cli: click.Group) -> None:
 
     @workload_group.command("import")
     @click.argument("model_file")
-    @click.option("-o", "out", required=True, help="layer-list YAML to write")
+    @output_option("-o", "out", required=True, help="layer-list YAML to write")
     @click.option("--name", default=None, help="workload name (default: the file stem)")
     def workload_import(model_file: str, out: str, name: str | None) -> None:
         """Import MODEL_FILE into a layer-list YAML that loads like any workload: .onnx, .pt2,

@@ -216,6 +216,10 @@ def read_mapping_file(path: "str | Path") -> dict[str, Any]:
         tile_q: 128
         loop_order: K,C,PQ               # GB/DRAM loops, outermost first
     """
+    from ..safeio import exists
+
+    if not exists(path):
+        raise MappingError(f"{path}: mapping file not found")
     return _read_yaml(Path(path), MappingError, "mapping file",
                       f"a mapping of {', '.join(MAPPING_FIELDS)}")
 

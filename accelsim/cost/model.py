@@ -7,6 +7,7 @@ packs layers and configs into vectors, memoises identical shapes and builds resu
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import MutableMapping
@@ -152,14 +153,16 @@ class Packed:
         area = scope_area_mm2(arch, scope)
         tech = load_tech(arch)
         return cls(arch, arch_vector(arch, scope), energy_vector(arch, tech, area, scope), area,
-                   (scope, *arch.params().items(), tech_fingerprint(tech)), scope)
+                   (scope, *arch_fingerprint(arch, tech)), scope)
 
 
-def tech_fingerprint(tech: TechConfig) -> str:
-    """A digest of every number of a technology file: results depend on its content, not its path."""
-    import hashlib
-
-    return hashlib.sha256(tech.model_dump_json().encode()).hexdigest()[:16]
+def arch_fingerprint(arch: ArchConfig, tech: TechConfig | None = None) -> tuple:
+    """Everything about ``arch`` that decides a cost: its parameters and a SHA-256 of its
+    technology file's values, so an edited tech file is never mistaken for the old one
+    (memo keys, the sweep's disk cache)."""
+    tech = tech or load_tech(arch)
+    digest = hashlib.sha256(tech.model_dump_json().encode()).hexdigest()[:20]
+    return (*arch.params().items(), ("tech_sha256", digest))
 
 
 # ------------------------------------------------------------------ results

@@ -123,7 +123,6 @@ def evaluate(prob, arch, en, split, tiles, order) -> tuple[float, float, float]:
         w_groups[(ik, ic, ig)] = max(w_groups.get((ik, ic, ig), 0), d["w"])
     gb_in, gb_w = sum(in_groups.values()) * b, sum(w_groups.values()) * b
     outs = G * K * P * Q
-    macs = G * K * C * R * S * P * Q
     spill = tot("spill") * accb
     psum = outs * ncne * accb if ncne > 1 else 0.0
     out_b = outs * b

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AccelsimError
+from ..safeio import MAX_TABLE_BYTES, describe, exists, read_text
 from ..workload.ir import CONV_OPS
 
 MAGIC = "# accelsim-gpu-measurement"
@@ -67,9 +68,9 @@ def write(m: Measurement, path: "str | Path") -> Path:
 def read(path: "str | Path") -> Measurement:
     """Read one file written by :func:`write` (round-trips frame and metadata)."""
     path = Path(path)
-    if not path.is_file():
+    if not exists(path):
         raise AccelsimError(f"{path}: measurement file not found")
-    text = path.read_text()
+    text = read_text(path, MAX_TABLE_BYTES, "measurement file")
     lines = text.split("\n")
     if not lines or lines[0].strip() != MAGIC:
         raise AccelsimError(f"{path}: not an accelsim GPU measurement (first line must be {MAGIC!r})")
@@ -81,15 +82,15 @@ def read(path: "str | Path") -> Measurement:
             raise AccelsimError(f"{path}: header line {i + 1} must look like '# key = value'")
         try:
             meta[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             raise AccelsimError(f"{path}: header line {i + 1}: value is not JSON") from None
         i += 1
     body = "\n".join(lines[i:])
     try:
         frame = pd.read_csv(io.StringIO(body), keep_default_na=False, na_values=["nan"],
                             dtype={c: str for c in TEXT_COLUMNS})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise AccelsimError(f"{path}: malformed CSV table: {str(exc).splitlines()[0]}") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, RecursionError) as exc:
+        raise AccelsimError(f"{path}: malformed CSV table: {describe(exc)}") from None
     return Measurement(frame, meta)
 
 

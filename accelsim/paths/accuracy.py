@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..errors import WorkloadError
 from ..resources import DATA_DIR
+from ..safeio import exists, read_csv, short
 from .syntax import CLUSTER_OPTS, format_path, parse_path
 
 COLUMNS = ("family", "variant", "dataset", "input", "path", "metric", "value", "source")
@@ -44,10 +45,7 @@ def _norm_input(text: Any) -> str:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        df = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError) as exc:
-        raise WorkloadError(f"{path}: cannot read accuracy CSV: {exc}") from None
+    df = read_csv(path, "accuracy CSV", comment="#", dtype=str, keep_default_na=False)
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise WorkloadError(f"{path}: missing column(s) {', '.join(missing)}; "
@@ -56,12 +54,12 @@ def _read_csv(path: Path) -> pd.DataFrame:
     for i, row in df.iterrows():
         where = f"{path}: row {i + 1}"
         if row.metric not in METRICS:
-            raise WorkloadError(f"{where}: metric {row.metric!r}; allowed: {', '.join(METRICS)}")
+            raise WorkloadError(f"{where}: metric {short(row.metric)}; allowed: {', '.join(METRICS)}")
         try:
             value = float(row.value)
         except ValueError:
-            raise WorkloadError(f"{where}: value {row.value!r} is not a number") from None
-        if not 0.0 <= value <= 1.0:
+            raise WorkloadError(f"{where}: value {short(row.value)} is not a number") from None
+        if not 0.0 <= value <= 1.0:  # (NaN fails too)
             raise WorkloadError(f"{where}: value {value} must be a fraction in [0, 1] "
                                 "(write 46.5 % as 0.465)")
         try:
@@ -109,7 +107,7 @@ def load_accuracy(extra_csv: "str | Path | None" = None) -> pd.DataFrame:
     frames = [_shipped().assign(origin="published")]
     if extra_csv is not None:
         path = Path(extra_csv)
-        if not path.is_file():
+        if not exists(path):
             raise WorkloadError(f"{path}: accuracy CSV not found")
         frames.append(_read_csv(path).assign(origin="user"))
     return pd.concat(frames, ignore_index=True)

@@ -57,9 +57,12 @@ def write_figure(fig: Figure, target: "str | Path", dpi: int = 150) -> Path:
     suffix = t.suffix.lower()
     if suffix not in FIG_FORMATS:
         raise AccelsimError(f"{t}: figure format {t.suffix!r} not supported; use {', '.join(FIG_FORMATS)}")
-    t.parent.mkdir(parents=True, exist_ok=True)
-    with matplotlib.rc_context(STABLE_RC):
-        fig.savefig(t, dpi=dpi, metadata=dict(STABLE_METADATA[suffix]))
+    from ..safeio import writing
+
+    with writing(t):
+        t.parent.mkdir(parents=True, exist_ok=True)
+        with matplotlib.rc_context(STABLE_RC):
+            fig.savefig(t, dpi=dpi, metadata=dict(STABLE_METADATA[suffix]))
     return t
 
 

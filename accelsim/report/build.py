@@ -10,7 +10,8 @@ package is available, its own report ``reports/paths.md``.
 
 from __future__ import annotations
 
-import shutil
+import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -18,6 +19,8 @@ from typing import Any, Callable
 import pandas as pd
 
 from ..cost.settings import SCOPE_TEXT, SCOPES
+from ..errors import AccelsimError, ConfigError
+from ..safeio import check_folder, read_bytes, writing
 from ..sweep import pareto, run_sweep
 
 #: the study's sweep workloads (registry names, default input sizes and classes)
@@ -35,9 +38,6 @@ GPU_DIR = "gpu"
 #: the report's CSV floats: 10 significant digits, so the file is byte-identical across
 #: machines (their last binary digits differ with the CPU's floating-point code paths)
 CSV_FLOAT_FORMAT = "%.10g"
-#: generated here (removed and rewritten by :func:`build_report`)
-OWNED = ("report.md", "sweeps", "figures/energy_throughput", "figures/macs_", "figures/layers_",
-         "figures/energy_per_op_", "figures/gpu_share")
 
 
 @dataclass
@@ -382,25 +382,68 @@ def render(tables: dict[str, str], figs: dict[str, str], data: ReportData, paths
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _clean(out: Path) -> None:
-    for item in OWNED:
-        p = out / item
-        if p.is_dir():
-            shutil.rmtree(p)
-        elif p.exists():
+#: the list of files a report run wrote, kept in the report folder
+MANIFEST = ".accelsim-report.json"
+
+
+def read_manifest(out: Path) -> list[str] | None:
+    """Files (relative to ``out``) the last report run wrote there, or ``None`` when ``out``
+    holds no valid manifest."""
+    path = out / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(read_bytes(path, 1 << 20, "report manifest"))
+    except (AccelsimError, ValueError, RecursionError):
+        return None
+    files = doc.get("files") if isinstance(doc, dict) and doc.get("format") == "accelsim-report" else None
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        return None
+    return files
+
+
+def check_report_dir(out: Path, force: bool = False) -> list[str]:
+    """Before any work: ``out`` must be an empty or new folder, a folder a report run wrote
+    (it holds :data:`MANIFEST`), or ``force`` is given. Returns the files of the last run."""
+    check_folder(out, "report folder")
+    previous = read_manifest(out)
+    if previous is None and any(out.iterdir()) and not force:
+        raise ConfigError(f"{out}: the report folder is not empty and no report was written there "
+                          f"(no {MANIFEST}); choose a new or empty folder, or give --force to write "
+                          "into it (files the report does not write are left alone)")
+    return previous or []
+
+
+def _finish(out: Path, since: float, previous: list[str]) -> None:
+    """Write the manifest of the files this run wrote (changed since ``since``) and remove
+    files of the previous run that this one did not write again (stale figures)."""
+    root = out.resolve()
+    written = sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                     if p.is_file() and p.name != MANIFEST and p.stat().st_mtime >= since)
+    for rel in set(previous) - set(written):
+        p = (root / rel).resolve()
+        if root in p.parents and p.is_file():  # never outside the report folder
             p.unlink()
-        else:
-            for f in p.parent.glob(p.name + "*") if p.parent.is_dir() else []:
-                f.unlink()
+    with writing(out / MANIFEST):
+        (out / MANIFEST).write_text(json.dumps({"format": "accelsim-report", "version": 1,
+                                                "files": written}, indent=1) + "\n")
 
 
 def build_report(out_dir: "str | Path" = "reports", workers: int | None = None, cache: "str | Path | None" = None,
                  paths: bool = True, progress: bool = False, log: Callable[[str], None] = lambda s: None,
-                 scope: str = "accelerator") -> Path:
+                 scope: str = "accelerator", force: bool = False,
+                 on_start: Callable[[], None] | None = None) -> Path:
     """Regenerate ``out_dir/report.md`` with figures and sweep rows in ``scope`` (plus the other
-    scope's sweep for the comparison section); returns the report path."""
+    scope's sweep for the comparison section); returns the report path.
+
+    ``out_dir`` must be new, empty or a folder written by an earlier run (``force``
+    writes into any folder); files a run does not write are never removed. ``on_start`` is
+    called once the folder is checked, before any work."""
     out = Path(out_dir)
-    _clean(out)
+    previous = check_report_dir(out, force)
+    if on_start is not None:  # the folder is ours: work starts now
+        on_start()
+    since = time.time() - 1.0  # mtime granularity of some file systems
     (out / "figures").mkdir(parents=True, exist_ok=True)
     log("sweeping the 13 study configurations in both scopes")
     data = collect(workers=workers, cache=cache, sweep_output=out / SWEEP_FILE, progress=progress,
@@ -416,5 +459,7 @@ def build_report(out_dir: "str | Path" = "reports", workers: int | None = None, 
         paths_md = build_paths_report(BREAKDOWN_ARCH, out=out / "paths.md", scope=scope).name
     text = render(report_tables(data), figs, data, paths_md)
     path = out / "report.md"
-    path.write_text(text)
+    with writing(path):
+        path.write_text(text)
+    _finish(out, since, previous)
     return path

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AccelsimError
+from ..safeio import clip, short
 
 #: Short names accepted for the result columns.
 ALIASES: dict[str, str] = {
@@ -53,14 +54,22 @@ def mapped_rows(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def resolve_column(df: pd.DataFrame, name: str) -> str:
-    """``name`` or its alias as a column of ``df`` (error lists the choices)."""
-    if name in df.columns:
-        return name
-    full = ALIASES.get(name)
-    if full and full in df.columns:
-        return full
-    raise AccelsimError(f"pareto objective {name!r} is not a column; choose from "
-                        f"{', '.join(sorted(set(ALIASES) | set(df.select_dtypes('number').columns)))}")
+    """``name`` or its alias as a numeric column of ``df`` (error lists the choices)."""
+    col = name if name in df.columns else ALIASES.get(name)
+    numeric = set(df.select_dtypes("number").columns)
+    if col in numeric:
+        return str(col)
+    what = "is not a numeric column" if col in df.columns else "is not a column"
+    raise AccelsimError(f"pareto objective {short(name)} {what}; choose from "
+                        f"{clip(', '.join(sorted({a for a, c in ALIASES.items() if c in numeric} | numeric)), 400)}")
+
+
+def check_group_columns(df: pd.DataFrame, by: "str | list[str] | None", what: str = "--by") -> None:
+    """Refuse grouping by a column ``df`` does not have (the error lists the columns)."""
+    for col in [by] if isinstance(by, str) else (by or []):
+        if col not in df.columns:
+            raise AccelsimError(f"{what} {short(col)} is not a column; choose from "
+                                f"{clip(', '.join(map(str, df.columns)), 400)}")
 
 
 def pareto_mask(values: np.ndarray, maximize: "np.ndarray | list[bool]", block: int = 2048) -> np.ndarray:
@@ -121,9 +130,7 @@ def resolve_by(df: pd.DataFrame, objectives: "Mapping[str, str] | None",
     if isinstance(by, str) and by == AUTO:
         return front_keys(df, objectives)
     keys = [by] if isinstance(by, str) else list(by)
-    missing = [k for k in keys if k not in df.columns]
-    if missing:
-        raise AccelsimError(f"pareto by={missing[0]!r} is not a column; columns: {', '.join(map(str, df.columns))}")
+    check_group_columns(df, keys, "pareto by")
     return keys
 
 

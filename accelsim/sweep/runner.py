@@ -23,7 +23,9 @@ import math
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+import warnings
+from contextlib import ExitStack, nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable, Iterable
@@ -34,6 +36,7 @@ import pandas as pd
 from ..arch.config import ArchConfig
 from ..cost.settings import DEFAULT_SCOPE, DEFAULT_TOLERANCE
 from ..errors import AccelsimError, ConfigError
+from ..safeio import about, check_folder, check_output, clip, exclusive, one_line
 from ..paths.accuracy import UNKNOWN, lookup
 from ..workload.ir import Workload
 from ..workload.registry import load_workload
@@ -41,15 +44,18 @@ from .cache import DiskMemo, model_tag, point_error_key, workload_digest
 from .pareto import error_rows
 from .spec import (ARCH_PARAMS, SweepPoint, SweepSpec, WorkloadItem, expand_arch_space, load_spec,
                    sweep_points, workload_items)
+from ..tableio import FORMATS
 from .store import RowStore
 
 KEY = ["arch", "workload", "exec_path"]
+#: Sweep-wide settings and their defaults: spec fields passed to ``simulate`` by name, stored
+#: in a column of every row, part of every cache key. A file mixing values is refused.
+SETTINGS: dict[str, Any] = {"scope": DEFAULT_SCOPE, "objective": "latency", "tolerance": DEFAULT_TOLERANCE,
+                            "max_candidates": None}
+SETTING_COLUMNS = tuple(SETTINGS)
 RESULT_COLUMNS = ["arch", *ARCH_PARAMS, "workload", "exec_path", "scope", "macs", "latency_s", "energy_j",
                   "area_mm2", "energy_per_op_j", "throughput_ops_per_s_per_mm2", "utilization", "accuracy",
-                  "accuracy_metric", "objective", "tolerance", "max_candidates", "error"]
-#: Columns holding sweep-wide settings that define every point: a file mixing values is refused.
-#: They are also the keyword arguments every point passes to :func:`accelsim.simulate`.
-SETTING_COLUMNS = ("scope", "objective", "tolerance", "max_candidates")
+                  "accuracy_metric", *(c for c in SETTING_COLUMNS if c != "scope"), "error"]
 #: Chunks per worker when no chunk size is given: enough to balance uneven points.
 CHUNKS_PER_WORKER = 4
 
@@ -64,13 +70,10 @@ class ChunkTask:
     points: tuple[tuple[ArchConfig, str, str], ...]  # arch, workload label, exec path
     workloads: dict[tuple[str, str], Workload]
     accuracy: dict[tuple[str, str], tuple[float, str]]
-    objective: str
-    max_candidates: int | None
+    settings: tuple[tuple[str, Any], ...]  # the SETTINGS of the sweep, by name
     cache_dir: str | None
     want_layers: bool
     simulate: Simulate | None = None
-    scope: str = DEFAULT_SCOPE
-    tolerance: float = DEFAULT_TOLERANCE
 
 
 @dataclass
@@ -79,55 +82,59 @@ class ChunkResult:
     layers: pd.DataFrame | None
     memo_hits: int = 0
     memo_misses: int = 0
+    cache_skipped: list[str] = field(default_factory=list)  # cache files skipped, one line each
 
 
 def result_row(arch: ArchConfig, workload: str, exec_path: str, res: Any,
-               accuracy: tuple[float, str], objective: str = "latency",
-               max_candidates: int | None = None, scope: str = DEFAULT_SCOPE,
-               tolerance: float = DEFAULT_TOLERANCE) -> dict:
-    """The tidy row of one point from a :class:`~accelsim.cost.SimResult`-like object."""
+               accuracy: tuple[float, str], **settings: Any) -> dict:
+    """The tidy row of one point from a :class:`~accelsim.cost.SimResult`-like object;
+    ``settings`` are the sweep-wide :data:`SETTINGS` (defaults for those not given)."""
     macs = int(res.macs)
     ops = 2.0 * macs  # SPEC.md section 1: one op = one FLOP = half a MAC
     latency, energy, area = float(res.latency_s), float(res.energy_j), float(res.area_mm2)
-    row = {"arch": arch.name, **arch.params(), "workload": workload, "exec_path": exec_path,
-           "scope": scope, "macs": macs,
+    row = {"arch": arch.name, **arch.params(), "workload": workload, "exec_path": exec_path, "macs": macs,
            "latency_s": latency, "energy_j": energy, "area_mm2": area,
            "energy_per_op_j": energy / ops if ops else math.nan,
            "throughput_ops_per_s_per_mm2": ops / latency / area if latency > 0 and area > 0 else math.nan,
            "utilization": float(res.utilization), "accuracy": accuracy[0], "accuracy_metric": accuracy[1],
-           "objective": objective, "tolerance": tolerance, "max_candidates": max_candidates, "error": ""}
+           **{**SETTINGS, **settings}, "error": ""}
     return row
 
 
 def failed_row(arch: ArchConfig, workload: str, exec_path: str, wl: Workload,
-               accuracy: tuple[float, str], error: str, objective: str = "latency",
-               max_candidates: int | None = None, scope: str = DEFAULT_SCOPE,
-               tolerance: float = DEFAULT_TOLERANCE) -> dict:
+               accuracy: tuple[float, str], error: str, **settings: Any) -> dict:
     """The row of a point the cost model cannot map: costs NaN, MACs and area still known,
     ``error`` the reason on one line."""
     from ..arch.area import scope_area_mm2
 
     nan = math.nan
-    res = SimpleNamespace(macs=wl.macs, latency_s=nan, energy_j=nan, area_mm2=scope_area_mm2(arch, scope),
-                          utilization=nan)
-    row = result_row(arch, workload, exec_path, res, accuracy, objective, max_candidates, scope, tolerance)
-    row["error"] = " ".join(str(error).split()) or "unmappable"
+    area = scope_area_mm2(arch, settings.get("scope", SETTINGS["scope"]))
+    res = SimpleNamespace(macs=wl.macs, latency_s=nan, energy_j=nan, area_mm2=area, utilization=nan)
+    row = result_row(arch, workload, exec_path, res, accuracy, **settings)
+    row["error"] = one_line(error) or "unmappable"
     return row
 
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
     """Evaluate the points of ``task`` with one memo (and the disk cache when given)."""
+    from ..cost.model import arch_fingerprint
+
     simulate = task.simulate
     if simulate is None:
         from ..cost import simulate
     memo = DiskMemo(task.cache_dir)
-    settings = _settings(task)
+    settings = dict(task.settings)
     rows, layer_frames = [], []
     # an unmappable point is a result too: the disk cache remembers its reason
     digests = {k: workload_digest(wl) for k, wl in task.workloads.items()} if memo.root else {}
+    prints: dict[str, tuple] = {}  # arch name -> fingerprint
     for arch, wl_label, path in task.points:
         wl, acc = task.workloads[(wl_label, path)], task.accuracy[(wl_label, path)]
-        err_key = point_error_key(digests[(wl_label, path)], arch, settings) if memo.root else None
+        err_key = None
+        if memo.root:
+            if arch.name not in prints:
+                prints[arch.name] = arch_fingerprint(arch)
+            err_key = point_error_key(digests[(wl_label, path)], prints[arch.name], settings)
         known = memo.peek(err_key) if err_key else None
         if known is not None:
             rows.append(failed_row(arch, wl_label, path, wl, acc, known, **settings))
@@ -148,11 +155,11 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     if layer_frames:
         layers = pd.concat(layer_frames, ignore_index=True)
         layers = layers[KEY + [c for c in layers.columns if c not in KEY]]
-    return ChunkResult(rows, layers, memo.hits, memo.misses)
+    return ChunkResult(rows, layers, memo.hits, memo.misses, memo.skipped)
 
 
 def _settings(source: Any) -> dict[str, Any]:
-    """The :data:`SETTING_COLUMNS` values of a spec or chunk task (same attribute names)."""
+    """The :data:`SETTINGS` values of a spec (same attribute names)."""
     return {col: getattr(source, col) for col in SETTING_COLUMNS}
 
 
@@ -177,32 +184,59 @@ def _resolve(path: str | None, base: Path) -> Path | None:
     return p if p.is_absolute() else base / p
 
 
-def plan_sweep(spec_or_path: "SweepSpec | dict | str | Path", **overrides: Any) -> SweepPlan:
-    """Validate and expand a spec (CLI/keyword ``overrides`` win over the file's fields)."""
+@dataclass(frozen=True)
+class SweepSetup:
+    """A validated spec, where it came from, and its file locations (not yet checked)."""
+
+    spec: SweepSpec
+    base: Path  # folder the spec's relative paths are resolved against
+    source: str  # the spec file, or "" for a spec given as a dict
+    output: Path | None
+    layers: Path | None
+    cache: Path | None
+    overridden: frozenset[str] = frozenset()  # fields given as overrides, not by the file
+
+    def field_source(self, name: str) -> str:
+        """``spec.yaml: field 'NAME'`` when the spec file gave the field, else ''."""
+        return f"{self.source}: field '{name}'" if self.source and name not in self.overridden else ""
+
+
+def setup_sweep(spec_or_path: "SweepSpec | dict | str | Path", **overrides: Any) -> SweepSetup:
+    """Validate a spec and resolve its paths (CLI/keyword ``overrides`` win over the file's
+    fields; paths given as overrides are relative to the working directory, the file's to
+    the file)."""
     spec, base = load_spec(spec_or_path)
+    source = str(spec_or_path) if isinstance(spec_or_path, (str, Path)) else ""
     over = {k: v for k, v in overrides.items() if v is not None}
     if over:
         spec = spec.replace(**over)
-    space = expand_arch_space(spec.arch)
-    items = workload_items(spec.workloads, base)
-    points = sweep_points(space.archs, items)
-    workloads, accuracy = build_workloads(items)
     cwd = Path.cwd()
-    # paths given on the command line are relative to the working directory, the file's to the file
-    out_base = cwd if "output" in over else base
-    return SweepPlan(spec, tuple(points), workloads, accuracy, _resolve(spec.output, out_base),
-                     _resolve(spec.layers, cwd if "layers" in over else base),
-                     _resolve(spec.cache, cwd if "cache" in over else base))
+    return SweepSetup(spec, base, source, *(_resolve(getattr(spec, f), cwd if f in over else base)
+                                            for f in ("output", "layers", "cache")), frozenset(over))
+
+
+def plan_sweep(spec_or_path: "SweepSpec | dict | str | Path | SweepSetup", **overrides: Any) -> SweepPlan:
+    """Validate and expand a spec (CLI/keyword ``overrides`` win over the file's fields).
+    Errors name the spec file."""
+    setup = spec_or_path if isinstance(spec_or_path, SweepSetup) else setup_sweep(spec_or_path, **overrides)
+    spec = setup.spec
+    with about(setup.source) if setup.source else nullcontext():
+        space = expand_arch_space(spec.arch)
+        items = workload_items(spec.workloads, setup.base)
+        points = sweep_points(space.archs, items)
+        workloads, accuracy = build_workloads(items)
+    return SweepPlan(spec, tuple(points), workloads, accuracy, setup.output, setup.layers, setup.cache)
 
 
 def build_workloads(items: list[WorkloadItem]) -> tuple[dict, dict]:
     """Every (label, path) workload, built once, and its published accuracy if any."""
     workloads: dict[tuple[str, str], Workload] = {}
     accuracy: dict[tuple[str, str], tuple[float, str]] = {}
-    for w in items:
-        for p in w.exec_paths:
-            wl = load_workload(w.name, input_size=w.input_size, num_classes=w.num_classes, exec_path=p,
-                               **dict(w.options))
+    for i, w in enumerate(items):
+        for j, p in enumerate(w.exec_paths):
+            with about(f"workloads[{i}] ({clip(w.label, 60)})" + (f" exec_paths[{j}]" if p else "")):
+                wl = load_workload(w.name, input_size=w.input_size, num_classes=w.num_classes, exec_path=p,
+                                   **dict(w.options))
             workloads[(w.label, p)] = wl
             accuracy[(w.label, p)] = lookup_accuracy(wl, p)
     return workloads, accuracy
@@ -302,6 +336,34 @@ def finished_points(existing: pd.DataFrame, points: Iterable[SweepPoint]) -> tup
 
 
 # ------------------------------------------------------------------ executors
+#: seconds between a pool worker's checks that the sweep's main process still lives
+PARENT_POLL_S = 0.25
+
+
+def _exit_with(main_pid: int) -> None:
+    """Pool-worker initializer: a daemon thread ends the worker as soon as the sweep's main
+    process is gone (killed with SIGKILL it cannot shut the pool down; an orphaned worker
+    would wait for work forever and hold the caller's stdout and stderr open)."""
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_POLL_S)
+            try:
+                os.kill(main_pid, 0)
+                alive = os.getppid() == parent
+            except ProcessLookupError:
+                alive = False
+            except PermissionError:  # the pid exists (owned by another user after reuse: gone)
+                alive = os.getppid() == parent
+            if not alive:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="accelsim-parent-watch", daemon=True).start()
+
+
 def _local_results(tasks: list[ChunkTask], workers: int) -> Iterable[ChunkResult]:
     if workers <= 1 or len(tasks) <= 1:
         for t in tasks:
@@ -309,7 +371,8 @@ def _local_results(tasks: list[ChunkTask], workers: int) -> Iterable[ChunkResult
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)))
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), initializer=_exit_with,
+                               initargs=(os.getpid(),))
     try:
         futures = [pool.submit(run_chunk, t) for t in tasks]
         for fut in as_completed(futures):
@@ -360,6 +423,33 @@ class SweepStats:
     output: str = ""
     failed: int = 0  # points of this sweep (kept or computed) that could not be mapped
     first_error: str = ""
+    cache_skipped: int = 0  # cache files skipped (foreign, damaged or unwritable)
+
+
+class CacheWarning(UserWarning):
+    """Files in the cache folder that were skipped (the results are unaffected)."""
+
+
+#: suffixes a sweep output or per-layer file may have (csv, parquet, json)
+OUTPUT_SUFFIXES = tuple(FORMATS)
+
+
+def check_locations(setup: SweepSetup) -> tuple[Path | None, Path | None, Path | None]:
+    """Check the output, per-layer file and cache folder before any work; returns the real
+    output and per-layer paths (symlinks resolved) and the cache folder of this model."""
+    def located(name: str):  # errors name the spec file and field when the file gave it
+        where = setup.field_source(name)
+        return about(where) if where else nullcontext()
+
+    with located("output"):
+        out = check_output(setup.output, "sweep output", OUTPUT_SUFFIXES) if setup.output else None
+    with located("layers"):
+        lay = check_output(setup.layers, "per-layer file", OUTPUT_SUFFIXES) if setup.layers else None
+        if out is not None and out == lay:
+            raise ConfigError(f"{setup.layers}: the per-layer file must differ from the sweep output")
+    with located("cache"):
+        cache = check_folder(setup.cache, "cache folder") / model_tag() if setup.cache else None
+    return out, lay, cache
 
 
 def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | Path | None" = None,
@@ -367,7 +457,8 @@ def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | P
               scheduler: str | None = None, cache: "str | Path | None" = None, objective: str | None = None,
               max_candidates: int | None = None, overwrite: bool = False, progress: bool = False,
               chunk_size: int | None = None, simulate: Simulate | None = None,
-              scope: str | None = None, tolerance: float | None = None) -> pd.DataFrame:
+              scope: str | None = None, tolerance: float | None = None,
+              on_start: Callable[[], None] | None = None) -> pd.DataFrame:
     """Run (or resume) a sweep; returns the result rows in point order.
 
     ``spec_or_path``: a YAML path, a dict or a :class:`SweepSpec`. Keyword arguments
@@ -378,16 +469,23 @@ def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | P
     The returned frame's ``attrs["sweep"]`` holds a :class:`SweepStats` as a dict.
     """
     t0 = time.perf_counter()
-    plan = plan_sweep(spec_or_path, output=str(output) if output else None,
-                      layers=str(layers) if layers else None, cache=str(cache) if cache else None,
-                      executor=executor, workers=workers, scheduler=scheduler, objective=objective,
-                      max_candidates=max_candidates, scope=scope, tolerance=tolerance)
-    spec = plan.spec
+    setup = setup_sweep(spec_or_path, output=str(output) if output else None,
+                        layers=str(layers) if layers else None, cache=str(cache) if cache else None,
+                        executor=executor, workers=workers, scheduler=scheduler, objective=objective,
+                        max_candidates=max_candidates, scope=scope, tolerance=tolerance)
+    out_file, layer_file, cache_dir = check_locations(setup)  # before any work
+    spec = setup.spec
     n_workers = spec.workers or os.cpu_count() or 1
-    with tempfile.TemporaryDirectory(prefix="accelsim-sweep-") as tmp:
-        out = plan.output or Path(tmp) / "results.csv"
+    with ExitStack() as held, tempfile.TemporaryDirectory(prefix="accelsim-sweep-") as tmp:
+        for path, what in ((out_file, "sweep output"), (layer_file, "per-layer file")):
+            if path is not None:
+                held.enter_context(exclusive(path, what))
+        plan = plan_sweep(setup)
+        if on_start is not None:  # the spec is valid and the files are ours: work starts now
+            on_start()
+        out = out_file or Path(tmp) / "results.csv"
         store = RowStore(out)
-        layer_store = RowStore(plan.layers) if plan.layers else None
+        layer_store = RowStore(layer_file) if layer_file else None
         if overwrite:
             store.remove()
             if layer_store:
@@ -401,12 +499,13 @@ def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | P
             store.rewrite(kept.reindex(columns=RESULT_COLUMNS))
         todo = [p for p in plan.points if p.key not in done]
         stats = SweepStats(points=len(plan.points), resumed=len(plan.points) - len(todo),
-                           output=str(plan.output or ""))
-        tasks = _tasks(plan, todo, n_workers, chunk_size, simulate)
+                           output=str(setup.output or ""))
+        tasks = _tasks(plan, todo, n_workers, chunk_size, simulate, cache_dir)
         stats.chunks = len(tasks)
         results = (_dask_results(tasks, n_workers, spec.scheduler) if spec.executor == "dask"
                    else _local_results(tasks, n_workers))
         bar = _progress(len(plan.points), stats.resumed, progress)
+        skipped: list[str] = []
         try:
             for res in results:
                 if layer_store is not None and res.layers is not None:
@@ -415,6 +514,7 @@ def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | P
                 stats.computed += len(res.rows)
                 stats.memo_hits += res.memo_hits
                 stats.memo_misses += res.memo_misses
+                skipped += res.cache_skipped
                 if bar is not None:
                     bar.update(len(res.rows))
         finally:
@@ -425,6 +525,11 @@ def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | P
         df = store.finalize(sort_key)
         if layer_store is not None:
             layer_store.finalize(sort_key)
+    skipped = list(dict.fromkeys(skipped))
+    if skipped:
+        stats.cache_skipped = len(skipped)
+        warnings.warn(f"cache: skipped {len(skipped)} file(s) it did not write or cannot use, e.g. "
+                      f"{skipped[0]}", CacheWarning, stacklevel=2)
     stats.failed, stats.first_error = _failures(df, order)
     stats.seconds = time.perf_counter() - t0
     df.attrs["sweep"] = stats.__dict__
@@ -470,16 +575,15 @@ def _sync_layers(layer_store: RowStore, done: set, kept: pd.DataFrame,
 
 
 def _tasks(plan: SweepPlan, todo: list[SweepPoint], workers: int, chunk_size: int | None,
-           simulate: Simulate | None) -> list[ChunkTask]:
-    spec = plan.spec
-    cache_dir = str(plan.cache / model_tag()) if plan.cache else None
+           simulate: Simulate | None, cache_dir: Path | None) -> list[ChunkTask]:
+    settings = tuple(_settings(plan.spec).items())
     tasks = []
     for chunk in make_chunks(todo, workers, chunk_size=chunk_size):
         keys = {(p.workload, p.exec_path) for p in chunk}
         tasks.append(ChunkTask(tuple((p.arch, p.workload, p.exec_path) for p in chunk),
                                {k: plan.workloads[k] for k in keys}, {k: plan.accuracy[k] for k in keys},
-                               spec.objective, spec.max_candidates, cache_dir, plan.layers is not None,
-                               simulate, spec.scope, spec.tolerance))
+                               settings, str(cache_dir) if cache_dir else None, plan.layers is not None,
+                               simulate))
     return tasks
 
 

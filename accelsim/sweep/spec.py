@@ -32,17 +32,20 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Literal, Union
+from typing import Annotated, Any, Iterable, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator,
+                      model_validator)
 
 from ..arch.config import ArchConfig, _format_errors, _read_yaml, arch_from_dict, list_arch_labels, load_arch
 from ..errors import AccelsimError, ConfigError
-from ..workload.registry import parse_size, workload_label
+from ..safeio import clip, exists, short
+from ..workload.registry import MAX_CLASSES, parse_size, workload_label
 from .constraints import Constraint, parse_constraint
 
 Objective = Literal["latency", "energy", "edp"]
@@ -53,19 +56,29 @@ ARCH_PARAMS: tuple[str, ...] = tuple(f for f in ArchConfig.model_fields if f not
 DERIVED = ("macs_per_cycle", "area_mm2")
 #: Largest grid enumerated exhaustively for sampling (larger grids sample indices at random).
 _MAX_PERMUTE = 4_000_000
+#: Most values of one grid axis (a range is sized before it is expanded).
+MAX_AXIS_VALUES = 10_000
+#: Most grid points examined: every point of an unsampled grid, or the points a sample draws.
+MAX_GRID_POINTS = 1_000_000
+#: Largest grid a sample may draw from.
+MAX_SAMPLED_GRID = 10**15
+#: Most points (architecture x workload x execution path) in one sweep.
+MAX_SWEEP_POINTS = 10_000_000
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Unknown keys are refused; numbers must be numbers (no booleans, no text)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class RangeSpec(_Strict):
     """``{start, stop, step}`` (arithmetic, stop inclusive) or ``{start, stop, factor}`` (geometric)."""
 
-    start: float
-    stop: float
-    step: float | None = Field(default=None, gt=0)
-    factor: float | None = Field(default=None, gt=1)
+    start: float = Field(allow_inf_nan=False)
+    stop: float = Field(allow_inf_nan=False)
+    step: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    factor: float | None = Field(default=None, gt=1, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _one_kind(self) -> "RangeSpec":
@@ -75,7 +88,16 @@ class RangeSpec(_Strict):
             raise ValueError(f"stop={self.stop} is below start={self.start}")
         if self.factor is not None and self.start <= 0:
             raise ValueError("a geometric range needs start > 0")
+        if self.count() > MAX_AXIS_VALUES:
+            raise ValueError(f"the range has {self.count():.3g} values; at most {MAX_AXIS_VALUES:,} "
+                             "per axis")
         return self
+
+    def count(self) -> float:
+        """How many values :meth:`values` gives, computed without expanding the range."""
+        if self.step is not None:
+            return math.floor((self.stop - self.start) / self.step + 1e-9) + 1.0
+        return math.floor(math.log(self.stop / self.start) / math.log(self.factor) + 1e-9) + 1.0  # type: ignore[arg-type]
 
     def values(self) -> list[float]:
         out: list[float] = []
@@ -91,17 +113,28 @@ class RangeSpec(_Strict):
 
 
 class ValuesSpec(_Strict):
-    values: list[Union[float, int, str]] = Field(min_length=1)
+    values: list[Union[int, float, str]] = Field(min_length=1, max_length=MAX_AXIS_VALUES)
 
 
-GridValue = Union[list[Union[float, int, str]], RangeSpec, ValuesSpec, float, int, str]
+def _grid_form(v: Any) -> str:
+    """Which form a grid entry is written in (errors then speak of that form only)."""
+    if isinstance(v, dict):
+        return "[values]" if "values" in v else "[range]"
+    return "[list]" if isinstance(v, list) else "[scalar]"
+
+
+GridValue = Annotated[Union[Annotated[list[Union[int, float, str]], Tag("[list]")],
+                            Annotated[RangeSpec, Tag("[range]")], Annotated[ValuesSpec, Tag("[values]")],
+                            Annotated[Union[int, float, str], Tag("[scalar]")]], Discriminator(_grid_form)]
+
+
 
 
 class SampleSpec(_Strict):
     """Random subset of the (constrained) grid: ``n`` points, reproducible with ``seed``."""
 
-    n: int = Field(gt=0)
-    seed: int = 0
+    n: int = Field(gt=0, le=MAX_GRID_POINTS)
+    seed: int = Field(default=0, ge=0, lt=2**63)
 
 
 class ArchSpace(_Strict):
@@ -110,7 +143,7 @@ class ArchSpace(_Strict):
     configs: list[str] = Field(default_factory=list, description="labels (A), ranges (A..M), YAML paths")
     base: str | None = Field(default=None, description="config the grid varies (default E)")
     grid: dict[str, GridValue] = Field(default_factory=dict)
-    constraints: list[str] = Field(default_factory=list)
+    constraints: list[str] = Field(default_factory=list, max_length=100)
     sample: SampleSpec | None = None
 
     @field_validator("configs", mode="before")
@@ -140,10 +173,10 @@ class WorkloadEntry(_Strict):
 
     name: str
     input: Union[str, int, list[int], None] = None
-    classes: int | None = Field(default=None, gt=0)
+    classes: int | None = Field(default=None, gt=0, le=MAX_CLASSES)
     exec_paths: list[str] = Field(default_factory=lambda: [""])
     label: str | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Union[int, float, str, bool, None]] = Field(default_factory=dict)
 
     @field_validator("exec_paths", mode="before")
     @classmethod
@@ -152,7 +185,7 @@ class WorkloadEntry(_Strict):
             return [""]
         if isinstance(v, str):
             return [v]
-        return ["" if p is None else p for p in v]
+        return ["" if p is None else p for p in v] if isinstance(v, list) else v
 
 
 class SweepSpec(_Strict):
@@ -163,13 +196,13 @@ class SweepSpec(_Strict):
     workloads: list[WorkloadEntry] = Field(min_length=1)
     objective: Objective = "latency"
     scope: Literal["accelerator", "system"] = "accelerator"
-    tolerance: float = Field(default=0.01, ge=0.0, lt=1.0)
-    max_candidates: int | None = Field(default=None, gt=0)
+    tolerance: float = Field(default=0.01, ge=0.0, lt=1.0, allow_inf_nan=False)
+    max_candidates: int | None = Field(default=None, gt=0, lt=2**62)
     output: str | None = None
     layers: str | None = None
     cache: str | None = None
     executor: Literal["local", "dask"] = "local"
-    workers: int | None = Field(default=None, gt=0)
+    workers: int | None = Field(default=None, gt=0, le=4096)
     scheduler: str | None = None
 
     @field_validator("arch", mode="before")
@@ -201,9 +234,9 @@ def load_spec(spec: "SweepSpec | dict | str | Path") -> tuple[SweepSpec, Path]:
     if isinstance(spec, dict):
         return _validate(spec, "<sweep spec>"), Path.cwd()
     path = Path(spec)
-    if not path.exists():
+    if not exists(path):
         raise ConfigError(f"{path}: sweep spec not found")
-    return _validate(_read_yaml(path), str(path)), path.resolve().parent
+    return _validate(_read_yaml(path), str(path)), Path(os.path.realpath(path)).parent
 
 
 def _validate(data: dict, source: str) -> SweepSpec:
@@ -226,11 +259,11 @@ def expand_arch_names(items: "list[str] | str") -> list[str]:
             if ".." in part and not part.endswith((".yaml", ".yml")):
                 lo, hi = (x.strip() for x in part.split("..", 1))
                 if lo not in labels or hi not in labels:
-                    raise ConfigError(f"arch range {part!r}: both ends must be shipped configs "
+                    raise ConfigError(f"arch range {short(part)}: both ends must be shipped configs "
                                       f"({', '.join(labels)})")
                 i, j = labels.index(lo), labels.index(hi)
                 if j < i:
-                    raise ConfigError(f"arch range {part!r} is reversed; did you mean {hi}..{lo}?")
+                    raise ConfigError(f"arch range {short(part)} is reversed; did you mean {clip(hi)}..{clip(lo)}?")
                 out.extend(labels[i:j + 1])
             else:
                 out.append(part)
@@ -248,17 +281,16 @@ def _grid_values(name: str, spec: GridValue) -> list:
         vals = [spec]
     if not vals:
         raise ConfigError(f"arch.grid.{name}: no values")
+    if len(vals) > MAX_AXIS_VALUES:
+        raise ConfigError(f"arch.grid.{name}: {len(vals):,} values; at most {MAX_AXIS_VALUES:,} per axis")
     ann = ArchConfig.model_fields[name].annotation
-    if ann is int:
-        bad = [v for v in vals if isinstance(v, str) or float(v) != int(float(v))]
+    if ann in (int, float, float | None):
+        bad = [v for v in vals if isinstance(v, (str, bool)) or not math.isfinite(v)
+               or (ann is int and v != int(v))]
         if bad:
-            raise ConfigError(f"arch.grid.{name}: {bad[0]!r} is not an integer")
-        vals = [int(float(v)) for v in vals]
-    elif ann in (float, float | None):
-        bad = [v for v in vals if isinstance(v, str)]
-        if bad:
-            raise ConfigError(f"arch.grid.{name}: {bad[0]!r} is not a number")
-        vals = [float(v) for v in vals]
+            kind = "an integer" if ann is int else "a finite number"
+            raise ConfigError(f"arch.grid.{name}: {short(bad[0])} is not {kind}")
+        vals = [int(v) if ann is int else float(v) for v in vals]
     return list(dict.fromkeys(vals))  # drop repeats, keep order
 
 
@@ -294,6 +326,12 @@ def expand_arch_space(space: ArchSpace, source: str = "arch") -> ArchSpaceResult
     axes = [_grid_values(k, space.grid[k]) for k in keys]
     per_base = math.prod(len(a) for a in axes)
     total = len(bases) * per_base
+    if space.sample is None and total > MAX_GRID_POINTS:
+        raise ConfigError(f"{source}: the grid has {total:.3g} points; at most {MAX_GRID_POINTS:,} are "
+                          "enumerated (add sample: {n: ...} or narrow the ranges)")
+    if total > MAX_SAMPLED_GRID:
+        raise ConfigError(f"{source}: the grid has {total:.3g} points; a sample draws from at most "
+                          f"{MAX_SAMPLED_GRID:.0e}")
 
     def point(index: int) -> tuple[ArchConfig | None, str]:
         b, rest = divmod(index, per_base)
@@ -313,7 +351,7 @@ def expand_arch_space(space: ArchSpace, source: str = "arch") -> ArchSpaceResult
     chosen: list[tuple[int, ArchConfig]] = []
     n_cons = n_bad = 0
     first_bad = ""
-    for idx in order:
+    for idx in itertools.islice(order, MAX_GRID_POINTS):
         arch, why = point(int(idx))
         if arch is None:
             if why == "constraint":
@@ -327,8 +365,8 @@ def expand_arch_space(space: ArchSpace, source: str = "arch") -> ArchSpaceResult
             break
     if not chosen:
         detail = f"; first invalid point: {first_bad}" if first_bad else ""
-        raise ConfigError(f"{source}: no architecture is left: {n_cons} of {total} violate the "
-                          f"constraints and {n_bad} are not valid configs{detail}")
+        raise ConfigError(f"{source}: no architecture is left: {n_cons} of {min(total, MAX_GRID_POINTS)} "
+                          f"examined violate the constraints and {n_bad} are not valid configs{detail}")
     chosen.sort(key=lambda t: t[0])
     return ArchSpaceResult(tuple(a for _, a in chosen), total, n_cons, n_bad)
 
@@ -395,7 +433,7 @@ def workload_items(entries: list[WorkloadEntry], base_dir: Path | None = None) -
         items.append(WorkloadItem(label, name, size, e.classes, paths, tuple(sorted(e.options.items()))))
     dup = _repeated(w.label for w in items)
     if dup:
-        raise ConfigError(f"workloads: {', '.join(dup)} listed twice with the same input and classes "
+        raise ConfigError(f"workloads: {clip(', '.join(dup))} listed twice with the same input and classes "
                           "(give each a distinct label)")
     return items
 
@@ -423,7 +461,11 @@ def sweep_points(archs: "tuple[ArchConfig, ...] | list[ArchConfig]", items: list
     """Arch-major, then workloads, then paths (the output row order)."""
     dup = _repeated(a.name for a in archs)
     if dup:
-        raise ConfigError(f"arch: {', '.join(dup)} appear(s) twice in the space")
+        raise ConfigError(f"arch: {clip(', '.join(dup))} appear(s) twice in the space")
+    total = len(archs) * sum(len(w.exec_paths) for w in items)
+    if total > MAX_SWEEP_POINTS:
+        raise ConfigError(f"the sweep has {total:,} points (architectures x workloads x execution paths); "
+                          f"at most {MAX_SWEEP_POINTS:,}")
     out = []
     for arch, (w, p) in itertools.product(archs, [(w, p) for w in items for p in w.exec_paths]):
         out.append(SweepPoint(len(out), arch, w.label, p))

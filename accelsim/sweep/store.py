@@ -19,6 +19,7 @@ from typing import Callable
 import pandas as pd
 
 from ..errors import ConfigError
+from ..safeio import describe, writing
 from ..tableio import read_csv_table, read_table, table_format, write_table
 
 #: a CSV journal or output as written by :class:`RowStore` (empty frame when absent)
@@ -65,14 +66,23 @@ class RowStore:
 
     def read(self) -> pd.DataFrame:
         """Every row already stored: the finished Parquet/JSON file (if any) and the journal."""
-        repair_tail(self.journal)
+        with writing(self.journal):
+            repair_tail(self.journal)
         parts = []
         if self.converted and self.path.exists():
             try:
                 parts.append(read_table(self.path))
             except ConfigError as exc:
                 raise ConfigError(f"{exc}; remove it or use --overwrite") from None
-        journal = read_csv_rows(self.journal)
+            except Exception as exc:  # noqa: BLE001  (any unreadable file is reported the same way)
+                raise ConfigError(f"{self.path}: cannot read the existing output ({describe(exc)}); remove "
+                                  "it or use --overwrite") from None
+        try:
+            journal = read_csv_rows(self.journal)
+        except (ValueError, UnicodeError, OSError, pd.errors.ParserError) as exc:  # AccelsimError too
+            reason = str(exc).removeprefix(f"{self.journal}: ") if isinstance(exc, ConfigError) else describe(exc)
+            raise ConfigError(f"{self.journal}: cannot resume from the existing rows ({reason}); "
+                              "remove the file or use --overwrite") from None
         if len(journal.columns):
             self._header = list(journal.columns)
             parts.append(journal)
@@ -81,9 +91,10 @@ class RowStore:
 
     def rewrite(self, df: pd.DataFrame) -> None:
         """Replace the journal by ``df`` (used to drop stale or unfinished rows before a run)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.converted and self.path.exists():
-            self.path.unlink()
+        with writing(self.path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.converted and self.path.exists():
+                self.path.unlink()
         _atomic_csv(df, self.journal)
         self._header = list(df.columns) if len(df.columns) else None
 
@@ -91,7 +102,8 @@ class RowStore:
         """Append rows to the journal, flushed to disk before returning."""
         if df.empty:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with writing(self.path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         new = self._header is None or not self.journal.exists() or self.journal.stat().st_size == 0
         if new:
             self._header = list(df.columns)
@@ -101,7 +113,7 @@ class RowStore:
                 raise ConfigError(f"{self.journal}: existing rows lack column(s) {', '.join(extra)}; "
                                   "remove the file or use --overwrite")
             df = df.reindex(columns=self._header)
-        with open(self.journal, "a", newline="") as fh:
+        with writing(self.journal), open(self.journal, "a", newline="") as fh:
             df.to_csv(fh, header=new, index=False)
             fh.flush()
             os.fsync(fh.fileno())
@@ -114,10 +126,11 @@ class RowStore:
             df = df.reset_index(drop=True)
         if self.converted:
             tmp = self.path.with_name(f".{self.path.name}.tmp{self.path.suffix}")
-            write_table(df, tmp)
-            os.replace(tmp, self.path)
-            if self.journal.exists():
-                self.journal.unlink()
+            with writing(self.path):
+                write_table(df, tmp)
+                os.replace(tmp, self.path)
+                if self.journal.exists():
+                    self.journal.unlink()
         else:
             _atomic_csv(df, self.path)
             df = read_csv_rows(self.path)
@@ -126,8 +139,9 @@ class RowStore:
 
 def _atomic_csv(df: pd.DataFrame, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="") as fh:
-        df.to_csv(fh, index=False)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    with writing(path):
+        with open(tmp, "w", newline="") as fh:
+            df.to_csv(fh, index=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)

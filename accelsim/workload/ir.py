@@ -14,6 +14,7 @@ Units: bytes for sizes, element counts for non-MAC work, MACs for multiply-accum
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Iterable, Mapping
@@ -40,6 +41,26 @@ class Op(str, Enum):
 
 MAC_OPS = frozenset({Op.CONV2D, Op.DWCONV2D, Op.LINEAR, Op.MATMUL})
 CONV_OPS = frozenset({Op.CONV2D, Op.DWCONV2D})
+
+#: Largest value of each integer field of a :class:`Layer`. Shapes of real networks are
+#: far below (a 4096 x 4096 map, 16k channels); together with :data:`MAX_LAYER_MACS`
+#: and :data:`MAX_HALO_READS` they keep every integer product of the cost equations
+#: inside int64 (docs/cost_model.md, "Input limits").
+FIELD_LIMITS: dict[str, int] = {
+    "k": 2**20, "c": 2**20, "p": 2**20, "q": 2**20, "r": 4096, "s": 4096, "stride": 4096,
+    "padding": 4096, "groups": 2**20, "batch": 2**20, "n": 65_536, "ops_per_element": 2**20,
+    "in_h": 2**20, "in_w": 2**20, "extra_params": 2**48,
+}
+#: Fields that must be >= 1 (the others >= 0; ``extra_params`` may be negative).
+POSITIVE_FIELDS = ("k", "c", "p", "q", "r", "s", "stride", "groups", "batch", "n")
+#: Largest MAC count of one layer: times the largest accumulation depth (4096) it stays
+#: below 2^60, the compute-cycle product of the mapper.
+MAX_LAYER_MACS = 2**48
+#: Largest input or output element count of one layer.
+MAX_LAYER_ELEMENTS = 2**48
+#: Largest input-read product of a MAC layer, K x C x P x Q x (stride + R) x (stride + S)
+#: per group: the mapper's input-buffer fill with halo never exceeds it.
+MAX_HALO_READS = 2**60
 
 #: Name used as the producer of the network's input tensor in ``Layer.inputs``.
 INPUT = "input"
@@ -101,19 +122,45 @@ class Layer:
     def __post_init__(self) -> None:
         if not isinstance(self.op, Op):
             object.__setattr__(self, "op", Op(self.op))
-        for fname in ("k", "c", "p", "q", "r", "s", "stride", "groups", "batch", "n"):
+        for fname, limit in FIELD_LIMITS.items():
             v = getattr(self, fname)
-            if int(v) != v or v < 1:
-                raise ValueError(f"layer {self.name!r}: {fname}={v!r} must be a positive integer")
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or int(v) != v:
+                raise ValueError(f"layer {self.name!r}: field '{fname}' must be an integer, got {v!r}")
+            v = int(v)
+            low = 1 if fname in POSITIVE_FIELDS else -limit if fname == "extra_params" else 0
+            if not low <= v <= limit:
+                raise ValueError(f"layer {self.name!r}: field '{fname}' = {v} must be in {low}..{limit:,}")
+            object.__setattr__(self, fname, v)
         if self.c % self.groups or self.k % self.groups:
             raise ValueError(
                 f"layer {self.name!r}: groups={self.groups} must divide c={self.c} and k={self.k}"
             )
+        if self.op is Op.DWCONV2D and not self.groups == self.c == self.k:
+            raise ValueError(f"layer {self.name!r}: a dwconv2d needs groups == c == k (one filter per "
+                             f"channel), got groups={self.groups}, c={self.c}, k={self.k}; write a "
+                             "grouped conv2d otherwise")
         if isinstance(self.tags, Mapping):
             object.__setattr__(self, "tags", tuple(sorted(self.tags.items())))
         object.__setattr__(self, "inputs", tuple(self.inputs))
         if self.shares == self.name:
             raise ValueError(f"layer {self.name!r}: shares={self.shares!r} names the layer itself")
+        self._check_size()
+
+    def _check_size(self) -> None:
+        """Refuse a layer whose work would overflow the cost model's 64-bit counters."""
+        h, w = self.input_hw
+        totals = {"MACs": (self.macs, MAX_LAYER_MACS),
+                  "output elements": (self.output_elements, MAX_LAYER_ELEMENTS),
+                  "input elements": (self.n * self.batch * self.c * h * w, MAX_LAYER_ELEMENTS)}
+        if self.is_mac:
+            k, c = (self.k, 1) if self.op is Op.DWCONV2D else (self.k_per_group, self.c_per_group)
+            halo = k * c * self.p * self.q * (self.stride + self.r) * (self.stride + self.s)
+            totals["input reads with halo K*C*P*Q*(stride+R)*(stride+S)"] = (halo, MAX_HALO_READS)
+        for what, (value, limit) in totals.items():
+            if value > limit:
+                raise ValueError(f"layer {self.name!r}: {what} = {value:.3g} is over the limit of "
+                                 f"{limit:.3g} (2^{limit.bit_length() - 1}) of the cost model's "
+                                 "64-bit counters")
 
     # ----------------------------------------------------------------- shape
     @property

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import yaml
-
-from ..errors import WorkloadError
+from ..errors import AccelsimError, WorkloadError
 from ..resources import resource_dir
+from ..safeio import about, clip, exists, load_yaml, one_line, short
 from .ir import Workload
 
 
@@ -76,26 +75,46 @@ def list_workloads() -> list[str]:
     return [s.name for s in list_models()] + [p.stem for p in list_named_workloads()]
 
 
+#: Largest input height or width, pixels (a layer's P and Q stay within FIELD_LIMITS).
+MAX_INPUT_SIDE = 65_536
+
+
 def parse_size(text: "str | tuple[int, int] | list[int] | int | None") -> tuple[int, int] | None:
-    """``"512x512"`` / ``512`` / ``(512, 512)`` -> (H, W)."""
+    """``"512x512"`` / ``512`` / ``(512, 512)`` -> (H, W), each 1..:data:`MAX_INPUT_SIDE`."""
     if text is None:
         return None
     if isinstance(text, (tuple, list)):
         if len(text) != 2:
-            raise WorkloadError(f"input size {text!r} must be H x W")
-        return int(text[0]), int(text[1])
-    if isinstance(text, int):
-        return text, text
-    parts = str(text).lower().replace("*", "x").split("x")
-    try:
+            raise WorkloadError(f"input size {short(text)} must be H x W")
+        vals = list(text)
+    elif isinstance(text, int) and not isinstance(text, bool):
+        vals = [text, text]
+    else:
+        parts = str(text).lower().replace("*", "x").split("x")
+        if len(str(text)) > 40 or not all(p.strip().isdigit() for p in parts):
+            raise WorkloadError(f"input size {short(text)} must look like 512x512")
         vals = [int(p) for p in parts]
-    except ValueError:
-        raise WorkloadError(f"input size {text!r} must look like 512x512") from None
-    if len(vals) == 1:
-        vals = vals * 2
-    if len(vals) != 2 or min(vals) < 1:
-        raise WorkloadError(f"input size {text!r} must be two positive integers H x W")
-    return vals[0], vals[1]
+        if len(vals) == 1:
+            vals = vals * 2
+    if len(vals) != 2 or not all(_plain_int(v) and 1 <= v <= MAX_INPUT_SIDE for v in vals):
+        raise WorkloadError(f"input size {short(text)} must be two integers H x W in "
+                            f"1..{MAX_INPUT_SIDE}")
+    return int(vals[0]), int(vals[1])
+
+
+def _plain_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+#: Most classes of a model head.
+MAX_CLASSES = 1_000_000
+
+
+def check_classes(classes: object, where: str = "num_classes") -> int:
+    """``classes`` as a positive integer (no booleans, no fractions, at most :data:`MAX_CLASSES`)."""
+    if not _plain_int(classes) or not 1 <= classes <= MAX_CLASSES:  # type: ignore[operator]
+        raise WorkloadError(f"{where}={short(classes)} must be an integer in 1..{MAX_CLASSES}")
+    return int(classes)  # type: ignore[call-overload]
 
 
 def yaml_name(path: "str | Path") -> str | None:
@@ -103,15 +122,18 @@ def yaml_name(path: "str | Path") -> str | None:
     parsing a possibly large layer list), or ``None`` when the file has none."""
     import re
 
+    from ..errors import AccelsimError
+    from ..safeio import parse_yaml
+
     p = Path(path)
     try:
-        with open(p) as fh:
+        with open(p, encoding="utf-8") as fh:
             for line in fh:
                 m = re.match(r"name:\s*(\S.*)$", line.rstrip("\n"))
                 if m:
-                    value = yaml.safe_load(m.group(1))
+                    value = parse_yaml(m.group(1), str(p))
                     return str(value) if value not in (None, "") else None
-    except (OSError, yaml.YAMLError):
+    except (OSError, UnicodeError, AccelsimError):
         return None
     return None
 
@@ -133,18 +155,21 @@ def build_model(name: str, input_size=None, num_classes: int | None = None, **op
         from ..suggest import did_you_mean
 
         hint = did_you_mean(name, [*sorted(models), *(p.stem for p in list_named_workloads())])
-        raise WorkloadError(f"unknown workload {name!r}; {hint or 'see `accelsim workload list` for the names'} "
-                            "(or give a workload YAML path)")
+        raise WorkloadError(f"unknown workload {short(name)}; "
+                            f"{hint or 'see `accelsim workload list` for the names'} (or give a workload YAML path)")
     spec = models[key]
     bad = sorted(set(options) - set(spec.options))
     if bad:
-        raise WorkloadError(f"workload {name!r} has no option {', '.join(bad)}; options: "
+        raise WorkloadError(f"workload {name!r} has no option {clip(', '.join(map(str, bad)))}; options: "
                             f"{', '.join(spec.options) or 'none'}")
     size = parse_size(input_size) or spec.default_input
-    classes = spec.default_classes if num_classes is None else int(num_classes)
-    if classes < 1:
-        raise WorkloadError(f"num_classes={classes} must be >= 1")
-    return spec.build(input_size=size, num_classes=classes, **options)
+    classes = spec.default_classes if num_classes is None else check_classes(num_classes)
+    try:
+        return spec.build(input_size=size, num_classes=classes, **options)
+    except AccelsimError:
+        raise
+    except (ValueError, TypeError, ZeroDivisionError) as exc:  # an option or size the model cannot take
+        raise WorkloadError(f"workload {name!r} at {size[0]}x{size[1]}: {one_line(exc, 300)}") from None
 
 
 def load_workload(name: "str | Path | Workload", input_size=None, num_classes: int | None = None,
@@ -154,50 +179,69 @@ def load_workload(name: "str | Path | Workload", input_size=None, num_classes: i
     ``exec_path`` applies an execution-path string (SPEC.md section 8) when the
     execution-path package is available.
     """
+    source = ""  # the file an execution path came from, if any
     if isinstance(name, Workload):
         wl = name
     else:
         text = str(name)
         path = Path(text)
         named = workloads_dir() / f"{text}.yaml"
-        if path.suffix in (".yaml", ".yml") or (path.exists() and path.is_file()):
+        if path.suffix in (".yaml", ".yml") or (exists(path) and path.is_file()):
             wl, file_path = _load_yaml(path, input_size, num_classes, options)
-            exec_path = exec_path or file_path
-        elif text.lower() not in _models() and named.exists():
+        elif text.lower() not in _models() and exists(named):
+            path = named
             wl, file_path = _load_yaml(named, input_size, num_classes, options)
-            exec_path = exec_path or file_path
         else:
-            wl = build_model(text, input_size, num_classes, **options)
+            wl, file_path = build_model(text, input_size, num_classes, **options), ""
+        if file_path and not exec_path:
+            exec_path, source = file_path, f"{path}: field 'exec_path'"
     if exec_path:
         from ..paths import apply_path  # the execution-path transforms
 
-        wl = apply_path(wl, exec_path)
+        where = f"execution path {short(exec_path)}"
+        with about(f"{source}: {where}" if source else where):
+            wl = apply_path(wl, exec_path)
     return wl
 
 
 def _load_yaml(path: Path, input_size, num_classes, options) -> tuple[Workload, str]:
-    if not path.exists():
+    if not exists(path):
         raise WorkloadError(f"{path}: workload file not found")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise WorkloadError(f"{path}: malformed YAML: {exc}") from None
+    data = load_yaml(path, "workload YAML")
     if not isinstance(data, dict):
         raise WorkloadError(f"{path}: expected a mapping")
     if "layers" in data:
         from .yamlio import workload_from_dict
 
-        return workload_from_dict(data, str(path)), str(data.get("exec_path", "") or "")
+        return workload_from_dict(data, str(path)), _text_field(data, "exec_path", path)
     allowed = {"name", "model", "family", "variant", "input", "classes", "dataset", "exec_path",
                "options", "description"}
-    unknown = sorted(set(data) - allowed)
+    unknown = sorted(map(str, set(data) - allowed))
     if unknown:
-        raise WorkloadError(f"{path}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+        raise WorkloadError(f"{path}: unknown key(s) {clip(', '.join(unknown))}; "
+                            f"allowed: {', '.join(sorted(allowed))}")
     if "model" not in data:
         raise WorkloadError(f"{path}: field 'model' (a registry name such as segformer-b2) is missing")
-    opts = dict(data.get("options") or {})
+    opts = data.get("options") or {}
+    if not isinstance(opts, dict):
+        raise WorkloadError(f"{path}: field 'options' must be a mapping of option: value, got {short(opts)}")
+    opts = {str(k): v for k, v in opts.items()}
     opts.update(options)
-    wl = build_model(str(data["model"]), input_size or data.get("input"),
-                     num_classes if num_classes is not None else data.get("classes"), **opts)
+    model_name = _text_field(data, "model", path)
+    if not model_name:
+        raise WorkloadError(f"{path}: field 'model' must be a registry name such as segformer-b2")
+    with about(path):
+        wl = build_model(model_name, input_size or data.get("input"),
+                         num_classes if num_classes is not None else data.get("classes"), **opts)
     wl = wl.replace(name=str(data.get("name", path.stem)), dataset=str(data.get("dataset", wl.dataset)))
-    return wl, str(data.get("exec_path", "") or "")
+    return wl, _text_field(data, "exec_path", path)
+
+
+def _text_field(data: dict, key: str, path: Path) -> str:
+    """A text field of a workload YAML ('' when absent or null)."""
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise WorkloadError(f"{path}: field {key!r} must be text, got {short(value)}")
+    return str(value)

@@ -19,14 +19,14 @@ from typing import Any, Mapping
 import yaml
 
 from ..errors import WorkloadError
+from ..safeio import check_output, clip, short, writing
 from .ir import Layer, Op, Workload, build_graph
-from .registry import parse_size
+from .registry import MAX_CLASSES, parse_size
 
 #: Layer fields and their defaults (name/op/k/c have none and are always written).
 _FIELDS = {f.name: f for f in dataclasses.fields(Layer)}
 _INT_FIELDS = tuple(n for n, f in _FIELDS.items() if f.type in ("int", int))
 _BOOL_FIELDS = tuple(n for n, f in _FIELDS.items() if f.type in ("bool", bool))
-_POSITIVE = ("k", "c", "p", "q", "r", "s", "stride", "groups", "batch", "n")
 _TOP_KEYS = ("name", "family", "variant", "input", "classes", "dataset", "exec_path", "meta",
              "layers")
 
@@ -82,9 +82,10 @@ def workload_to_dict(wl: Workload) -> dict[str, Any]:
 def save_workload_yaml(wl: Workload, path: "str | Path") -> Path:
     """Write ``wl`` as a layer-list YAML at ``path`` (parent folders created); returns the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    real = check_output(path, "layer-list YAML")
     text = yaml.safe_dump(workload_to_dict(wl), sort_keys=False, default_flow_style=None, width=100)
-    path.write_text(text)
+    with writing(path):
+        real.write_text(text)
     return path
 
 
@@ -93,10 +94,10 @@ def _layer_from_dict(item: Any, idx: int, source: str) -> Layer:
     if not isinstance(item, Mapping):
         raise WorkloadError(f"{where}: expected a mapping with name, op, k, c")
     if "name" in item:
-        where = f"{where} ({item['name']})"
+        where = f"{where} ({clip(item['name'], 60)})"
     unknown = sorted(set(item) - set(_FIELDS))
     if unknown:
-        raise WorkloadError(f"{where}: unknown field(s) {', '.join(map(str, unknown))}; "
+        raise WorkloadError(f"{where}: unknown field(s) {clip(', '.join(map(str, unknown)))}; "
                             f"allowed: {', '.join(_FIELDS)}")
     for req in ("name", "op", "k", "c"):
         if req not in item:
@@ -104,22 +105,18 @@ def _layer_from_dict(item: Any, idx: int, source: str) -> Layer:
     kw: dict[str, Any] = {"name": str(item["name"])}
     ops = [o.value for o in Op]
     if str(item["op"]) not in ops:
-        raise WorkloadError(f"{where}: field 'op' is {item['op']!r}; allowed: {', '.join(ops)}")
+        raise WorkloadError(f"{where}: field 'op' is {short(item['op'])}; allowed: {', '.join(ops)}")
     kw["op"] = Op(str(item["op"]))
     for fname, value in item.items():
         if fname in ("name", "op"):
             continue
         if fname in _INT_FIELDS:
             if isinstance(value, bool) or not isinstance(value, int):
-                raise WorkloadError(f"{where}: field '{fname}' must be an integer, got {value!r}")
-            if fname in _POSITIVE and value < 1:
-                raise WorkloadError(f"{where}: field '{fname}' must be >= 1, got {value}")
-            if fname not in _POSITIVE and fname != "extra_params" and value < 0:
-                raise WorkloadError(f"{where}: field '{fname}' must be >= 0, got {value}")
-            kw[fname] = value
+                raise WorkloadError(f"{where}: field '{fname}' must be an integer, got {short(value)}")
+            kw[fname] = value  # ranges: Layer checks them against FIELD_LIMITS
         elif fname in _BOOL_FIELDS:
             if not isinstance(value, bool):
-                raise WorkloadError(f"{where}: field '{fname}' must be true or false, got {value!r}")
+                raise WorkloadError(f"{where}: field '{fname}' must be true or false, got {short(value)}")
             kw[fname] = value
         elif fname == "inputs":
             if isinstance(value, str):
@@ -137,7 +134,8 @@ def _layer_from_dict(item: Any, idx: int, source: str) -> Layer:
     try:
         return Layer(**kw)
     except ValueError as exc:
-        raise WorkloadError(f"{where}: {exc}") from None
+        msg = str(exc).removeprefix(f"layer {kw['name']!r}: ")
+        raise WorkloadError(f"{where}: {msg}") from None
 
 
 def workload_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Workload:
@@ -150,7 +148,7 @@ def workload_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Workl
         raise WorkloadError(f"{source}: expected a mapping with a 'layers' list")
     unknown = sorted(set(data) - set(_TOP_KEYS))
     if unknown:
-        raise WorkloadError(f"{source}: unknown key(s) {', '.join(map(str, unknown))}; "
+        raise WorkloadError(f"{source}: unknown key(s) {clip(', '.join(map(str, unknown)))}; "
                             f"allowed: {', '.join(_TOP_KEYS)}")
     items = data.get("layers")
     if not isinstance(items, list) or not items:
@@ -162,8 +160,9 @@ def workload_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Workl
     classes = data.get("classes", 0)
     if classes is None:
         classes = 0
-    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 0:
-        raise WorkloadError(f"{source}: field 'classes' must be a non-negative integer, got {classes!r}")
+    if isinstance(classes, bool) or not isinstance(classes, int) or not 0 <= classes <= MAX_CLASSES:
+        raise WorkloadError(f"{source}: field 'classes' must be an integer in 0..{MAX_CLASSES}, "
+                            f"got {short(classes)}")
     meta = data.get("meta") or {}
     if not isinstance(meta, Mapping):
         raise WorkloadError(f"{source}: field 'meta' must be a mapping")

@@ -7,9 +7,14 @@ rest of the package works without them.
 
 from __future__ import annotations
 
+import logging
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from ...errors import WorkloadError
+from ...safeio import about, clip, exists, reading
 from ..ir import Workload
 from .common import MissingWeightsWarning, UnmappedOpWarning
 
@@ -40,29 +45,56 @@ def from_onnx(path, **kwargs) -> Workload:
 
 def import_model_file(path: "str | Path", name: str | None = None, warn: bool = True) -> Workload:
     """Import a model file by its suffix (see :data:`SUPPORTED_SUFFIXES`), or a folder of
-    Timeloop problem files."""
+    Timeloop problem files.
+
+    Every failure is one :class:`~accelsim.errors.WorkloadError` naming the file; warnings
+    and log output of torch and onnx are held back (only the importers' own warnings are
+    passed on), so a bad file prints one line."""
     path = Path(path)
     if path.is_dir():
         from .timeloop import from_timeloop
 
-        return from_timeloop(path, name=name)
+        with reading(path), about(path):
+            return from_timeloop(path, name=name)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         choices = ", ".join(f"{k} ({v})" for k, v in SUPPORTED_SUFFIXES.items())
-        raise WorkloadError(f"{path}: unsupported model file suffix {suffix or '(none)'!r}; "
+        raise WorkloadError(f"{path}: unsupported model file suffix {clip(suffix or '(none)')!r}; "
                             f"supported: {choices}")
-    if not path.is_file():
+    if not exists(path):
         raise WorkloadError(f"{path}: model file not found")
-    if suffix == ".onnx":
-        return from_onnx(path, name=name, warn=warn)
-    if suffix in (".yaml", ".yml"):
-        from .timeloop import from_timeloop
+    with _held_back(), reading(path), about(path):
+        if suffix == ".onnx":
+            return from_onnx(path, name=name, warn=warn)
+        if suffix in (".yaml", ".yml"):
+            from .timeloop import from_timeloop
 
-        return from_timeloop(path, name=name)
-    if suffix == ".csv":
-        from .scalesim import from_scalesim
+            return from_timeloop(path, name=name)
+        if suffix == ".csv":
+            from .scalesim import from_scalesim
 
-        return from_scalesim(path, name=name)
-    from .torch_import import from_exported_program
+            return from_scalesim(path, name=name)
+        from .torch_import import from_exported_program
 
-    return from_exported_program(path, name=name, warn=warn)
+        return from_exported_program(path, name=name, warn=warn)
+
+
+@contextmanager
+def _held_back() -> Iterator[None]:
+    """Record warnings and silence the torch/onnx loggers for the block; pass on only the
+    importers' own warnings: :class:`UnmappedOpWarning` (unmapped ops) and
+    :class:`MissingWeightsWarning` (an ONNX model imported from its shapes alone)."""
+    loggers = [logging.getLogger(n) for n in ("torch", "onnx", "onnxscript")]
+    before = [lg.disabled for lg in loggers]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for lg in loggers:
+            lg.disabled = True
+        try:
+            yield
+        finally:
+            for lg, was in zip(loggers, before):
+                lg.disabled = was
+    for w in caught:
+        if issubclass(w.category, (UnmappedOpWarning, MissingWeightsWarning)):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

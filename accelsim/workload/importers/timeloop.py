@@ -31,9 +31,9 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 
-from ...errors import WorkloadError, yaml_error
+from ...errors import WorkloadError
+from ...safeio import YAML_MAX_BYTES, exists, parse_yaml, read_text
 from ..ir import Layer, Op, Workload
 from .common import LayerSink
 
@@ -54,12 +54,9 @@ def natural_key(path: Path) -> list:
 
 def _render(path: Path, depth: int = 0) -> str:
     """The file's text with ``{{include_text('...')}}`` lines replaced by the named files."""
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise WorkloadError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WorkloadError(f"{path}: cannot read the file ({exc})") from None
+    if not exists(path):
+        raise WorkloadError(f"{path}: file not found")
+    text = read_text(path, YAML_MAX_BYTES, "Timeloop problem file")  # bounded; errors name the file
     out = []
     for n, line in enumerate(text.splitlines(), 1):
         m = _INCLUDE.match(line)
@@ -109,10 +106,7 @@ def _resolve_merges(node: Any) -> Any:
 def read_problem(path: "str | Path") -> dict[str, Any]:
     """The ``problem`` mapping of a Timeloop problem file (templates resolved)."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(_render(path))
-    except yaml.YAMLError as exc:
-        raise WorkloadError(yaml_error(path, exc)) from None
+    data = parse_yaml(_render(path), str(path))  # libyaml within the limits of every input file
     data = _resolve_merges(copy.deepcopy(data))
     if isinstance(data, dict) and "layers" in data and "problem" not in data:
         raise WorkloadError(f"{path}: this is an accelsim layer list, not a Timeloop problem: "

@@ -701,19 +701,16 @@ def _install_hooks(module: Any, rec: _Recorder) -> list:
 
 
 def from_exported_program(path: Any, name: str | None = None, warn: bool = True) -> Workload:
-    """Import a ``torch.export`` archive (``.pt2``) by running its module on the archived
-    example inputs. Layer names are the ATen op names (the graph is flat)."""
-    torch = _import_torch()
+    """Import a ``torch.export`` archive (``.pt2``) by running its graph once on inputs of the
+    recorded shapes. Layer names are the ATen op names (the graph is flat).
+
+    The archive is read by :mod:`.pt2_archive`, which never unpickles and never runs code
+    from the file (archives holding pickled weights, constants or custom objects are
+    refused); ``torch.export.load`` is never called."""
     from pathlib import Path
 
-    try:
-        ep = torch.export.load(str(path))
-    except Exception as exc:  # a corrupt or foreign file
-        raise WorkloadError(f"{path}: not a readable torch.export archive: "
-                            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]) from None
-    example = getattr(ep, "example_inputs", None)
-    if not example:
-        raise WorkloadError(f"{path}: the torch.export archive holds no example inputs")
-    args, kwargs = example
-    inputs = dict(kwargs) if kwargs and not args else tuple(args)
-    return from_torch(ep.module(), inputs, name=name or Path(path).stem, warn=warn)
+    _import_torch()
+    from .pt2_archive import program, read_archive
+
+    module, inputs = program(read_archive(path))
+    return from_torch(module, inputs, name=name or Path(path).stem, warn=warn)

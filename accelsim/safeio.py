@@ -1,0 +1,466 @@
+"""Reading and writing user files: one error path, bounded work, exclusive outputs.
+
+Every user file (architecture, technology, workload and layer-list YAML, sweep specs,
+result tables, model files, cache entries) is read through this module, so that
+
+- any :class:`OSError`, :class:`UnicodeError`, :class:`RecursionError` or
+  :class:`ValueError` met while reading becomes one :class:`~accelsim.errors.ConfigError`
+  line that names the file (:func:`reading`);
+- only regular files are opened (a directory, FIFO or device is refused before it is
+  read, so ``/dev/zero`` or a FIFO cannot hang the reader) and only up to a size limit
+  (:func:`read_bytes`);
+- YAML is parsed with libyaml's ``CSafeLoader`` when present, after an event-level scan
+  that bounds nesting depth, alias expansion and the length of numbers, and refuses
+  duplicate keys (:func:`parse_yaml`);
+- values quoted in messages are shortened (:func:`short`), and a message is one line of
+  bounded length (:func:`one_line`).
+
+Outputs are checked before any work (:func:`check_output`, :func:`check_folder`) and
+held with an advisory lock while they are written (:func:`exclusive`). Symlinked
+outputs are resolved once, before the run: the real file is locked, written and
+atomically replaced in its own folder, so the link keeps pointing at the new file and
+two names of one file share one lock.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from .errors import AccelsimError, ConfigError
+
+#: longest error line printed (characters); longer messages are cut with an ellipsis
+MAX_MESSAGE = 600
+#: longest quoted value inside a message (characters)
+MAX_VALUE = 80
+#: largest table (CSV, Parquet) read (bytes)
+MAX_TABLE_BYTES = 2 * 1024**3
+#: largest YAML file read (bytes): a 200,000-layer list is about 20 MiB
+YAML_MAX_BYTES = 32 * 1024 * 1024
+#: deepest YAML nesting (a layer list needs 4 levels, a sweep spec 5)
+YAML_MAX_DEPTH = 64
+#: most values that aliases may add to a YAML document (anchors repeat small blocks)
+YAML_MAX_ALIAS_VALUES = 100_000
+#: longest number literal in YAML (digits); int64 needs 19, a double 17 significant
+YAML_MAX_NUMBER_CHARS = 100
+
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BASE_LOADER):  # type: ignore[misc, valid-type]
+    """libyaml's safe loader (pure Python without libyaml) that remembers the implicit tag
+    of each plain scalar it has resolved: field names and small numbers repeat in every
+    layer, and the regex-based resolver is most of the parse time."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._tags: dict[str, str] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not yaml.ScalarNode or not implicit[0]:
+            return super().resolve(kind, value, implicit)
+        tag = self._tags.get(value)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(value) <= 64:
+                self._tags[value] = tag
+        return tag
+
+
+_YAML_LOADER = _Loader
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+# ------------------------------------------------------------------ messages
+def short(value: Any, limit: int = MAX_VALUE) -> str:
+    """``repr(value)`` cut to ``limit`` characters; never expands deep or huge values."""
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxlevel, r.maxlist, r.maxtuple, r.maxdict, r.maxset = 2, 6, 6, 6, 6
+    r.maxstring, r.maxother, r.maxlong = limit, limit, 40
+    try:
+        text = r.repr(value)
+    except (ValueError, RecursionError, TypeError):  # e.g. an int over Python's digit limit
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def clip(text: Any, limit: int = MAX_VALUE) -> str:
+    """``str(text)`` cut to ``limit`` characters (no quotes added)."""
+    t = str(text)
+    return t if len(t) <= limit else t[:limit - 3] + "..."
+
+
+def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` on one line (whitespace runs collapsed), cut to ``limit`` characters."""
+    flat = " ".join(str(text)[:4 * limit].split())
+    return flat if len(flat) <= limit else flat[:limit - 3] + "..."
+
+
+#: short reasons of low-level errors, checked in order (subclasses first)
+_REASONS: tuple[tuple[type, str], ...] = (
+    (FileNotFoundError, "file not found"), (IsADirectoryError, "is a folder, not a file"),
+    (PermissionError, "permission denied"), (RecursionError, "nested too deeply"),
+    (MemoryError, "too large to hold in memory"),
+)
+_ERRNO_REASONS = {errno.ELOOP: "symbolic link loop", errno.ENOSPC: "no space left on the device",
+                  errno.EROFS: "read-only file system"}
+
+
+def describe(exc: BaseException) -> str:
+    """A short reason for a low-level error met while reading or writing a file."""
+    for kind, reason in _REASONS:
+        if isinstance(exc, kind):
+            return reason
+    if isinstance(exc, OSError):
+        return _ERRNO_REASONS.get(exc.errno, exc.strerror or type(exc).__name__)  # type: ignore[arg-type]
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+    if isinstance(exc, UnicodeError):
+        return "not UTF-8 text"
+    text = str(exc).strip()
+    return one_line(text.splitlines()[0] if text else type(exc).__name__, 200)
+
+
+@contextmanager
+def reading(path: "str | Path", what: str = "") -> Iterator[None]:
+    """Turn any OSError, UnicodeError, RecursionError, MemoryError or ValueError raised in
+    the block into one :class:`ConfigError` naming ``path`` (and ``what``: a field or the
+    kind of file). :class:`AccelsimError` passes through unchanged."""
+    try:
+        yield
+    except AccelsimError:
+        raise
+    except (OSError, UnicodeError, RecursionError, MemoryError, ValueError) as exc:
+        where = f"{path}: {what}: " if what else f"{path}: "
+        raise ConfigError(where + describe(exc)) from None
+
+
+writing = reading  # the same rule holds for writes: the file and the reason, one line
+
+
+def prefixed(exc: AccelsimError, source: "str | Path") -> AccelsimError:
+    """``exc`` with ``source:`` in front of its message unless it already names it."""
+    msg, src = str(exc), str(source)
+    if msg.startswith(src) or f"{src}:" in msg:
+        return exc
+    return type(exc)(f"{src}: {msg}")
+
+
+@contextmanager
+def about(source: "str | Path") -> Iterator[None]:
+    """Errors raised in the block name ``source`` (a file, or ``file: field``)."""
+    try:
+        yield
+    except AccelsimError as exc:
+        raise prefixed(exc, source) from None
+
+
+# ------------------------------------------------------------------ reading
+def exists(path: "str | Path") -> bool:
+    """``Path(path).exists()``, False for names the OS cannot look up (NUL bytes, too long)."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def check_input(path: "str | Path", limit: int, what: str = "file") -> int:
+    """Check that ``path`` is a regular file of at most ``limit`` bytes (without reading it,
+    and without blocking on a FIFO); returns its size."""
+    path = Path(path)
+    with reading(path):
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(f"{path}: is {_kind(st.st_mode)}, not a {what}")
+    if st.st_size > limit:
+        raise ConfigError(f"{path}: {st.st_size:,} bytes is over the limit of {limit:,} bytes for a {what}")
+    return st.st_size
+
+
+def read_bytes(path: "str | Path", limit: int, what: str = "file") -> bytes:
+    """The bytes of the regular file ``path``, refused when larger than ``limit`` bytes."""
+    path = Path(path)
+    with reading(path):
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise ConfigError(f"{path}: is {_kind(st.st_mode)}, not a {what}")
+            if st.st_size > limit:
+                raise ConfigError(f"{path}: {st.st_size:,} bytes is over the limit of {limit:,} bytes "
+                                  f"for a {what}")
+            with os.fdopen(os.dup(fd), "rb") as fh:
+                data = fh.read(limit + 1)
+        finally:
+            os.close(fd)
+    if len(data) > limit:
+        raise ConfigError(f"{path}: over the limit of {limit:,} bytes for a {what}")
+    return data
+
+
+def read_text(path: "str | Path", limit: int, what: str = "text file") -> str:
+    """The UTF-8 text of ``path`` (a leading byte-order mark is dropped)."""
+    data = read_bytes(path, limit, what)
+    with reading(path):
+        return data.decode("utf-8-sig")
+
+
+def read_csv(path: "str | Path", what: str = "CSV file", limit: int = MAX_TABLE_BYTES, **kw: Any) -> Any:
+    """A CSV file as a DataFrame (``kw`` go to :func:`pandas.read_csv`); a file pandas
+    cannot parse is one :class:`ConfigError` naming it."""
+    import io
+
+    import pandas as pd
+
+    text = read_text(path, limit, what)
+    try:
+        return pd.read_csv(io.StringIO(text), **kw)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, RecursionError) as exc:
+        raise ConfigError(f"{path}: not a readable {what}: {describe(exc)}") from None
+
+
+def load_yaml(path: "str | Path", what: str = "YAML file", limit: int = YAML_MAX_BYTES) -> Any:
+    """Parse the YAML file ``path`` within the limits of :func:`parse_yaml`."""
+    return parse_yaml(read_text(path, limit, what), str(path))
+
+
+def parse_yaml(text: str, source: str = "<yaml>") -> Any:
+    """Safe-load one YAML document: libyaml when present, at most :data:`YAML_MAX_DEPTH`
+    levels, :data:`YAML_MAX_ALIAS_VALUES` values added by aliases, numbers of at most
+    :data:`YAML_MAX_NUMBER_CHARS` characters, no duplicate keys. Errors name ``source``."""
+    with reading(source):
+        try:
+            _scan_events(text, source)
+            loader = _YAML_LOADER(text)
+            try:
+                node = loader.get_single_node()
+                if node is None:
+                    return None
+                _check_duplicate_keys(node, source)
+                return loader.construct_document(node)
+            finally:
+                loader.dispose()
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{source}: malformed YAML{_where(exc)}: "
+                              f"{one_line(getattr(exc, 'problem', None) or exc, 200)}") from None
+
+
+def _where(exc: Any) -> str:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "start_mark", None)
+    return f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+
+
+def _at(event: Any) -> str:
+    mark = getattr(event, "start_mark", None)
+    return f" at line {mark.line + 1}" if mark else ""
+
+
+def _scan_events(text: str, source: str) -> None:
+    """Walk the event stream once (no tree built): depth, alias expansion, number length."""
+    loader = _YAML_LOADER(text)
+    sizes: dict[str, int] = {}   # anchor -> values in its expanded node
+    stack: list[list] = []       # [values so far, anchor] of each open collection
+    added = 0
+    try:
+        while True:
+            ev = loader.get_event()
+            if ev is None or isinstance(ev, yaml.StreamEndEvent):
+                return
+            if isinstance(ev, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                stack.append([1, ev.anchor])
+                if len(stack) > YAML_MAX_DEPTH:
+                    raise ConfigError(f"{source}: nested more than {YAML_MAX_DEPTH} levels deep{_at(ev)}")
+                continue
+            if isinstance(ev, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                size, anchor = stack.pop()
+            elif isinstance(ev, yaml.ScalarEvent):
+                size, anchor = 1, ev.anchor
+                if ev.implicit[0] and len(ev.value) > YAML_MAX_NUMBER_CHARS and \
+                        loader.resolve(yaml.ScalarNode, ev.value, ev.implicit) in _NUMBER_TAGS:
+                    raise ConfigError(f"{source}: a number of {len(ev.value):,} characters{_at(ev)}; "
+                                      f"at most {YAML_MAX_NUMBER_CHARS} are read")
+            elif isinstance(ev, yaml.AliasEvent):
+                if ev.anchor not in sizes:
+                    if any(a == ev.anchor for _, a in stack):
+                        raise ConfigError(f"{source}: alias *{ev.anchor}{_at(ev)} refers to a node "
+                                          "that contains it (a recursive structure)")
+                    continue  # an undefined alias: the composer reports it with its line
+                size, anchor = sizes[ev.anchor], None
+                added += size
+                if added > YAML_MAX_ALIAS_VALUES:
+                    raise ConfigError(f"{source}: aliases expand to more than {YAML_MAX_ALIAS_VALUES:,} "
+                                      f"values{_at(ev)}")
+            else:
+                continue
+            if anchor:
+                sizes[anchor] = size
+            if stack:
+                stack[-1][0] += size
+    finally:
+        loader.dispose()
+
+
+def _check_duplicate_keys(root: Any, source: str) -> None:
+    """Refuse a mapping that repeats a key (YAML would keep the last one silently)."""
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: dict[tuple, Any] = {}
+            for k, v in node.value:
+                todo.append(v)
+                if not isinstance(k, yaml.ScalarNode) or k.tag == "tag:yaml.org,2002:merge":
+                    todo.append(k)
+                    continue
+                ident = (k.tag, k.value)
+                if ident in keys:
+                    raise ConfigError(f"{source}: duplicate key {short(k.value)} at line "
+                                      f"{k.start_mark.line + 1} (first at line {keys[ident].start_mark.line + 1})")
+                keys[ident] = k
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend(node.value)
+
+
+# ------------------------------------------------------------------ outputs
+def real_path(path: "str | Path") -> Path:
+    """``path`` with symbolic links resolved (a loop is a :class:`ConfigError`)."""
+    p = Path(path)
+    try:
+        real = Path(os.path.realpath(p))
+    except (OSError, RuntimeError, ValueError):
+        raise ConfigError(f"{p}: symbolic link loop") from None
+    if real.is_symlink():
+        raise ConfigError(f"{p}: symbolic link loop")
+    return real
+
+
+def _probe_folder(folder: Path, shown: Path) -> None:
+    """Create and remove a scratch file in ``folder``: proves it is writable now."""
+    with writing(shown):
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".accelsim-probe-")
+        os.close(fd)
+        os.unlink(tmp)
+
+
+def check_output(path: "str | Path", what: str = "output file",
+                 suffixes: "tuple[str, ...] | None" = None) -> Path:
+    """Check before any work that ``path`` can be written as a file: resolve symlinks,
+    refuse a folder or another kind of non-regular file and (with ``suffixes``) an
+    unknown suffix, create the parent folders and prove they are writable. Returns the
+    real path to write."""
+    shown = Path(path)
+    if suffixes is not None and shown.suffix.lower() not in suffixes:
+        raise ConfigError(f"{shown}: {what} suffix {shown.suffix or '(none)'!r} is not supported; "
+                          f"use {', '.join(suffixes)}")
+    real = real_path(shown)
+    with writing(shown):
+        if real.exists():
+            mode = real.stat().st_mode
+            if not stat.S_ISREG(mode):
+                raise ConfigError(f"{shown}: is {_kind(mode)}; the {what} must be a file")
+            if not os.access(real, os.W_OK):
+                raise ConfigError(f"{shown}: permission denied (the {what} is not writable)")
+    _probe_folder(real.parent, shown)
+    return real
+
+
+def check_folder(path: "str | Path", what: str = "folder") -> Path:
+    """Check before any work that ``path`` is (or can be created as) a writable folder."""
+    shown = Path(path)
+    real = real_path(shown)
+    if real.exists() and not real.is_dir():
+        raise ConfigError(f"{shown}: is a file; the {what} must be a folder")
+    _probe_folder(real, shown)
+    return real
+
+
+@contextmanager
+def exclusive(path: "str | Path", what: str = "output") -> Iterator[Path]:
+    """Hold an advisory lock on ``path`` (a sidecar ``.NAME.lock`` file) for the block.
+
+    A second process asking for the same lock fails at once with one line naming the
+    file. The lock dies with its process (a SIGKILL leaves at most the empty lock file,
+    which the next run reuses)."""
+    path = Path(path)
+    lock = path.with_name(f".{path.name}.lock")
+    fd = _acquire(lock, path, what)
+    try:
+        yield path
+    finally:
+        try:
+            os.unlink(lock)
+        except OSError:
+            pass
+        os.close(fd)
+
+
+def _acquire(lock: Path, path: Path, what: str) -> int:
+    while True:
+        with writing(path):
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if not _try_lock(fd):
+                raise ConfigError(f"{path}: another process is writing this {what} (lock {lock.name}); "
+                                  "wait for it to finish or choose another output")
+            try:  # the holder before us may have removed the lock file after we opened it
+                same = os.path.samestat(os.fstat(fd), os.stat(lock))
+            except FileNotFoundError:
+                same = False
+        except BaseException:
+            os.close(fd)
+            raise
+        if same:
+            return fd
+        os.close(fd)
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            return False
+        raise
+

@@ -21,6 +21,7 @@ import yaml
 
 from ..arch.config import _read_yaml
 from ..errors import AccelsimError
+from ..safeio import short
 from . import equations as eq
 from .mapper import MAPPING_FIELDS
 
@@ -117,6 +118,10 @@ def _kib(nbytes: float) -> str:
     return f"{nbytes / 1024:g} KiB"
 
 
+#: largest value of a mapping field: the largest layer dimension accepted (2^20)
+MAX_FIELD = 1 << 20
+
+
 def _fields(raw: Any, source: str) -> dict[str, Any]:
     """The mapping fields of ``raw``: present, integers >= 1, a known loop order."""
     if not isinstance(raw, Mapping):
@@ -136,6 +141,9 @@ def _fields(raw: Any, source: str) -> dict[str, Any]:
             raise MappingError(f"{source}: field '{f}' must be an integer >= 1, got {v!r}")
         if v < 1:
             raise MappingError(f"{source}: field '{f}' must be an integer >= 1, got {v}")
+        if v > MAX_FIELD:  # larger than any layer extent (docs/cost_model.md, Input limits)
+            raise MappingError(f"{source}: field '{f}' must be at most {MAX_FIELD:,} (2^20, the largest "
+                               f"layer extent), got {short(v)}")
         out[f] = int(v)
     order = str(raw["loop_order"]).replace(" ", "").upper()
     if order not in eq.ORDER_NAMES:

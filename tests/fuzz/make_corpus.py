@@ -436,6 +436,51 @@ def import_cases(c: Corpus) -> None:
     c.case("import", "no_suffix", argv, c.file("import", "model", b"x"))
 
 
+def peer_format_cases(c: Corpus) -> None:
+    """Layer lists in the peers' formats: a Timeloop problem YAML and SCALE-Sim topology CSVs."""
+    argv = ["workload", "import", "{case}", "-o", "{tmp}/out.yaml"]
+    problem = {"problem": {"version": 0.4, "instance": {
+        "C": 256, "M": 256, "R": 3, "S": 3, "N": 1, "P": 14, "Q": 14,
+        "Wstride": 1, "Hstride": 1, "Wdilation": 1, "Hdilation": 1}}}
+    dims = ["C", "M", "R", "S", "N", "P", "Q", "Wstride", "Hdilation"]
+    c.yaml_cases("timeloop", problem, argv, {f"problem.instance.{d}": INTEGER for d in dims},
+                 extra={"no_problem": {"layers": []}, "no_instance": {"problem": {"version": 0.4}},
+                        "instance_list": {"problem": {"instance": [1, 2]}},
+                        "jinja": "problem: {{ layer }}\n",
+                        "include_missing": "{{include_text('nowhere.yaml')}}\nproblem: {}\n",
+                        "gemm_problem": {"problem": {"shape": {"name": "gemm_ABZ"}, "instance": {"M": 4}}}},
+                 per_field=3)
+    head = "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
+    rows = {"ok_row": "conv1,229,229,7,7,3,64,2,\n", "text": "conv1,229,x,7,7,3,64,2,\n",
+            "negative": "conv1,229,229,7,7,-3,64,2,\n", "zero_stride": "conv1,229,229,7,7,3,64,0,\n",
+            "fraction": "conv1,229,229,7,7,3.5,64,2,\n", "huge": f"conv1,{10**12},229,7,7,3,64,2,\n",
+            "filter_larger": "conv1,5,5,7,7,3,64,1,\n", "missing_cells": "conv1,229,229\n",
+            "digits5001": f"conv1,{DIGITS},229,7,7,3,64,2,\n"}
+    for name, row in rows.items():
+        if name != "ok_row":
+            c.case("scalesim", name, argv, c.file("scalesim", name + ".csv", head + row))
+    extra = {"header_only": head, "no_header": rows["ok_row"], "unknown_header": "a,b,c\n1,2,3\n",
+             "gemm_text": "Layer, M, N, K,\nfc,12,x,4,\n", "gemm_zero": "Layer, M, N, K,\nfc,12,0,4,\n",
+             "binary": bytes(range(256)) * 4, "utf16": (head + rows["ok_row"]).encode("utf-16"),
+             "empty": b""}
+    for name, data in extra.items():
+        c.case("scalesim", name, argv, c.file("scalesim", name + ".csv", data))
+
+
+def mapping_file_cases(c: Corpus) -> None:
+    """Mappings written by hand for `accelsim map --mapping` (ResNet-50 layer3.1.conv2 on E)."""
+    argv = ["map", "-w", "resnet50", "--layer", "layer3.1.conv2", "--mapping", "{case}"]
+    base = {"spatial_k": 2, "spatial_p": 8, "spatial_c": 1, "spatial_g": 1, "tile_k": 32, "tile_c": 32,
+            "tile_p": 2, "tile_q": 14, "loop_order": "K,C,PQ"}
+    fields = {f: INTEGER for f in base if f != "loop_order"} | {"loop_order": TEXT}
+    c.yaml_cases("mapping", base, argv, fields, per_field=3,
+                 extra={"split_above_num_pe": base | {"spatial_k": 4, "spatial_p": 8},
+                        "tile_too_big": base | {"tile_c": 256, "tile_p": 14},
+                        "unknown_order": base | {"loop_order": "Q,K,C"},
+                        "unknown_field": base | {"spatial_x": 2},
+                        "other_layer": base | {"layer": "layer1.0.conv1"}})
+
+
 def _zip(entries: dict[str, bytes]) -> bytes:
     """A zip of ``entries``, stored uncompressed with fixed dates (byte-identical every run)."""
     buf = io.BytesIO()
@@ -498,7 +543,8 @@ def main(root: Path = CORPUS) -> Corpus:
     c = Corpus(root)
     ok_files(c)
     for make in (arch_cases, tech_cases, layer_list_cases, workload_cases, spec_cases, constraint_cases,
-                 exec_path_cases, cli_cases, results_cases, import_cases):
+                 exec_path_cases, cli_cases, results_cases, import_cases, peer_format_cases,
+                 mapping_file_cases):
         make(c)
     # a spec's relative paths (cache: cache_is_file.yaml) resolve next to the spec
     shutil.copy(root / "ok" / "cache_is_file.yaml", root / "spec" / "cache_is_file.yaml")

@@ -137,7 +137,11 @@ def _instance(problem: Mapping[str, Any], source: str) -> tuple[dict[str, Any], 
             raise WorkloadError(f"{source}: field 'problem.instance' must be a mapping such as "
                                 "{C: 64, M: 64, P: 56, Q: 56, R: 3, S: 3}")
         return dict(inst), "problem.instance"
-    return {k: v for k, v in problem.items() if k not in ("shape", "version")}, "problem"
+    inst = {k: v for k, v in problem.items() if k not in ("shape", "version")}
+    if not inst:  # neither an instance nor the older form's keys: nothing says the layer's size
+        raise WorkloadError(f"{source}: field 'problem.instance' is missing: give the layer's sizes, "
+                            "e.g. instance: {C: 64, M: 64, P: 56, Q: 56, R: 3, S: 3}")
+    return inst, "problem"
 
 
 def _canonical(key: Any) -> str | None:

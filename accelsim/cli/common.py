@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import click
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported by the commands that print tables, when they do
+    import pandas as pd
 
 OBJECTIVE_CHOICES = ("latency", "energy", "edp")
 SCOPE_CHOICES = ("accelerator", "system")
@@ -85,6 +87,8 @@ def emit(text: str, out: str | None) -> None:
 
 def frame_text(df: pd.DataFrame, fmt: str, totals: dict | None = None) -> str:
     """A DataFrame as an aligned table, CSV or JSON (``{"totals": ..., "layers": [...]}``)."""
+    import pandas as pd
+
     if fmt == "csv":
         return df.to_csv(index=False)
     if fmt == "json":

@@ -36,7 +36,7 @@ from .equations import (A_ACC_BYTES, A_AB, A_AD, A_BYTES, A_C0, A_IB, A_K0, A_NU
                         is_better, lower_bounds, objective_value, order_code, refetch_bounds,
                         secondary_objective,
                         split_extent, tiles_fit)
-from .jit import jit
+from .jit import is_cached, jit
 
 #: fields of the mapping vector returned by :func:`search`
 MAPPING_FIELDS = ("spatial_k", "spatial_p", "spatial_c", "spatial_g", "tile_k", "tile_c",
@@ -174,6 +174,16 @@ def search(prob, arch, en, objective, max_candidates, best_out, prune=True, tole
                           int(max_candidates), out, bool(prune), float(tolerance))
     best_out[:] = out
     return best, count
+
+
+def jit_cache_is_warm() -> bool:
+    """True when the compiled search is in the on-disk cache for this machine and these
+    sources, so the first search of a process loads it (about a second); False when that
+    search compiles it first (10-20 s, once per installation and source change)."""
+    from numba import typeof
+
+    args = (np.zeros(1, dtype=np.int64), np.zeros(1), np.zeros(1), 0, 0, np.zeros(1), True, 0.0)
+    return is_cached(_search, tuple(typeof(a) for a in args))
 
 
 @jit

@@ -467,6 +467,26 @@ def refetch_extra(uw, ui, us, nk, nc, npq):
 
 
 @register_jitable
+def ad_block_costs(prob, arch, en, pk, pp, pc, pg):
+    """What one AD block of output positions costs a spatial split (SPEC.md 4-5): (compute
+    cycles per AD block of its busiest PE, pJ per AD block summed over all its PEs). Every
+    busy PE-cycle of a K0 block x C0 chunk x (r, s) costs each lane's C0-wide dot product,
+    its accumulate and the control of its slots; every AD block reads each lane's weights
+    once per C0 chunk and (r, s) (the busy-cycle and weight-read terms of candidate_cost)."""
+    gp, k_sz, c_sz, _, k_n, c_n, _ = pe_classes(prob, arch, pk, pp, pc, pg)
+    k0 = np.int64(arch[A_K0])
+    c0 = np.int64(arch[A_C0])
+    ad = np.int64(arch[A_AD])
+    rs = prob[P_R] * prob[P_S]
+    kblk = k_n[0] * cdiv(k_sz[0], k0) + cdiv(k_sz[1], k0)
+    cblk = c_n[0] * cdiv(c_sz[0], c0) + cdiv(c_sz[1], c0)
+    cycles = float(gp * cdiv(k_sz[0], k0) * cdiv(c_sz[0], c0) * rs * ad)
+    energy = (float(prob[P_G] * kblk * cblk * rs * ad) * k0 * (c0 * (en[E_MAC] + en[E_CTRL_SLOT]) + en[E_RMW])
+              + float(prob[P_G] * prob[P_K] * cblk * rs) * en[E_WB_READ])
+    return cycles, energy
+
+
+@register_jitable
 def lower_bounds(prob, arch, en, pk, pp, pc, pg, pt, qt, need_energy, ctx):
     """Lower bounds (cycles, energy pJ, compute cycles) over every candidate of a spatial
     split (``pt == 0``) or of a split and a (P_t, Q_t) tile (branch and bound: a set whose
@@ -520,7 +540,8 @@ def lower_bounds(prob, arch, en, pk, pp, pc, pg, pt, qt, need_energy, ctx):
         cols = min(halo_sum(q_, q_, st, s), halo_sum(q_, 1, st, s))
         fd = fill_drain(prob, arch, min(kp, k0), min(cp, c0), 1, 1)
     adb_sum = p_full * adb[0] + adb[1]
-    compute = float(gp * cdiv(kp, k0) * cdiv(cp, c0) * r * s * adb[0] * ad)
+    cyc_per_adb, pj_per_adb = ad_block_costs(prob, arch, en, pk, pp, pc, pg)
+    compute = cyc_per_adb * adb[0]
     ppu_cyc = float(gp * kp * ppe * q_) * (2.0 - 1.0 / nc_ne) / arch[A_PPU]
     # compulsory traffic, bytes: weights once per P share (multicast to its PEs, filled in
     # each), inputs once per K share (multicast, filled in each; depthwise: per channel)
@@ -558,10 +579,7 @@ def lower_bounds(prob, arch, en, pk, pp, pc, pg, pt, qt, need_energy, ctx):
     wf = en[E_WRITE_FACTOR]
     energy = 0.0
     if need_energy:
-        pe_cycles = float(g_ * kblk * cblk * r * s * adb_sum * ad)
-        energy = (pe_cycles * k0 * (c0 * (en[E_MAC] + en[E_CTRL_SLOT]) + en[E_RMW])
-                  + float(g_ * p_ * q_ * kblk * cblk * r * s) * en[E_IB_READ]
-                  + float(g_ * k_ * cblk * r * s * adb_sum) * en[E_WB_READ]
+        energy = (pj_per_adb * adb_sum + float(g_ * p_ * q_ * kblk * cblk * r * s) * en[E_IB_READ]
                   + in_fill * (en[E_IB_READ] / port) * wf + w_fill * (en[E_WB_READ] / port) * wf
                   + (gb_rd + gb_wr * wf) * 8.0 * en[E_GB_BIT]
                   + (noc_sent * arch[A_HOPS] + (w_fill - w_total) + (in_fill - in_gb)) * 8.0 * en[E_NOC_BIT_HOP]

@@ -30,12 +30,12 @@ from __future__ import annotations
 import numpy as np
 from numba.extending import register_jitable
 
-from .equations import (A_ACC_BYTES, A_AB, A_AD, A_BYTES, A_C0, A_IB, A_K0, A_NUM_PE, A_WB, N_BOUND, N_OUT,
-                        O_COMPUTE, O_CYCLES, O_ENERGY, OBJ_EDP, OBJ_ENERGY, ORDERS, P_C, P_DW,
-                        P_G, P_K, P_P, P_Q, P_R, P_S, P_ST, TOL, ad_blocks, candidate_cost, cdiv,
-                        is_better, lower_bounds, objective_value, order_code, refetch_bounds,
-                        secondary_objective,
-                        split_extent, tiles_fit)
+from .equations import (A_ACC_BYTES, A_AB, A_AD, A_BYTES, A_C0, A_IB, A_K0, A_NUM_PE, A_WB, N_ARCH,
+                        N_BOUND, N_EN, N_OUT, N_PROB, O_COMPUTE, O_CYCLES, O_ENERGY, OBJ_EDP, OBJ_ENERGY,
+                        ORDERS, P_C, P_DW, P_G, P_K, P_P, P_Q, P_R, P_S, P_ST, TOL, ad_block_costs,
+                        ad_blocks, candidate_cost, cdiv, fill_drain, is_better, lower_bounds,
+                        objective_value, order_code, refetch_bounds, secondary_objective, split_extent,
+                        tiles_fit)
 from .jit import is_cached, jit
 
 #: fields of the mapping vector returned by :func:`search`
@@ -90,6 +90,8 @@ def tile_pairs(ppe, prem, q, ad, max_pt, max_area, pts, qts, adb):
     ``max_area`` (what any tile of the layer can fit) are listed. Writes to ``pts``, ``qts``
     (``adb``: work space, twice as long); returns how many, or -1 when they do not fit."""
     m = 0
+    lo1 = cdiv(ppe * q, ad)  # the fewest AD blocks any tiling gives each P share
+    lo2 = cdiv(prem * q, ad)
     pa = 1
     while pa <= ppe and pa <= max_pt:
         # P class [pa, pb]: sizes with the same tile counts on both P shares
@@ -124,6 +126,8 @@ def tile_pairs(ppe, prem, q, ad, max_pt, max_area, pts, qts, adb):
                         adb[2 * m] = a1
                         adb[2 * m + 1] = a2
                         m += 1
+                    if a1 == lo1 and a2 == lo2:  # larger Q_t in this row: matched by this pair
+                        break
             qa = qb + 1
         pa = pb + 1
     return m
@@ -186,6 +190,13 @@ def jit_cache_is_warm() -> bool:
     return is_cached(_search, tuple(typeof(a) for a in args))
 
 
+def load_search() -> None:
+    """Load (or compile) the compiled search now, e.g. before forking worker processes, so
+    that they inherit it instead of each loading it."""
+    prob = np.ones(N_PROB, dtype=np.int64)  # a 1 x 1 x 1 problem on one PE
+    search(prob, np.ones(N_ARCH), np.zeros(N_EN), 0, 1, np.zeros(N_OUT), True, 0.0)
+
+
 @jit
 def _search(prob, arch, en, objective, max_candidates, best_out, prune, tolerance):
     """:func:`search`, compiled. Each pass finds the candidate with the smallest (``obj``,
@@ -238,8 +249,6 @@ def _search(prob, arch, en, objective, max_candidates, best_out, prune, toleranc
                     splits[nsplit, 3] = opt_g[ig]
                     splits[nsplit, 4] = ip
                     nsplit += 1
-    skey = np.zeros(nsplit)
-    sorder = np.arange(nsplit)
     # ------------------------------------------------ (P_t, Q_t) tiles per P split, listed on demand
     # what the smallest K and C tiles need of the buffers bounds every tile's rows and area
     kt_min = min(k_, k0)
@@ -254,9 +263,13 @@ def _search(prob, arch, en, objective, max_candidates, best_out, prune, toleranc
     adb = np.empty(2 * cap, dtype=np.int64)
     pair_start = np.full(np_opt, -1, dtype=np.int64)
     pair_n = np.zeros(np_opt, dtype=np.int64)
+    by_adb = np.empty(cap, dtype=np.int64)  # each P split's tiles in increasing AD blocks of
+    by_adb_sum = np.empty(cap, dtype=np.int64)  # its busiest PE and of all its PEs
     used = 0
-    tkey = np.empty(0)
-    torder = np.empty(0, dtype=np.int64)
+    skey = np.zeros(nsplit)
+    s_cyc = np.zeros(nsplit)  # each split's bounds (cycles, energy)
+    s_en = np.zeros(nsplit)
+    sorder = np.arange(nsplit)
     ktiles = np.empty(cdiv(k_, k0) + 1, dtype=np.int64)
     ctiles = np.empty(cdiv(c_, c0) + 1, dtype=np.int64)
     codes = np.empty(6, dtype=np.int64)
@@ -283,6 +296,8 @@ def _search(prob, arch, en, objective, max_candidates, best_out, prune, toleranc
                 lc, le, lcomp = lower_bounds(prob, arch, en, splits[i, 0], splits[i, 1], splits[i, 2],
                                              splits[i, 3], zero, zero, need_energy, no_ctx)
                 skey[i] = objective_value(obj, lc, le, lcomp)
+                s_cyc[i] = lc
+                s_en[i] = le
                 if objective_value(cobj, lc, le, lcomp) > limit:
                     skey[i] = np.inf
             sort_by(skey, nsplit, sorder)
@@ -303,42 +318,55 @@ def _search(prob, arch, en, objective, max_candidates, best_out, prune, toleranc
             kt0 = ktiles[0]
             ct0 = ctiles[0]
             if pair_start[ip] < 0:  # this P split's tiles, listed once for every split sharing it
+                prem = p_ - (p_ // ppe) * ppe
                 while True:
-                    n = tile_pairs(ppe, p_ - (p_ // ppe) * ppe, q_, ad, max_pt, max_area, pts[used:],
-                                   qts[used:], adb[2 * used:])
+                    n = tile_pairs(ppe, prem, q_, ad, max_pt, max_area, pts[used:], qts[used:], adb[2 * used:])
                     if n >= 0:
                         break
                     cap *= 2  # full: grow and list again
                     pts = _grown(pts, used, cap)
                     qts = _grown(qts, used, cap)
                     adb = _grown(adb, 2 * used, 2 * cap)
+                    by_adb = _grown(by_adb, used, cap)
+                    by_adb_sum = _grown(by_adb_sum, used, cap)
+                keys = np.empty(n)
+                for j in range(n):
+                    keys[j] = adb[2 * (used + j)]
+                sort_by(keys, n, by_adb[used:])
+                for j in range(n):
+                    keys[j] = (p_ // ppe) * adb[2 * (used + j)] + adb[2 * (used + j) + 1]
+                sort_by(keys, n, by_adb_sum[used:])
                 pair_start[ip] = used
                 pair_n[ip] = n
                 used += n
             p0 = pair_start[ip]
-            npair = pair_n[ip]
-            if tkey.shape[0] < npair:
-                tkey = np.empty(npair)
-                torder = np.empty(npair, dtype=np.int64)
-            for j in range(npair):
-                pt = pts[p0 + j]
-                qt = qts[p0 + j]
+            p_full = p_ // ppe
+            adb_sum_lo = p_full * cdiv(ppe * q_, ad) + cdiv((p_ - p_full * ppe) * q_, ad)  # the split's bound's
+            # bounds of a tile from the split's: its exact AD blocks (the order's key) in place
+            # of the split's fewest; they only grow along the order, so the first above the
+            # incumbent ends the split
+            cyc_adb, pj_adb = ad_block_costs(prob, arch, en, pk, pp, pc, pg)
+            fd_min = fill_drain(prob, arch, kt0, ct0, 1, 1)
+            order = by_adb_sum if obj == OBJ_ENERGY else by_adb
+            for tj in range(pair_n[ip]):
+                j = p0 + order[p0 + tj] if prune else p0 + tj
+                pt = pts[j]
+                qt = qts[j]
+                if prune:
+                    a1 = adb[2 * j]
+                    comp = cyc_adb * a1
+                    c_key = max(s_cyc[i], comp + fd_min)
+                    e_key = s_en[i] + pj_adb * (p_full * a1 + adb[2 * j + 1] - adb_sum_lo)
+                    if obj == OBJ_ENERGY:
+                        if e_key > vals[0] * (1.0 + TOL):
+                            break
+                    elif objective_value(obj, c_key, s_en[i], comp) > vals[0] * (1.0 + TOL):
+                        break
+                    if (objective_value(obj, c_key, e_key, comp) > vals[0] * (1.0 + TOL)
+                            or objective_value(cobj, c_key, e_key, comp) > limit):
+                        continue
                 if not tiles_fit(prob, arch, kt0, ct0, pt, qt):
-                    tkey[j] = np.inf
-                elif prune:  # without re-fetches: cheap, for the order (refined below)
-                    lc, le, lcomp = lower_bounds(prob, arch, en, pk, pp, pc, pg, pt, qt, need_energy, no_ctx)
-                    tkey[j] = objective_value(obj, lc, le, lcomp)
-                    if objective_value(cobj, lc, le, lcomp) > limit:
-                        tkey[j] = np.inf
-                else:
-                    tkey[j] = 0.0
-            sort_by(tkey, npair, torder)
-            for tj in range(npair):
-                j = torder[tj]
-                if tkey[j] == np.inf or (prune and tkey[j] > vals[0] * (1.0 + TOL)):
-                    break
-                pt = pts[p0 + j]
-                qt = qts[p0 + j]
+                    continue
                 window = ((pt - 1) * st + r) * ((qt - 1) * st + s) * b
                 npq = cdiv(ppe, pt) * cdiv(q_, qt)
                 if prune:  # with the fewest re-fetches the largest K and C tiles allow

@@ -52,6 +52,8 @@ RESULT_COLUMNS = ["arch", *ARCH_PARAMS, "workload", "exec_path", "scope", "macs"
 SETTING_COLUMNS = ("scope", "objective", "tolerance", "max_candidates")
 #: Chunks per worker when no chunk size is given: enough to balance uneven points.
 CHUNKS_PER_WORKER = 4
+#: Fewer points than this per worker run in this process (benchmarks/bench_sweep.py).
+IN_PROCESS_POINTS = 4
 
 Simulate = Callable[..., Any]
 
@@ -303,12 +305,21 @@ def finished_points(existing: pd.DataFrame, points: Iterable[SweepPoint]) -> tup
 
 # ------------------------------------------------------------------ executors
 def _local_results(tasks: list[ChunkTask], workers: int) -> Iterable[ChunkResult]:
-    if workers <= 1 or len(tasks) <= 1:
+    """Chunk results in this process (one worker, one chunk, or fewer than
+    :data:`IN_PROCESS_POINTS` points per worker: starting workers would cost more than they
+    save), else from a process pool. The pool's workers are forked after the compiled search
+    is loaded here, so they inherit it instead of each loading it."""
+    points = sum(len(t.points) for t in tasks)
+    if workers <= 1 or len(tasks) <= 1 or points < IN_PROCESS_POINTS * workers:
         for t in tasks:
             yield run_chunk(t)
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    if any(t.simulate is None for t in tasks):
+        from ..cost.mapper import load_search
+
+        load_search()
     pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)))
     try:
         futures = [pool.submit(run_chunk, t) for t in tasks]

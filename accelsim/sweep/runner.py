@@ -53,7 +53,7 @@ SETTING_COLUMNS = ("scope", "objective", "tolerance", "max_candidates")
 #: Chunks per worker when no chunk size is given: enough to balance uneven points.
 CHUNKS_PER_WORKER = 4
 #: Fewer points than this per worker run in this process (benchmarks/bench_sweep.py).
-IN_PROCESS_POINTS = 4
+IN_PROCESS_POINTS = 8
 
 Simulate = Callable[..., Any]
 

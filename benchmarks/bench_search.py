@@ -13,6 +13,7 @@ scope where it has one). Targets: energy and edp at most 2x latency; the wider s
 from __future__ import annotations
 
 import json
+import math
 import sys
 
 from common import append_report, machine_line, parser, run_json, sides, stamp
@@ -105,14 +106,13 @@ def main(argv: list[str] | None = None) -> int:
               "the exponent a fits time ~ pixels^a between 256 and 2048.", "",
               "| side | scope | " + " | ".join(f"{n}x{n}" for n in RESOLUTIONS) + " | a |",
               "|---|---|" + "---:|" * (len(RESOLUTIONS) + 1)]
-    import math
-
     for label, _ in who:
         for s in ("accelerator", "system"):
             cells = [timing[label][("segformer-b2", n, s, "latency")] for n in RESOLUTIONS]
             if cells[0] is None:
                 continue
-            a = math.log(cells[-1]["seconds"] / cells[0]["seconds"]) / math.log((RESOLUTIONS[-1] / RESOLUTIONS[0]) ** 2)
+            pixels = (RESOLUTIONS[-1] / RESOLUTIONS[0]) ** 2
+            a = math.log(cells[-1]["seconds"] / cells[0]["seconds"]) / math.log(pixels)
             lines.append(f"| {label} | {s} | " + " | ".join(f"{c['seconds'] * 1e3:.1f} ({c['candidates']:,})"
                                                        for c in cells) + f" | {a:.2f} |")
     # network-level gain of the wider space against baselines with the same model (scopes)

@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     for label, r in big.items():
         lines.append(f"| {label} | {r['seconds']:.1f} | {r['points'] / r['seconds']:.1f} | {r['failed']} | "
                      f"{r['misses']:,} | {r['seconds'] / t_mine:.2f}x |")
-    lines.append(f"\nThis branch on 1 worker: {one['seconds']:.1f} s (2 workers scale it {one['seconds'] / t_mine:.2f}x).")
+    lines.append(f"\nThis branch on 1 worker: {one['seconds']:.1f} s (2 workers: "
+                 f"{one['seconds'] / t_mine:.2f}x faster).")
     pts = sorted(growth)
     (n0, t0), (n1, t1) = (pts[0], growth[pts[0]]["seconds"]), (pts[-1], growth[pts[-1]]["seconds"])
     slope = (t1 - t0) / (n1 - n0)
@@ -92,8 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     for n in pts:
         r = growth[n]
         lines.append(f"| {n} | {r['seconds']:.1f} | {r['misses']:,} | {r['seconds'] / r['misses'] * 1e3:.2f} |")
-    lines.append(f"\nFit: t = {t0 - slope * n0:.1f} s + {slope * 1e3:.1f} ms x points (start-up, then linear: every "
-                 "point of this grid is a new architecture, so its layers are new mappings).")
+    lines.append(f"\nFit: t = {t0 - slope * n0:.1f} s + {slope * 1e3:.1f} ms x points (start-up, then linear: "
+                 "every point of this grid is a new architecture, so its layers are new mappings).")
     append_report("\n".join(lines) + "\n", args.out)
     print(json.dumps({k: v for k, v in big.items()}), file=sys.stderr)
     return 0

@@ -219,8 +219,14 @@ def _search(prob, arch, en, objective, max_candidates, best_out, prune, toleranc
     st = prob[P_ST]
     dw = prob[P_DW] != 0
     zero = np.int64(0)  # split-level bounds (a variable: literals would compile a second version)
-    best = np.full(9, -1, dtype=np.int64)
-    vals = np.full(2, np.inf)  # the incumbent's (obj, cobj) values
+    # arrays are made with np.empty(n, int64 or float64) only: each other allocator or
+    # dtype form compiles one more implementation on the first run
+    best = np.empty(9, dtype=np.int64)
+    for x in range(9):
+        best[x] = -1  # no candidate yet
+    vals = np.empty(2, dtype=np.float64)  # the incumbent's (obj, cobj) values
+    vals[0] = np.inf
+    vals[1] = np.inf
     count = np.int64(0)
     # ------------------------------------------------ spatial splits
     opt_k = np.empty(num_pe, dtype=np.int64)
@@ -231,7 +237,7 @@ def _search(prob, arch, en, objective, max_candidates, best_out, prune, toleranc
     np_opt = split_options(p_, 1, num_pe, opt_p)
     nc_opt = split_options(c_, c0, num_pe, opt_c)
     ng_opt = split_options(g_, 1, num_pe, opt_g)
-    splits = np.empty((nk_opt * np_opt * nc_opt * ng_opt, 5), dtype=np.int64)  # pk, pp, pc, pg, pp index
+    splits = np.empty(5 * nk_opt * np_opt * nc_opt * ng_opt, dtype=np.int64)  # pk, pp, pc, pg, pp index
     nsplit = 0
     for ik in range(nk_opt):
         for ip in range(np_opt):
@@ -243,11 +249,11 @@ def _search(prob, arch, en, objective, max_candidates, best_out, prune, toleranc
                 for ig in range(ng_opt):
                     if opt_k[ik] * opt_p[ip] * opt_c[ic] * opt_g[ig] > num_pe:
                         break
-                    splits[nsplit, 0] = opt_k[ik]
-                    splits[nsplit, 1] = opt_p[ip]
-                    splits[nsplit, 2] = opt_c[ic]
-                    splits[nsplit, 3] = opt_g[ig]
-                    splits[nsplit, 4] = ip
+                    splits[5 * nsplit] = opt_k[ik]
+                    splits[5 * nsplit + 1] = opt_p[ip]
+                    splits[5 * nsplit + 2] = opt_c[ic]
+                    splits[5 * nsplit + 3] = opt_g[ig]
+                    splits[5 * nsplit + 4] = ip
                     nsplit += 1
     # ------------------------------------------------ (P_t, Q_t) tiles per P split, listed on demand
     # what the smallest K and C tiles need of the buffers bounds every tile's rows and area
@@ -261,22 +267,27 @@ def _search(prob, arch, en, objective, max_candidates, best_out, prune, toleranc
     pts = np.empty(cap, dtype=np.int64)
     qts = np.empty(cap, dtype=np.int64)
     adb = np.empty(2 * cap, dtype=np.int64)
-    pair_start = np.full(np_opt, -1, dtype=np.int64)
-    pair_n = np.zeros(np_opt, dtype=np.int64)
+    pair_start = np.empty(np_opt, dtype=np.int64)
+    pair_n = np.empty(np_opt, dtype=np.int64)
+    for ip in range(np_opt):
+        pair_start[ip] = -1  # not listed yet
     by_adb = np.empty(cap, dtype=np.int64)  # each P split's tiles in increasing AD blocks of
     by_adb_sum = np.empty(cap, dtype=np.int64)  # its busiest PE and of all its PEs
     used = 0
-    skey = np.zeros(nsplit)
-    s_cyc = np.zeros(nsplit)  # each split's bounds (cycles, energy)
-    s_en = np.zeros(nsplit)
-    sorder = np.arange(nsplit)
+    skey = np.empty(nsplit, dtype=np.float64)
+    s_cyc = np.empty(nsplit, dtype=np.float64)  # each split's bounds (cycles, energy)
+    s_en = np.empty(nsplit, dtype=np.float64)
+    sorder = np.empty(nsplit, dtype=np.int64)
+    for i in range(nsplit):
+        skey[i] = 0.0
+        sorder[i] = i
     ktiles = np.empty(cdiv(k_, k0) + 1, dtype=np.int64)
     ctiles = np.empty(cdiv(c_, c0) + 1, dtype=np.int64)
     codes = np.empty(6, dtype=np.int64)
     cand = np.empty(9, dtype=np.int64)
     out = np.empty(N_OUT, dtype=np.float64)
-    ctx = np.empty(N_BOUND)  # a tile's bound context (lower_bounds -> refetch_bounds)
-    no_ctx = np.empty(0)
+    ctx = np.empty(N_BOUND, dtype=np.float64)  # a tile's bound context (lower_bounds -> refetch_bounds)
+    no_ctx = np.empty(0, dtype=np.float64)
     obj = objective
     cobj = secondary_objective(objective)
     climit = np.inf
@@ -293,8 +304,9 @@ def _search(prob, arch, en, objective, max_candidates, best_out, prune, toleranc
         limit = climit * (1.0 + TOL)
         if prune:  # best first: splits in increasing bound
             for i in range(nsplit):
-                lc, le, lcomp = lower_bounds(prob, arch, en, splits[i, 0], splits[i, 1], splits[i, 2],
-                                             splits[i, 3], zero, zero, need_energy, no_ctx)
+                lc, le, lcomp = lower_bounds(prob, arch, en, splits[5 * i], splits[5 * i + 1],
+                                             splits[5 * i + 2], splits[5 * i + 3], zero, zero, need_energy,
+                                             no_ctx)
                 skey[i] = objective_value(obj, lc, le, lcomp)
                 s_cyc[i] = lc
                 s_en[i] = le
@@ -305,11 +317,11 @@ def _search(prob, arch, en, objective, max_candidates, best_out, prune, toleranc
             i = sorder[si]
             if prune and (skey[i] == np.inf or skey[i] > vals[0] * (1.0 + TOL)):
                 break
-            pk = splits[i, 0]
-            pp = splits[i, 1]
-            pc = splits[i, 2]
-            pg = splits[i, 3]
-            ip = splits[i, 4]
+            pk = splits[5 * i]
+            pp = splits[5 * i + 1]
+            pc = splits[5 * i + 2]
+            pg = splits[5 * i + 3]
+            ip = splits[5 * i + 4]
             kp = split_extent(k_, pk, k0)
             cp = split_extent(c_, pc, c0)
             ppe = split_extent(p_, pp, 1)
@@ -329,7 +341,7 @@ def _search(prob, arch, en, objective, max_candidates, best_out, prune, toleranc
                     adb = _grown(adb, 2 * used, 2 * cap)
                     by_adb = _grown(by_adb, used, cap)
                     by_adb_sum = _grown(by_adb_sum, used, cap)
-                keys = np.empty(n)
+                keys = np.empty(n, dtype=np.float64)
                 for j in range(n):
                     keys[j] = adb[2 * (used + j)]
                 sort_by(keys, n, by_adb[used:])
@@ -454,8 +466,8 @@ def _largest(tiles, n, per1, have1, per2, have2, per3, have3):
 
 @register_jitable
 def _grown(a, n, size):
-    """A new array of ``size`` holding ``a[:n]``."""
-    g = np.empty(size, dtype=a.dtype)
+    """A new int64 array of ``size`` holding ``a[:n]``."""
+    g = np.empty(size, dtype=np.int64)
     for i in range(n):
         g[i] = a[i]
     return g

@@ -16,9 +16,13 @@ The space (docs/cost_model.md, Mapping space):
 
 Branch and bound, best first: every split gets a lower bound of its objective
 (:func:`~accelsim.cost.equations.lower_bounds`), splits are visited in increasing bound
-and the scan stops at the first bound above the incumbent; inside a split the (P_t, Q_t)
-tiles are visited the same way. The optimum does not depend on the visiting order (ties go
-to the lexicographically smaller mapping), so pruning never changes the result.
+and the scan stops at the first bound above the incumbent. Inside a split the (P_t, Q_t)
+tiles are visited in increasing AD blocks (the split's bound with a tile's own AD blocks
+only grows along that order, so the first tile above the incumbent ends the split); a
+visited tile, each of its K tiles and each K x C tile pair are bounded in full, re-fetches
+included (:func:`~accelsim.cost.equations.refetch_bounds`), before their loop orders are
+evaluated. The optimum does not depend on the visiting order (ties go to the
+lexicographically smaller mapping), so pruning never changes the result.
 
 Only :func:`_search` is compiled (numba, cached on disk by :mod:`.jit`); every function it
 calls is plain Python that numba compiles into it, and stays callable from Python.
@@ -183,7 +187,7 @@ def search(prob, arch, en, objective, max_candidates, best_out, prune=True, tole
 def jit_cache_is_warm() -> bool:
     """True when the compiled search is in the on-disk cache for this machine and these
     sources, so the first search of a process loads it (about a second); False when that
-    search compiles it first (10-20 s, once per installation and source change)."""
+    search compiles it first (about 10 s on one core, once per installation and source change)."""
     from numba import typeof
 
     args = (np.zeros(1, dtype=np.int64), np.zeros(1), np.zeros(1), 0, 0, np.zeros(1), True, 0.0)

@@ -304,13 +304,13 @@ def finished_points(existing: pd.DataFrame, points: Iterable[SweepPoint]) -> tup
 
 
 # ------------------------------------------------------------------ executors
-def _local_results(tasks: list[ChunkTask], workers: int) -> Iterable[ChunkResult]:
-    """Chunk results in this process (one worker, one chunk, or fewer than
-    :data:`IN_PROCESS_POINTS` points per worker: starting workers would cost more than they
-    save), else from a process pool. The pool's workers are forked after the compiled search
-    is loaded here, so they inherit it instead of each loading it."""
+def _local_results(tasks: list[ChunkTask], workers: int, small_in_process: bool = True) -> Iterable[ChunkResult]:
+    """Chunk results in this process (one worker, one chunk, or with ``small_in_process``
+    fewer than :data:`IN_PROCESS_POINTS` points per worker: starting workers would cost more
+    than they save), else from a process pool. The pool's workers are forked after the
+    compiled search is loaded here, so they inherit it instead of each loading it."""
     points = sum(len(t.points) for t in tasks)
-    if workers <= 1 or len(tasks) <= 1 or points < IN_PROCESS_POINTS * workers:
+    if workers <= 1 or len(tasks) <= 1 or (small_in_process and points < IN_PROCESS_POINTS * workers):
         for t in tasks:
             yield run_chunk(t)
         return
@@ -416,7 +416,7 @@ def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | P
         tasks = _tasks(plan, todo, n_workers, chunk_size, simulate)
         stats.chunks = len(tasks)
         results = (_dask_results(tasks, n_workers, spec.scheduler) if spec.executor == "dask"
-                   else _local_results(tasks, n_workers))
+                   else _local_results(tasks, n_workers, small_in_process=chunk_size is None))
         bar = _progress(len(plan.points), stats.resumed, progress)
         try:
             for res in results:

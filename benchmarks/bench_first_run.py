@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"\nAgainst {label}: cold run {median(cold[label]) / median(cold['this branch']):.2f}x "
                      f"faster, candidates per second on the same candidates {speed:.2f}x.")
     lines.append(f"\n`jit_cache_is_warm()` on this branch: {checks['before']} before the cold run, "
-                 f"{checks['after']} after it (the CLI prints its compile line when it is False).")
+                 f"{checks['after']} after it (the check a CLI compile line can use).")
     append_report("\n".join(lines) + "\n", args.out)
     return 0
 

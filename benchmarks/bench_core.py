@@ -16,13 +16,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-REPORT = ROOT / "reports" / "benchmarks.md"
-HEADER = "# Benchmarks\n\nAppended by the benchmark scripts; newest last.\n"
+from common import append_report, cpu_model
 
 COLD_SNIPPET = """
 import time
@@ -34,16 +31,6 @@ t1 = time.perf_counter()
 simulate(wl, "E")
 print(time.perf_counter() - t1, t1 - t0)
 """
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def pin_one_core() -> None:
@@ -147,13 +134,10 @@ def main(argv: list[str] | None = None) -> int:
             f"numpy {np.__version__}. Targets: >= 4 M candidates/s, network < 0.5 s warm.\n\n"
             "| measurement | result |\n|---|---|\n"
             + "".join(f"| {a} | {b} |\n" for a, b in rows))
-    print(text)
-    if not args.no_report:
-        REPORT.parent.mkdir(parents=True, exist_ok=True)
-        if not REPORT.exists():
-            REPORT.write_text(HEADER)
-        with REPORT.open("a") as fh:
-            fh.write(text)
+    if args.no_report:
+        print(text)
+    else:
+        append_report(text)
     return 0
 
 

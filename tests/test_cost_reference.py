@@ -1,7 +1,8 @@
 """The jitted mapper agrees with the plain-Python reference enumeration (independent
 brute-force evaluation: per-PE shares, explicit tile loop nests, residency-tracked
-fetches) on the optimum, its cost and the number of candidates, for 200 random small
-layers and architectures (seeded)."""
+fetches, over the whole space without the mapper's reductions: any split, any tile size)
+on the optimum and its cost, pruned (branch and bound) or not, for 200 random small layers
+and architectures (seeded), with PE counts that 2 and 4 divide and that they do not."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def random_case(rng: random.Random):
     """A small layer, a small architecture, DRAM flags and an objective index."""
     while True:
         d = dict(load_arch("E").model_dump(), name="rand", pe_array_area_mm2=None,
-                 num_pe=rng.choice([1, 2, 4]), k0=rng.choice([2, 4, 8]), c0=rng.choice([2, 4, 8]),
+                 num_pe=rng.choice([1, 2, 3, 4, 6]), k0=rng.choice([2, 4, 8]), c0=rng.choice([2, 4, 8]),
                  accum_depth=rng.choice([1, 2, 4]), weight_buffer_kb=rng.choice([0.25, 0.5, 1]),
                  input_buffer_kb=rng.choice([0.125, 0.25, 1]),
                  accum_buffer_kb=rng.choice([0.0625, 0.125, 1]),
@@ -60,11 +61,13 @@ def test_mapper_matches_reference(chunk):
         prob = problem_vector(layer, in_dram, out_dram)
         out = np.zeros(eq.N_OUT)
         full, count = search(prob, packed.arch_vec, packed.energy_vec, obj, 0, out, False, tol)
-        pruned, _ = search(prob, packed.arch_vec, packed.energy_vec, obj, 0, np.zeros(eq.N_OUT), True, tol)
+        pruned, pruned_count = search(prob, packed.arch_vec, packed.energy_vec, obj, 0, np.zeros(eq.N_OUT),
+                                      True, tol)
         ref_map, ref, ref_count = reference_search(prob, packed.arch_vec, packed.energy_vec, obj, tol)
         ctx = f"{layer} on {arch.params()} obj={obj} scope={scope} tolerance={tol}"
-        # same space, same order de-duplication; the tolerance rule scans it twice
-        assert count == ref_count * (2 if tol > 0 and ref_map is not None else 1), ctx
+        # the mapper searches a reduced space (tile sizes that can matter, one split per share);
+        # the tolerance rule scans it twice
+        assert pruned_count <= count <= ref_count * (2 if tol > 0 and ref_map is not None else 1), ctx
         if ref_map is None:
             assert full[0] == -1, ctx
             continue

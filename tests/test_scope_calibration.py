@@ -74,27 +74,51 @@ def test_non_mac_layers_are_fused_into_the_ppu_pass(acc):
     assert exposed["fused_into"].iloc[0] == "decode_head.linear_pred"
 
 
+def _canonical(mapping: dict, layer, arch) -> dict:
+    """A mapping of the earlier, narrower space written as the mapper writes it now: each
+    spatial split with the fewest PEs that give the same per-PE share."""
+    from accelsim.cost.model import problem_vector
+
+    prob = problem_vector(layer)
+    units = {"spatial_k": (prob[eq.P_K], arch.k0), "spatial_p": (prob[eq.P_P], 1),
+             "spatial_c": (prob[eq.P_C], arch.c0), "spatial_g": (prob[eq.P_G], 1)}
+    out = dict(mapping)
+    for f, (n, unit) in units.items():
+        blocks = -(-int(n) // unit)
+        out[f] = -(-blocks // -(-blocks // int(mapping[f])))
+    return out
+
+
 def test_system_scope_keeps_the_previous_model(b2):
     """With tolerance 0 (the previous objective rule: ties within 1e-12 only) the system scope
-    reproduces the previous model's mappings, cycles and GB/NoC/DRAM energies layer by layer
-    (``tests/data``, written by the model before scopes existed). What changed by design:
-    PE energies are charged per event (every MAC slot of a busy PE per cycle, drained outputs,
-    weight-bank size), the default tolerance of 1 % picks lower-energy mappings (item 4), and
-    the area is the synthesised PE array + global buffer (1.9 + 0.84 mm2 instead of the fit's
-    2.01 + 0.84). Exact: the same equations on the same inputs (1e-9 for float noise)."""
+    keeps the previous model (``tests/data``, written by the model before scopes existed)
+    where the mapping space did not grow: every layer whose mapping is the previous one (each
+    split written with the fewest PEs giving its share) has the previous cycles and GB/NoC/DRAM
+    energies (1e-9: the same equations on the same inputs). The wider space (splits that do
+    not divide num_pe, any tile size) only adds mappings, so no layer is slower (SegFormer-B2:
+    135 of 151 MAC layers keep their mapping, 10 are faster). What else changed by design: PE energies are
+    charged per event (every MAC slot of a busy PE per cycle, drained outputs, weight-bank
+    size), the default tolerance of 1 % picks lower-energy mappings (item 4), and the area is
+    the synthesised PE array + global buffer (1.9 + 0.84 mm2 instead of the fit's 2.01 + 0.84)."""
     before = pd.read_csv(BEFORE, keep_default_na=False)
     now = accelsim.simulate(b2, "E", scope="system", tolerance=0.0).layers
     assert list(now["name"]) == list(before["name"])
-    assert now["cycles"].to_numpy() == pytest.approx(before["cycles"].astype(float).to_numpy(), rel=1e-9)
-    for comp in ("global_buffer", "noc", "dram"):
-        col = f"energy_{comp}_j"
-        assert now[col].to_numpy() == pytest.approx(before[col].astype(float).to_numpy(), rel=1e-9), col
-    mac = now["macs"] > 0
-    for col in MAPPING:
-        got = now.loc[mac, col].astype(str).str.replace(".0", "", regex=False).tolist()
-        want = before.loc[mac.to_numpy(), col].astype(str).str.replace(".0", "", regex=False).tolist()
-        assert got == want, col
-    assert now["latency_s"].sum() == pytest.approx(8.42689e-3, rel=1e-5)  # the previous 8.427 ms
+    arch = accelsim.load_arch("E")
+    same = 0
+    for (_, new), (_, old) in zip(now.iterrows(), before.iterrows()):
+        assert new["cycles"] <= float(old["cycles"]) * (1 + 1e-9), new["name"]
+        if new["macs"] == 0:
+            continue
+        old_map = _canonical({f: int(float(old[f])) for f in MAPPING[:-1]}, b2.layer(new["name"]), arch)
+        if all(int(new[f]) == old_map[f] for f in MAPPING[:-1]) and new["loop_order"] == old["loop_order"]:
+            same += 1
+            assert new["cycles"] == pytest.approx(float(old["cycles"]), rel=1e-9), new["name"]
+            for comp in ("global_buffer", "noc", "dram"):
+                col = f"energy_{comp}_j"
+                assert new[col] == pytest.approx(float(old[col]), rel=1e-9), (new["name"], col)
+    assert same >= 0.7 * (now["macs"] > 0).sum()  # most layers keep their mapping
+    # the previous 8.427 ms; the wider space gains a fraction of a per cent
+    assert 0.99 * 8.42689e-3 <= now["latency_s"].sum() <= 8.42689e-3
 
 
 def test_objective_rule_on_linear_fuse(b2):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import click
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported by the commands that print tables, when they do
+    import pandas as pd
 
 OBJECTIVE_CHOICES = ("latency", "energy", "edp")
 SCOPE_CHOICES = ("accelerator", "system")
@@ -137,6 +139,8 @@ def emit(text: str, out: str | None) -> None:
 def frame_text(df: pd.DataFrame, fmt: str = "table", totals: dict | None = None) -> str:
     """A DataFrame as an aligned table, CSV, or JSON (records; ``{"totals": ..., "layers": [...]}``
     when ``totals`` is given)."""
+    import pandas as pd
+
     from ..tableio import csv_text, json_text
 
     if fmt == "csv":

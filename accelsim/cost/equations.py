@@ -16,7 +16,7 @@ beyond SPEC.md are listed in docs/cost_model.md.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba.extending import register_jitable
 
 # ------------------------------------------------------------------ packed layouts
 # problem (int64)
@@ -40,6 +40,13 @@ N_EN = 12
  O_DRAM_OUT) = range(44)
 N_OUT = 44
 
+# bound context (float64): what lower_bounds leaves for refetch_bounds about one split and tile
+(B_COMPUTE, B_PPU, B_PE_IN, B_PE_W, B_GB, B_NOC, B_DRAM, B_ENERGY, B_LEAK, B_DW, B_K0, B_K1, B_C0,
+ B_C1, B_AB0, B_AB1, B_NCLS) = range(17)
+B_CLS = 17  # then per PE class: K share, C share, P*Q tiles, and the cost of one more fetch of
+B_STRIDE = 15  # its weights, inputs and spill in GB bytes, NoC bytes, DRAM bytes and pJ
+N_BOUND = B_CLS + 8 * B_STRIDE
+
 #: the bound names in the order of the cycle terms O_COMPUTE..O_PPU_CYC (ties: first wins)
 BOUNDS = ("compute", "input_buffer", "weight_buffer", "global_buffer", "dram", "ppu")
 #: GB/DRAM loop orders, outermost first; 0 = K tiles, 1 = C tiles, 2 = P*Q tiles
@@ -52,20 +59,20 @@ OBJ_LATENCY, OBJ_ENERGY, OBJ_EDP, OBJ_COMPUTE = 0, 1, 2, 3
 TOL = 1e-12
 
 
-@njit(cache=True)
+@register_jitable
 def cdiv(a, b):
     """Ceiling division of positive integers."""
     return -(-a // b)
 
 
-@njit(cache=True)
+@register_jitable
 def split_extent(n, parts, unit):
     """Largest per-PE extent when ``n`` is split over ``parts`` PEs in whole ``unit`` blocks
     (SPEC.md 3: K split in K0 blocks, C in C0 blocks, P rows and G groups in units of 1)."""
     return min(n, cdiv(cdiv(n, unit), parts) * unit)
 
 
-@njit(cache=True)
+@register_jitable
 def ad_blocks(pn, qn, pt, qt, ad):
     """Accumulation-depth blocks, sum over the (pt x qt) tiles of a pn x qn output patch of
     ceil(tile positions / AD); partial last tiles exact (SPEC.md 4, ceil(PQ/AD))."""
@@ -83,7 +90,7 @@ def ad_blocks(pn, qn, pt, qt, ad):
     return s
 
 
-@njit(cache=True)
+@register_jitable
 def halo_sum(n, t, stride, r):
     """Input rows read over the tiles of one output axis: sum of (t_i - 1) * stride + r
     (SPEC.md 3 loop nest: I[c, p*stride + r]); partial last tile exact."""
@@ -95,7 +102,7 @@ def halo_sum(n, t, stride, r):
     return s
 
 
-@njit(cache=True)
+@register_jitable
 def order_multipliers(order, nk, nc, npq):
     """Re-fetch multipliers (weights, inputs, outputs) of a GB-level loop order.
 
@@ -127,7 +134,7 @@ def order_multipliers(order, nk, nc, npq):
     return mw, mi, mo
 
 
-@njit(cache=True)
+@register_jitable
 def order_code(order, nk, nc, npq):
     """Code of the loop order with single-iteration loops removed (equal codes: equal cost)."""
     code = 0
@@ -138,7 +145,7 @@ def order_code(order, nk, nc, npq):
     return code
 
 
-@njit(cache=True)
+@register_jitable
 def tile_bytes(prob, arch, kt, ct, pt, qt):
     """Bytes of one PE tile: (weights K_t*C_t*R*S, inputs incl. halo C_t (K_t depthwise) *
     ((P_t-1)*stride+R) * ((Q_t-1)*stride+S), K_t*P_t*Q_t accumulator-wide partial sums)."""
@@ -151,7 +158,7 @@ def tile_bytes(prob, arch, kt, ct, pt, qt):
             kt * pt * qt * arch[A_ACC_BYTES])
 
 
-@njit(cache=True)
+@register_jitable
 def tiles_fit(prob, arch, kt, ct, pt, qt):
     """True when the PE tiles (:func:`tile_bytes`) fit the weight, input and accumulation
     buffers (SPEC.md 3, mapping search)."""
@@ -159,7 +166,37 @@ def tiles_fit(prob, arch, kt, ct, pt, qt):
     return w <= arch[A_WB] and i <= arch[A_IB] and a <= arch[A_AB]
 
 
-@njit(cache=True)
+@register_jitable
+def fill_drain(prob, arch, kt, ct, pt, qt):
+    """Cycles not overlapped with the tile loop (SPEC.md 4): the first tile's load (the larger
+    of its weight and input tiles, :func:`tile_bytes`, through the C0-byte fill port) and the
+    last tile's drain (K_t x P_t x Q_t sums through the PPU)."""
+    w, i, _ = tile_bytes(prob, arch, kt, ct, pt, qt)
+    return max(w, i) / (arch[A_C0] * arch[A_BYTES]) + kt * pt * qt / arch[A_PPU]
+
+
+@register_jitable
+def pe_classes(prob, arch, pk, pp, pc, pg):
+    """A spatial split's per-PE shares (SPEC.md 3): the busiest PE's share of G, and for K, C
+    and P rows the (size, count) of the two PE classes, full shares and one remainder share
+    (count 0 when the split is even): (gp, k_sz, c_sz, p_sz, k_n, c_n, p_n)."""
+    k_ = prob[P_K]
+    c_ = prob[P_C]
+    p_ = prob[P_P]
+    kp = split_extent(k_, pk, np.int64(arch[A_K0]))
+    cp = split_extent(c_, pc, np.int64(arch[A_C0]))
+    ppe = split_extent(p_, pp, 1)
+    k_full = k_ // kp
+    c_full = c_ // cp
+    p_full = p_ // ppe
+    k_rem = k_ - k_full * kp
+    c_rem = c_ - c_full * cp
+    p_rem = p_ - p_full * ppe
+    return (split_extent(prob[P_G], pg, 1), (kp, k_rem), (cp, c_rem), (ppe, p_rem),
+            (k_full, 1 if k_rem > 0 else 0), (c_full, 1 if c_rem > 0 else 0), (p_full, 1 if p_rem > 0 else 0))
+
+
+@register_jitable
 def candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, order, out):
     """Cycles, energy (pJ) and access counts of one mapping candidate, written to ``out``.
 
@@ -181,20 +218,18 @@ def candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, order, out):
     b = arch[A_BYTES]
     accb = arch[A_ACC_BYTES]
 
-    # busiest-PE extents and the (size, count) classes of every split (SPEC.md 3)
+    # busiest-PE extents and the (size, count) classes of every split (SPEC.md 3), as
+    # pe_classes gives them but written out: the function measured 12 % slower per candidate
     kp = split_extent(k_, pk, k0)
     cp = split_extent(c_, pc, c0)
     ppe = split_extent(p_, pp, 1)
     gp = split_extent(g_, pg, 1)
-    k_full = k_ // kp
-    c_full = c_ // cp
-    p_full = p_ // ppe
-    k_sz = (kp, k_ - k_full * kp)
-    c_sz = (cp, c_ - c_full * cp)
-    p_sz = (ppe, p_ - p_full * ppe)
-    k_n = (k_full, 1 if k_sz[1] > 0 else 0)
-    c_n = (c_full, 1 if c_sz[1] > 0 else 0)
-    p_n = (p_full, 1 if p_sz[1] > 0 else 0)
+    k_n = (k_ // kp, 1 if k_ % kp > 0 else 0)
+    c_n = (c_ // cp, 1 if c_ % cp > 0 else 0)
+    p_n = (p_ // ppe, 1 if p_ % ppe > 0 else 0)
+    k_sz = (kp, k_ - k_n[0] * kp)
+    c_sz = (cp, c_ - c_n[0] * cp)
+    p_sz = (ppe, p_ - p_n[0] * ppe)
     nc_ne = c_n[0] + c_n[1]
     nq = cdiv(q_, qt)
     iw = halo_sum(q_, qt, st, s)
@@ -308,15 +343,13 @@ def candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, order, out):
     dram_cyc = (dram_rd + dram_wr) / arch[A_DRAM_BW]
     ppu_elems = float(gp * kp * ppe * q_) * (2.0 - 1.0 / nc_ne)
     ppu_cyc = ppu_elems / arch[A_PPU]
-    cin_t = kt if dw else ct
-    first = max(kt * ct * r * s * b, cin_t * ((pt - 1) * st + r) * ((qt - 1) * st + s) * b)
-    fill_drain = first / port + kt * pt * qt / arch[A_PPU]
+    fd = fill_drain(prob, arch, kt, ct, pt, qt)
     terms = (compute, ib_cyc, wb_cyc, gb_cyc, dram_cyc, ppu_cyc)
     bound = 0
     for i in range(1, 6):
         if terms[i] > terms[bound]:
             bound = i
-    cycles = terms[bound] + fill_drain
+    cycles = terms[bound] + fd
 
     # energy, pJ (SPEC.md 5)
     wf = en[E_WRITE_FACTOR]
@@ -341,7 +374,7 @@ def candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, order, out):
     out[O_GB_CYC] = gb_cyc
     out[O_DRAM_CYC] = dram_cyc
     out[O_PPU_CYC] = ppu_cyc
-    out[O_FILL_DRAIN] = fill_drain
+    out[O_FILL_DRAIN] = fd
     out[O_CYCLES] = cycles
     out[O_E_MAC] = e_mac
     out[O_E_ACC] = e_acc
@@ -381,7 +414,7 @@ def candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, order, out):
     out[O_DRAM_OUT] = dram_out
 
 
-@njit(cache=True)
+@register_jitable
 def objective_value(objective, cycles, energy, compute):
     """Value of ``objective`` (smaller is better): latency -> cycles, energy -> pJ,
     edp -> cycles x pJ, compute -> compute cycles (tests)."""
@@ -394,23 +427,14 @@ def objective_value(objective, cycles, energy, compute):
     return compute
 
 
-@njit(cache=True)
+@register_jitable
 def secondary_objective(objective):
     """The objective that decides between candidates within the tolerance of the primary one:
     energy for latency, latency for energy, edp and compute (docs/cost_model.md, Objectives)."""
     return OBJ_ENERGY if objective == OBJ_LATENCY else OBJ_LATENCY
 
 
-@njit(cache=True)
-def objective_keys(out, objective):
-    """(primary, secondary) of a candidate: latency -> (cycles, energy), energy ->
-    (energy, cycles), edp -> (cycles x energy, cycles), compute -> (compute, cycles)."""
-    sec = secondary_objective(objective)
-    return (objective_value(objective, out[O_CYCLES], out[O_ENERGY], out[O_COMPUTE]),
-            objective_value(sec, out[O_CYCLES], out[O_ENERGY], out[O_COMPUTE]))
-
-
-@njit(cache=True)
+@register_jitable
 def is_better(a1, a2, amap, b1, b2, bmap):
     """True when candidate a beats b: lower primary key, then lower secondary key (values
     within 1e-12 relative count as equal), then the lexicographically smaller mapping
@@ -429,16 +453,61 @@ def is_better(a1, a2, amap, b1, b2, bmap):
     return False
 
 
-@njit(cache=True)
-def lower_bounds(prob, arch, en, pk, pp, pc, pg, pt, qt, need_energy):
-    """Lower bounds (cycles, energy pJ, compute cycles) over every candidate of a spatial
-    split (``pt == 0``) or of a split and a (P_t, Q_t) tile (branch and bound: a split or
-    tile whose bound exceeds the incumbent cannot hold the optimum). The energy bound is
-    computed only when ``need_energy`` (else 0).
+@register_jitable
+def min3(a, b, c):
+    """The smallest of three numbers."""
+    return min(min(a, b), c)
 
-    Uses only terms that no choice of K_t, C_t or loop order can lower: compute cycles
-    (exact for a given P_t, Q_t; else ceil(PQ / AD) blocks), PPU drain, the smallest fill
-    and drain, compulsory GB and DRAM traffic, and the reduction-side access energies.
+
+@register_jitable
+def refetch_extra(uw, ui, us, nk, nc, npq):
+    """Least cost, over loop orders, of re-fetching one PE's tiles: ``uw``, ``ui`` and ``us``
+    are the costs of one more fetch of all its weights, all its inputs and one more partial-sum
+    spill of all its outputs; ``nk, nc, npq`` its tile trip counts.
+
+    The innermost loop with more than one iteration decides (:func:`order_multipliers`): PQ
+    innermost re-fetches inputs nk times and spills nc times, K innermost re-fetches weights
+    npq times and spills nc times, C innermost re-fetches weights npq and inputs nk times.
+    """
+    return min3(ui * (nk - 1) + us * (nc - 1), uw * (npq - 1) + us * (nc - 1),
+                uw * (npq - 1) + ui * (nk - 1))
+
+
+@register_jitable
+def ad_block_costs(prob, arch, en, pk, pp, pc, pg):
+    """What one AD block of output positions costs a spatial split (SPEC.md 4-5): (compute
+    cycles per AD block of its busiest PE, pJ per AD block summed over all its PEs). Every
+    busy PE-cycle of a K0 block x C0 chunk x (r, s) costs each lane's C0-wide dot product,
+    its accumulate and the control of its slots; every AD block reads each lane's weights
+    once per C0 chunk and (r, s) (the busy-cycle and weight-read terms of candidate_cost)."""
+    gp, k_sz, c_sz, _, k_n, c_n, _ = pe_classes(prob, arch, pk, pp, pc, pg)
+    k0 = np.int64(arch[A_K0])
+    c0 = np.int64(arch[A_C0])
+    ad = np.int64(arch[A_AD])
+    rs = prob[P_R] * prob[P_S]
+    kblk = k_n[0] * cdiv(k_sz[0], k0) + cdiv(k_sz[1], k0)
+    cblk = c_n[0] * cdiv(c_sz[0], c0) + cdiv(c_sz[1], c0)
+    cycles = float(gp * cdiv(k_sz[0], k0) * cdiv(c_sz[0], c0) * rs * ad)
+    energy = (float(prob[P_G] * kblk * cblk * rs * ad) * k0 * (c0 * (en[E_MAC] + en[E_CTRL_SLOT]) + en[E_RMW])
+              + float(prob[P_G] * prob[P_K] * cblk * rs) * en[E_WB_READ])
+    return cycles, energy
+
+
+@register_jitable
+def lower_bounds(prob, arch, en, pk, pp, pc, pg, pt, qt, need_energy, ctx):
+    """Lower bounds (cycles, energy pJ, compute cycles) over every candidate of a spatial
+    split (``pt == 0``) or of a split and a (P_t, Q_t) tile (branch and bound: a set whose
+    bound exceeds the incumbent cannot hold the optimum). The energy bound is computed only
+    when ``need_energy`` (else 0). For a tile, when ``ctx`` (float64[N_BOUND]) is given,
+    it receives what :func:`refetch_bounds` needs to bound subsets by their K and C tiles.
+
+    Each term is one of :func:`candidate_cost` with every re-fetch multiplier at 1 and no
+    partial-sum spill, i.e. the compulsory work that no K_t, C_t or loop order avoids:
+    compute cycles and the accesses of the MAC datapath (exact for a given P_t, Q_t; for a
+    split ceil(PQ / AD) blocks), every PE's buffer fills of its own share (inputs with the
+    halo of its tiles, a split's fewest over all tiles), the GB, NoC and DRAM traffic of
+    reading each operand once, the cross-PE reduction, the PPU drain and the smallest
+    first-tile fill and drain.
     """
     g_ = prob[P_G]
     k_ = prob[P_K]
@@ -453,73 +522,178 @@ def lower_bounds(prob, arch, en, pk, pp, pc, pg, pt, qt, need_energy):
     c0 = np.int64(arch[A_C0])
     ad = np.int64(arch[A_AD])
     b = arch[A_BYTES]
-    # the same per-PE shares as candidate_cost, written out again on purpose: a shared
-    # jitted helper returning them measured 12-13 % slower in the search loop
-    kp = split_extent(k_, pk, k0)
-    cp = split_extent(c_, pc, c0)
-    ppe = split_extent(p_, pp, 1)
-    gp = split_extent(g_, pg, 1)
-    k_full = k_ // kp
-    c_full = c_ // cp
-    p_full = p_ // ppe
-    k_rem = k_ - k_full * kp
-    c_rem = c_ - c_full * cp
-    p_rem = p_ - p_full * ppe
-    nc_ne = c_full + (1 if c_rem > 0 else 0)
-    kblk = k_full * cdiv(kp, k0) + cdiv(k_rem, k0)
-    cblk = c_full * cdiv(cp, c0) + cdiv(c_rem, c0)
+    accb = arch[A_ACC_BYTES]
+    gp, k_sz, c_sz, p_sz, k_n, c_n, p_n = pe_classes(prob, arch, pk, pp, pc, pg)
+    kp = k_sz[0]
+    cp = c_sz[0]
+    ppe = p_sz[0]
+    k_full = k_n[0]
+    p_full = p_n[0]
+    nc_ne = c_n[0] + c_n[1]
+    kblk = k_full * cdiv(kp, k0) + cdiv(k_sz[1], k0)
+    cblk = c_n[0] * cdiv(cp, c0) + cdiv(c_sz[1], c0)
+    # AD blocks and input rows x columns read, per P share: exact for a tile; for a split the
+    # fewest over all tiles (ceil(PQ/AD); halo_sum is n*stride + tiles*(R - stride), least
+    # with one tile when R >= stride, else with one row per tile)
     if pt > 0:
-        adb_pe = ad_blocks(ppe, q_, pt, qt, ad)
-        adb_sum = p_full * adb_pe + (ad_blocks(p_rem, q_, pt, qt, ad) if p_rem > 0 else 0)
-        ptt = pt
-        qtt = qt
+        adb = (ad_blocks(ppe, q_, pt, qt, ad), ad_blocks(p_sz[1], q_, pt, qt, ad) if p_n[1] else 0)
+        rows = (halo_sum(ppe, pt, st, r), halo_sum(p_sz[1], pt, st, r) if p_n[1] else 0)
+        cols = halo_sum(q_, qt, st, s)
+        fd = fill_drain(prob, arch, min(kp, k0), min(cp, c0), pt, qt)
     else:
-        adb_pe = cdiv(ppe * q_, ad)
-        adb_sum = p_full * adb_pe + cdiv(p_rem * q_, ad)
-        ptt = 1
-        qtt = 1
-    compute = float(gp * cdiv(kp, k0) * cdiv(cp, c0) * r * s * adb_pe * ad)
+        adb = (cdiv(ppe * q_, ad), cdiv(p_sz[1] * q_, ad))
+        rows = (min(halo_sum(ppe, ppe, st, r), halo_sum(ppe, 1, st, r)),
+                min(halo_sum(p_sz[1], p_sz[1], st, r), halo_sum(p_sz[1], 1, st, r)) if p_n[1] else 0)
+        cols = min(halo_sum(q_, q_, st, s), halo_sum(q_, 1, st, s))
+        fd = fill_drain(prob, arch, min(kp, k0), min(cp, c0), 1, 1)
+    adb_sum = p_full * adb[0] + adb[1]
+    cyc_per_adb, pj_per_adb = ad_block_costs(prob, arch, en, pk, pp, pc, pg)
+    compute = cyc_per_adb * adb[0]
     ppu_cyc = float(gp * kp * ppe * q_) * (2.0 - 1.0 / nc_ne) / arch[A_PPU]
-    kt = min(kp, k0)
-    ct = min(cp, c0)
-    cin_t = kt if dw else ct
-    first = max(kt * ct * r * s * b, cin_t * ((ptt - 1) * st + r) * ((qtt - 1) * st + s) * b)
-    fill_drain = first / (c0 * b) + kt * ptt * qtt / arch[A_PPU]
-    half = 0.5 * arch[A_GB]
+    # compulsory traffic, bytes: weights once per P share (multicast to its PEs, filled in
+    # each), inputs once per K share (multicast, filled in each; depthwise: per channel)
+    port = c0 * b
     outs = float(g_ * k_ * p_ * q_)
     out_b = outs * b
     w_total = float(g_ * k_ * c_ * r * s) * b
+    w_fill = w_total * (p_n[0] + p_n[1])
+    in_gb = float(g_ * (k_ if dw else c_) * (p_full * rows[0] + rows[1]) * cols) * b
+    in_fill = in_gb if dw else in_gb * (k_n[0] + k_n[1])
+    pe_in = float(gp * (kp if dw else cp) * rows[0] * cols) * b
+    pe_w = float(gp * kp * cp * r * s) * b
+    psum = outs * nc_ne * accb if nc_ne > 1 else 0.0
+    half = 0.5 * arch[A_GB]
     in_total = float(g_ * (k_ if dw else c_) * prob[P_H] * prob[P_W]) * b
-    dram = 0.0
-    if w_total <= half:
-        dram += 0.0 if prob[P_DYN] else w_total
+    w_big = 1.0 if w_total > half else 0.0  # operands streamed from DRAM on every re-fetch
+    in_big = 1.0 if in_total > half else 0.0
+    ps_big = 1.0 if outs * nc_ne * accb > half else 0.0
+    if w_big > 0.0:
+        dram_w = w_total
     else:
-        dram += w_total
-    in_lb = float(g_ * (k_ if dw else c_) * p_ * q_) * b  # every tile reads >= 1 row per output row
-    if in_total <= half:
-        dram += in_total if prob[P_IN_DRAM] else 0.0
+        dram_w = 0.0 if prob[P_DYN] else w_total
+    if in_big > 0.0:
+        dram_in = in_gb
     else:
-        dram += in_lb
-    if prob[P_OUT_DRAM] or out_b > half:
-        dram += out_b
-    gb_cyc = max((w_total + in_lb + out_b + dram) / arch[A_GB_BW],
-                 (w_total + in_lb + out_b) / arch[A_NOC_BW])
-    cycles = max(max(compute, ppu_cyc), max(gb_cyc, dram / arch[A_DRAM_BW])) + fill_drain
+        dram_in = in_total if prob[P_IN_DRAM] else 0.0
+    dram_out = out_b if (prob[P_OUT_DRAM] or out_b > half) else 0.0
+    dram_rd = dram_w + dram_in
+    gb_rd = w_total + in_gb + psum + dram_out
+    gb_wr = out_b + psum + dram_rd
+    noc_sent = w_total + in_gb + out_b + 2.0 * psum
+    gb_cyc = max((gb_rd + gb_wr) / arch[A_GB_BW], noc_sent / arch[A_NOC_BW])
+    dram_cyc = (dram_rd + dram_out) / arch[A_DRAM_BW]
+    cycles = max(max(max(compute, ppu_cyc), max(pe_in, pe_w) / port), max(gb_cyc, dram_cyc)) + fd
+    wf = en[E_WRITE_FACTOR]
+    energy = 0.0
+    if need_energy:
+        energy = (pj_per_adb * adb_sum + float(g_ * p_ * q_ * kblk * cblk * r * s) * en[E_IB_READ]
+                  + in_fill * (en[E_IB_READ] / port) * wf + w_fill * (en[E_WB_READ] / port) * wf
+                  + (gb_rd + gb_wr * wf) * 8.0 * en[E_GB_BIT]
+                  + (noc_sent * arch[A_HOPS] + (w_fill - w_total) + (in_fill - in_gb)) * 8.0 * en[E_NOC_BIT_HOP]
+                  + (dram_rd + dram_out) * 8.0 * en[E_DRAM_BIT] + outs * nc_ne * en[E_PPU_OP])
+    if pt > 0 and ctx.shape[0] >= N_BOUND:
+        ctx[B_COMPUTE] = compute
+        ctx[B_PPU] = ppu_cyc
+        ctx[B_PE_IN] = pe_in
+        ctx[B_PE_W] = pe_w
+        ctx[B_GB] = gb_rd + gb_wr
+        ctx[B_NOC] = noc_sent
+        ctx[B_DRAM] = dram_rd + dram_out
+        ctx[B_ENERGY] = energy
+        ctx[B_LEAK] = en[E_LEAK_CYCLE]
+        ctx[B_DW] = 1.0 if dw else 0.0
+        ctx[B_K0] = k_sz[0]
+        ctx[B_K1] = k_sz[1]
+        ctx[B_C0] = c_sz[0]
+        ctx[B_C1] = c_sz[1]
+        # partial sums between C tiles, through the accumulation buffer (write and read)
+        e_ab = outs * accb * 8.0 * en[E_AB_BIT] * (1.0 + wf)
+        ctx[B_AB0] = e_ab * c_n[0]
+        ctx[B_AB1] = e_ab * c_n[1]
+        # one more fetch of a PE class's tiles: fills in every PE, GB reads once per multicast
+        # group, DRAM when the operand is streamed; energy per byte of each
+        e_fw = en[E_WB_READ] / port * wf + 8.0 * en[E_NOC_BIT_HOP]
+        e_fi = en[E_IB_READ] / port * wf + 8.0 * en[E_NOC_BIT_HOP]
+        hop = 8.0 * en[E_NOC_BIT_HOP] * (arch[A_HOPS] - 1.0)
+        e_gw = 8.0 * en[E_GB_BIT] * (1.0 + wf * w_big) + 8.0 * en[E_DRAM_BIT] * w_big + hop
+        e_gi = 8.0 * en[E_GB_BIT] * (1.0 + wf * in_big) + 8.0 * en[E_DRAM_BIT] * in_big + hop
+        e_sp = (8.0 * en[E_GB_BIT] * (1.0 + wf) * (1.0 + ps_big) + 16.0 * en[E_NOC_BIT_HOP] * arch[A_HOPS]
+                + 16.0 * en[E_DRAM_BIT] * ps_big)
+        nq = cdiv(q_, qt)
+        m = 0
+        for a in range(2):
+            for bb in range(2):
+                for d in range(2):
+                    cnt = k_n[a] * c_n[bb] * p_n[d]
+                    if cnt == 0:
+                        continue
+                    ki = k_sz[a]
+                    ci = c_sz[bb]
+                    uw = float(ki * ci * r * s) * g_ * b  # one fetch of the class's weights, bytes
+                    ui = float((ki if dw else ci) * rows[d] * cols) * g_ * b
+                    us = float(ki * p_sz[d] * q_) * g_ * accb * cnt
+                    gw = k_n[a] * c_n[bb] if d == 0 else 0  # GB reads: once per multicast group
+                    gi = cnt if dw else (c_n[bb] * p_n[d] if a == 0 else 0)
+                    o = B_CLS + m * B_STRIDE
+                    ctx[o] = a
+                    ctx[o + 1] = bb
+                    ctx[o + 2] = cdiv(p_sz[d], pt) * nq
+                    ctx[o + 3] = uw * gw * (1.0 + w_big)
+                    ctx[o + 4] = ui * gi * (1.0 + in_big)
+                    ctx[o + 5] = us * 2.0 * (1.0 + ps_big)
+                    ctx[o + 6] = uw * gw
+                    ctx[o + 7] = ui * gi
+                    ctx[o + 8] = us * 2.0
+                    ctx[o + 9] = uw * gw * w_big
+                    ctx[o + 10] = ui * gi * in_big
+                    ctx[o + 11] = us * 2.0 * ps_big
+                    ctx[o + 12] = uw * (cnt * e_fw + gw * e_gw)
+                    ctx[o + 13] = ui * (cnt * e_fi + gi * e_gi)
+                    ctx[o + 14] = us * e_sp
+                    m += 1
+        ctx[B_NCLS] = m
     if not need_energy:
         return cycles, 0.0, compute
-    pe_cycles = float(g_ * kblk * cblk * r * s * adb_sum * ad)
-    energy = (pe_cycles * k0 * (c0 * (en[E_MAC] + en[E_CTRL_SLOT]) + en[E_RMW])
-              + float(g_ * p_ * q_ * kblk * cblk * r * s) * en[E_IB_READ]
-              + float(g_ * k_ * cblk * r * s * adb_sum) * en[E_WB_READ]
-              + (w_total + in_lb + out_b * en[E_WRITE_FACTOR]) * 8.0 * en[E_GB_BIT]
-              + (w_total + in_lb + out_b) * arch[A_HOPS] * 8.0 * en[E_NOC_BIT_HOP]
-              + w_total * en[E_WB_READ] / (c0 * b) * en[E_WRITE_FACTOR]
-              + dram * 8.0 * en[E_DRAM_BIT] + outs * nc_ne * en[E_PPU_OP]
-              + cycles * en[E_LEAK_CYCLE])
-    return cycles, energy, compute
+    return cycles, energy + cycles * en[E_LEAK_CYCLE], compute
 
 
-@njit(cache=True)
+@register_jitable
+def refetch_bounds(prob, arch, ctx, pt, qt, kt_lo, kt_hi, ct_lo, ct_hi):
+    """Lower bounds (cycles, energy pJ) over the candidates of the split and tile of ``ctx``
+    (:func:`lower_bounds`) whose K and C tiles lie in [``kt_lo``, ``kt_hi``] and [``ct_lo``,
+    ``ct_hi``]: those of :func:`lower_bounds` plus the least re-fetch traffic any loop order
+    allows (:func:`refetch_extra`, per PE class, with the fewest tiles the largest K_t and C_t
+    give), the accumulation-buffer traffic between C tiles and the first tile's fill and drain
+    of the smallest tiles."""
+    kt = np.int64(kt_hi)
+    ct = np.int64(ct_hi)
+    nk = (cdiv(np.int64(ctx[B_K0]), kt), cdiv(np.int64(ctx[B_K1]), kt))
+    nc = (cdiv(np.int64(ctx[B_C0]), ct), cdiv(np.int64(ctx[B_C1]), ct))
+    dw = ctx[B_DW] > 0.0
+    x_gb = 0.0
+    x_noc = 0.0
+    x_dram = 0.0
+    x_en = ctx[B_AB0] * (nc[0] - 1) + ctx[B_AB1] * max(nc[1] - 1, 0)
+    fill_port = max(ctx[B_PE_IN], ctx[B_PE_W])
+    for m in range(np.int64(ctx[B_NCLS])):
+        o = B_CLS + m * B_STRIDE
+        nki = 1 if dw else nk[np.int64(ctx[o])]  # depthwise inputs are fetched once per K tile
+        nci = nc[np.int64(ctx[o + 1])]
+        npq = np.int64(ctx[o + 2])
+        x_gb += refetch_extra(ctx[o + 3], ctx[o + 4], ctx[o + 5], nki, nci, npq)
+        x_noc += refetch_extra(ctx[o + 6], ctx[o + 7], ctx[o + 8], nki, nci, npq)
+        x_dram += refetch_extra(ctx[o + 9], ctx[o + 10], ctx[o + 11], nki, nci, npq)
+        x_en += refetch_extra(ctx[o + 12], ctx[o + 13], ctx[o + 14], nki, nci, npq)
+        if m == 0:  # the busiest PE re-fetches its inputs or its weights through its fill ports
+            fill_port = min(max(ctx[B_PE_IN] * nki, ctx[B_PE_W]), max(ctx[B_PE_IN], ctx[B_PE_W] * npq))
+    port = arch[A_C0] * arch[A_BYTES]
+    gb_cyc = max((ctx[B_GB] + x_gb) / arch[A_GB_BW], (ctx[B_NOC] + x_noc) / arch[A_NOC_BW])
+    dram_cyc = (ctx[B_DRAM] + x_dram) / arch[A_DRAM_BW]
+    cycles = (max(max(max(ctx[B_COMPUTE], ctx[B_PPU]), fill_port / port), max(gb_cyc, dram_cyc))
+              + fill_drain(prob, arch, kt_lo, ct_lo, pt, qt))
+    return cycles, ctx[B_ENERGY] + x_en + cycles * ctx[B_LEAK]
+
+
 def nonmac_cost(ops, in_bytes, out_bytes, in_dram, out_dram, is_copy, fused, arch, en, out):
     """Cost of a non-MAC layer (eltwise, norm, softmax, resize, pool, concat), written to ``out``.
 

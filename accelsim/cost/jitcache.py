@@ -1,27 +1,23 @@
 """Whether the mapping search must be compiled before its first call (a cold numba cache).
 
-numba compiles :func:`accelsim.cost.mapper.search` on first use and caches the machine
-code next to the source (``__pycache__``); later runs load it in well under a second.
-:func:`mapper_cache_cold` reads only the cache index (a small pickle) to tell, so a
-command can say "compiling the mapper, first run only" before the 10-30 s compile.
+numba compiles the search on first use and caches the machine code under a folder keyed by
+the cost sources (:mod:`accelsim.cost.mapper`); later runs load it in about a second.
+:func:`mapper_cache_cold` asks :func:`accelsim.cost.mapper.jit_cache_is_warm`, so a command
+can say "compiling the mapper, first run only" before the compile.
 """
 
 from __future__ import annotations
 
 
 def mapper_cache_cold() -> bool:
-    """True when no cached compilation of the mapper matches this source and CPU.
+    """True when no cached compilation of the mapper matches these sources and this CPU.
 
-    False when it is cached, already compiled in this process, or the state cannot be
-    read (numba internals differ): the notice is then simply not shown.
+    False when it is cached or the state cannot be read (numba internals differ): the
+    notice is then simply not shown.
     """
     try:
-        from .mapper import search
+        from .mapper import jit_cache_is_warm
 
-        if search.signatures:  # compiled (or loaded) in this process already
-            return False
-        index = search._cache._cache_file._load_index()  # {} when stale (source changed)
-        magic = search.targetctx.codegen().magic_tuple()
-        return not any(key[1] == magic for key in index)
-    except Exception:  # noqa: BLE001  (private numba API: any failure means "unknown")
+        return not jit_cache_is_warm()
+    except Exception:  # noqa: BLE001  (private numba API underneath: any failure means "unknown")
         return False

@@ -7,11 +7,14 @@ packs layers and configs into vectors, memoises identical shapes and builds resu
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
+from collections import deque
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -192,6 +195,14 @@ class LayerCost:
     def energy_j(self) -> float:
         return float(sum(self.energy.values()))
 
+    def renamed(self, name: str) -> "LayerCost":
+        """The same cost under another layer name (a memo hit of an identical shape)."""
+        if name == self.name:
+            return self
+        new = copy.copy(self)
+        object.__setattr__(new, "name", name)
+        return new
+
     def row(self) -> dict[str, Any]:
         """One flat row for the per-layer table."""
         row: dict[str, Any] = {"name": self.name, "op": self.op, "macs": self.macs,
@@ -208,15 +219,17 @@ class LayerCost:
 
 def _layer_cost(layer: Layer, out: np.ndarray, packed: Packed, mapping: dict, candidates: int) -> LayerCost:
     arch = packed.arch
-    cycles = float(out[eq.O_CYCLES])
-    util = layer.macs / (cycles * arch.macs_per_cycle) if cycles > 0 else 0.0
+    v = out.tolist()  # Python floats: indexing a list is several times faster than an array
+    cycles = v[eq.O_CYCLES]
+    macs = layer.macs
+    util = macs / (cycles * arch.macs_per_cycle) if cycles > 0 else 0.0
     return LayerCost(
-        name=layer.name, op=layer.op.value, macs=layer.macs, cycles=cycles,
+        name=layer.name, op=layer.op.value, macs=macs, cycles=cycles,
         latency_s=cycles / (arch.frequency_ghz * 1e9),
-        energy={c: float(out[i]) * 1e-12 for c, i in zip(COMPONENTS, _COMPONENT_INDEX)},
-        utilization=util, bound=eq.BOUNDS[int(out[eq.O_BOUND])], mapping=mapping,
-        candidates=candidates, terms={t: float(out[i]) for t, i in _TERMS.items()},
-        counts={c: float(out[i]) for c, i in _COUNTS.items()})
+        energy={c: v[i] * 1e-12 for c, i in zip(COMPONENTS, _COMPONENT_INDEX)},
+        utilization=util, bound=eq.BOUNDS[int(v[eq.O_BOUND])], mapping=mapping,
+        candidates=candidates, terms={t: v[i] for t, i in _TERMS.items()},
+        counts={c: v[i] for c, i in _COUNTS.items()})
 
 
 def _map_mac(layer: Layer, packed: Packed, obj: int, max_candidates: int | None,
@@ -311,7 +324,7 @@ def _lookup_or_map(layer: Layer, arch: "ArchConfig | str", objective: str, max_c
            bool(input_from_dram), bool(output_to_dram))
     cached = memo.get(key) if memo is not None else None
     if cached is not None:
-        return replace(cached, name=layer.name), False
+        return cached.renamed(layer.name), False
     if layer.is_mac:
         cost = _map_mac(layer, packed, obj, max_candidates, input_from_dram, output_to_dram, tol)
     else:
@@ -338,9 +351,18 @@ class SimResult:
     area_mm2: float
     utilization: float
     energy_breakdown: dict[str, float]
-    layers: pd.DataFrame
+    layer_costs: tuple = field(default=(), repr=False)  # one LayerCost per layer
     candidates_evaluated: int = 0  # mapping candidates searched by this call (memo hits add none)
     scope: str = DEFAULT_SCOPE
+    layer_tags: tuple = field(default=(), repr=False)  # each layer's tags, (key, value) pairs
+
+    @cached_property
+    def layers(self) -> pd.DataFrame:
+        """One row per layer (columns in docs/cost_model.md), built on first use."""
+        frame = pd.DataFrame([c.row() for c in self.layer_costs])
+        frame = frame.astype({f: "Int64" for f in MAPPING_FIELDS if f != "loop_order" and f in frame})
+        tags = pd.DataFrame([{f"tag_{k}": v for k, v in t} for t in self.layer_tags])
+        return pd.concat([frame, tags], axis=1) if len(tags.columns) else frame
 
     @property
     def flops(self) -> int:
@@ -404,21 +426,25 @@ def fuse_into_hosts(layers: "tuple[Layer, ...]", costs: list[LayerCost], packed:
     leak_cycle_j = packed.energy_vec[eq.E_LEAK_CYCLE] * 1e-12
     mac_idx = [i for i, c in enumerate(costs) if c.macs]
     host_of: dict[int, int] = {}
+    guests: dict[int, list[int]] = {m: [] for m in mac_idx}  # each host's non-MAC layers, in order
+    last = mac_idx[0]
     for i, layer in enumerate(layers):
-        if not layer.is_mac:
-            before = [j for j in mac_idx if j < i]
-            host_of[i] = before[-1] if before else mac_idx[0]
+        if i in guests:
+            last = i
+        elif not layer.is_mac:
+            host_of[i] = last
+            guests[last].append(i)
     left = {i: costs[i].cycles for i in host_of}  # queued PPU cycles per non-MAC layer
-    queue: list[int] = []
+    queue: deque[int] = deque()
     for m in mac_idx:
-        queue.extend(i for i in sorted(host_of) if host_of[i] == m)
+        queue.extend(guests[m])
         idle = max(0.0, costs[m].cycles - costs[m].terms.get("ppu", 0.0))
         while queue and idle > 0.0:
             served = min(idle, left[queue[0]])
             left[queue[0]] -= served
             idle -= served
             if left[queue[0]] <= 0.0:
-                queue.pop(0)
+                queue.popleft()
     out = list(costs)
     for i, h in host_of.items():
         c = costs[i]
@@ -468,17 +494,16 @@ def simulate(workload: "Workload | str", arch: "ArchConfig | str", objective: st
         costs.append(cost)
     if scope == "accelerator":
         costs = fuse_into_hosts(workload.layers, costs, packed)
-    frame = pd.DataFrame([c.row() for c in costs])
-    frame = frame.astype({f: "Int64" for f in MAPPING_FIELDS if f != "loop_order" and f in frame})
-    tags = pd.DataFrame([{f"tag_{k}": v for k, v in layer.tags} for layer in workload.layers])
-    if len(tags.columns):
-        frame = pd.concat([frame, tags], axis=1)
     cycles = float(sum(c.cycles for c in costs))
-    breakdown = {comp: float(sum(c.energy[comp] for c in costs)) for comp in COMPONENTS}
+    breakdown = dict.fromkeys(COMPONENTS, 0.0)
+    for c in costs:
+        for comp, joules in c.energy.items():
+            breakdown[comp] += joules
     macs = int(workload.macs)
     return SimResult(
         workload=workload.name, arch=a.name, objective=objective, exec_path=workload.exec_path,
         macs=macs, cycles=cycles, latency_s=cycles / (a.frequency_ghz * 1e9),
         energy_j=float(sum(breakdown.values())), area_mm2=packed.area_mm2,
         utilization=macs / (cycles * a.macs_per_cycle) if cycles > 0 else 0.0,
-        energy_breakdown=breakdown, layers=frame, candidates_evaluated=fresh, scope=scope)
+        energy_breakdown=breakdown, layer_costs=tuple(costs), candidates_evaluated=fresh, scope=scope,
+        layer_tags=tuple(layer.tags for layer in workload.layers))

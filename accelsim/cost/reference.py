@@ -1,10 +1,13 @@
 """Plain-Python reference of the mapping search (no numba), for tests.
 
-It enumerates the same mapping space as :mod:`accelsim.cost.mapper` but evaluates each
-candidate by brute force instead of closed forms: it lists every PE's share of the
-layer, walks each PE's tile loop nest in the chosen order, counts fetches by tracking
-which weight, input and output tile is resident, and sums accesses per PE and tile.
-Only small layers are practical. Units as in :mod:`accelsim.cost.equations`
+It enumerates the whole mapping space of :mod:`accelsim.cost.mapper` by brute force,
+without the mapper's reductions: every spatial split (any numbers of PEs, product at most
+``num_pe``), every tile size (any multiple of K0 / C0 up to the PE's share, the share
+itself, any P_t and Q_t), every loop order (orders equal once single-iteration loops are
+dropped evaluated once). It evaluates each candidate by brute force instead of closed
+forms: it lists every PE's share of the layer, walks each PE's tile loop nest in the
+chosen order, counts fetches by tracking which weight, input and output tile is resident,
+and sums accesses per PE and tile. Only small layers are practical. Units as in :mod:`accelsim.cost.equations`
 (bytes, cycles, pJ); the packed vectors are read through their index names.
 """
 
@@ -39,15 +42,8 @@ def pieces(n: int, t: int) -> list[int]:
 
 
 def tile_options(n: int, unit: int) -> list[int]:
-    """Smallest tile (multiple of unit, or n) for every distinct tile count, ascending."""
-    blocks = _ceil(n, unit)
-    seen, out = set(), []
-    for m in range(1, blocks + 1):
-        t = _ceil(blocks, m)
-        if t not in seen:
-            seen.add(t)
-            out.append(min(m * unit, n))
-    return out
+    """Every tile size of an extent n: the multiples of unit below n, and n, ascending."""
+    return sorted({min(m * unit, n) for m in range(1, _ceil(n, unit) + 1)})
 
 
 @dataclass
@@ -200,17 +196,14 @@ def reference_search(prob, arch, en, objective: int, tolerance: float = 0.0):
     npe = int(arch[eq.A_NUM_PE])
     k0, c0 = int(arch[eq.A_K0]), int(arch[eq.A_C0])
     b, accb = arch[eq.A_BYTES], arch[eq.A_ACC_BYTES]
-    divs = [d for d in range(1, npe + 1) if npe % d == 0]
     cands = []
-    for pk, pp, pc, pg in itertools.product(divs, repeat=4):
+    for pk, pp, pc, pg in itertools.product(range(1, min(npe, _ceil(K, k0)) + 1), range(1, min(npe, P) + 1),
+                                            range(1, min(npe, _ceil(C, c0)) + 1), range(1, min(npe, G) + 1)):
         if pk * pp * pc * pg > npe:
-            continue
-        if (pk > 1 and pk > _ceil(K, k0)) or (pp > 1 and pp > P) or (pc > 1 and pc > _ceil(C, c0)) \
-                or (pg > 1 and pg > G):
             continue
         kp, cp, ppe = max(chunks(K, pk, k0)), max(chunks(C, pc, c0)), max(chunks(P, pp, 1))
         for kt, ct, pt, qt in itertools.product(tile_options(kp, k0), tile_options(cp, c0),
-                                                tile_options(ppe, 1), tile_options(Q, 1)):
+                                                range(1, ppe + 1), range(1, Q + 1)):
             cin = kt if dw else ct
             if (kt * ct * R * S * b > arch[eq.A_WB]
                     or cin * ((pt - 1) * st + R) * ((qt - 1) * st + S) * b > arch[eq.A_IB]

@@ -58,6 +58,8 @@ RESULT_COLUMNS = ["arch", *ARCH_PARAMS, "workload", "exec_path", "scope", "macs"
                   "accuracy_metric", *(c for c in SETTING_COLUMNS if c != "scope"), "error"]
 #: Chunks per worker when no chunk size is given: enough to balance uneven points.
 CHUNKS_PER_WORKER = 4
+#: Fewer points than this per worker run in this process (benchmarks/bench_sweep.py).
+IN_PROCESS_POINTS = 8
 
 Simulate = Callable[..., Any]
 
@@ -364,13 +366,23 @@ def _exit_with(main_pid: int) -> None:
     threading.Thread(target=watch, name="accelsim-parent-watch", daemon=True).start()
 
 
-def _local_results(tasks: list[ChunkTask], workers: int) -> Iterable[ChunkResult]:
-    if workers <= 1 or len(tasks) <= 1:
+def _local_results(tasks: list[ChunkTask], workers: int, small_in_process: bool = True) -> Iterable[ChunkResult]:
+    """Chunk results in this process (one worker, one chunk, or with ``small_in_process``
+    fewer than :data:`IN_PROCESS_POINTS` points per worker: starting workers would cost more
+    than they save), else from a process pool. The pool's workers are forked after the
+    compiled search is loaded here, so they inherit it instead of each loading it; each
+    worker exits when the sweep's main process is gone."""
+    points = sum(len(t.points) for t in tasks)
+    if workers <= 1 or len(tasks) <= 1 or (small_in_process and points < IN_PROCESS_POINTS * workers):
         for t in tasks:
             yield run_chunk(t)
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    if any(t.simulate is None for t in tasks):
+        from ..cost.mapper import load_search
+
+        load_search()
     pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), initializer=_exit_with,
                                initargs=(os.getpid(),))
     try:
@@ -503,7 +515,7 @@ def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | P
         tasks = _tasks(plan, todo, n_workers, chunk_size, simulate, cache_dir)
         stats.chunks = len(tasks)
         results = (_dask_results(tasks, n_workers, spec.scheduler) if spec.executor == "dask"
-                   else _local_results(tasks, n_workers))
+                   else _local_results(tasks, n_workers, small_in_process=chunk_size is None))
         bar = _progress(len(plan.points), stats.resumed, progress)
         skipped: list[str] = []
         try:

@@ -55,11 +55,13 @@ def register(cli: click.Group) -> None:
                                 f"is {layer.name!r}")
         flags = layer_dram_flags(wl, layer.name)
         model = {"scope": scope}  # cost-model settings that both the search and a given mapping take
-        best = map_layer(layer, arch_cfg, objective=objective, max_candidates=max_candidates,
-                         tolerance=tolerance, **model, **flags)
-        cost = best if given is None else evaluate_mapping(
+        # a given mapping is checked and costed before the search: a bad one costs no work
+        cost = None if given is None else evaluate_mapping(
             layer, arch_cfg, {k: v for k, v in given.items() if k != "layer"}, **model, **flags,
             source=str(mapping_file))
+        best = map_layer(layer, arch_cfg, objective=objective, max_candidates=max_candidates,
+                         tolerance=tolerance, **model, **flags)
+        cost = cost or best
         nest = loop_nest(layer, arch_cfg, cost, scope)
         if save_mapping:
             Path(save_mapping).parent.mkdir(parents=True, exist_ok=True)

@@ -27,8 +27,7 @@ from ..workload.ir import INPUT, Layer, Op, Workload
 from . import equations as eq
 from .mapper import MAPPING_FIELDS, search
 from .mapspace import check_mapping
-from .settings import (DEFAULT_SCOPE, DEFAULT_TOLERANCE, OBJECTIVES, SCOPES, check_objective,
-                       check_scope, check_tolerance)
+from .settings import DEFAULT_SCOPE, DEFAULT_TOLERANCE, check_objective, check_scope, check_tolerance
 
 #: energy components, in the order of the result columns
 COMPONENTS = ("mac", "accumulation", "weight_buffer", "input_buffer", "global_buffer", "noc",

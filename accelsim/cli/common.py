@@ -6,22 +6,24 @@ from typing import TYPE_CHECKING, Callable
 
 import click
 
+from ..cost.settings import DEFAULT_SCOPE, DEFAULT_TOLERANCE, SCOPES
+
 if TYPE_CHECKING:  # pandas is imported by the commands that print tables, when they do
     import pandas as pd
 
 OBJECTIVE_CHOICES = ("latency", "energy", "edp")
-SCOPE_CHOICES = ("accelerator", "system")
+SCOPE_CHOICES = SCOPES
 SCOPE_HELP = ("what the numbers describe: the accelerator with an ideal off-chip supply (the "
               "reference study's scope) or the system with global buffer and DRAM")
 
 
-def scope_option(default: "str | None" = "accelerator") -> Callable:
+def scope_option(default: "str | None" = DEFAULT_SCOPE) -> Callable:
     """``--scope accelerator|system`` (docs/cost_model.md, Scope)."""
     return click.option("--scope", type=click.Choice(SCOPE_CHOICES), default=default,
                         show_default=default is not None, help=SCOPE_HELP)
 
 
-def tolerance_option(default: "float | None" = 0.01) -> Callable:
+def tolerance_option(default: "float | None" = DEFAULT_TOLERANCE) -> Callable:
     """``--tolerance FRACTION`` of the mapping objective (docs/cost_model.md, Objectives)."""
     return click.option("--tolerance", type=click.FloatRange(0.0, 1.0, max_open=True), default=default,
                         show_default=default is not None,
@@ -76,7 +78,8 @@ def note_jit() -> None:
 
 def simulate_workload(workload: str, input_size: str | None, classes: int | None, exec_path: str,
                       arch: str, objective: str, max_candidates: int | None = None,
-                      scope: str = "accelerator", tolerance: float = 0.01, memo: dict | None = None):
+                      scope: str = DEFAULT_SCOPE, tolerance: float = DEFAULT_TOLERANCE,
+                      memo: dict | None = None):
     """(workload, SimResult) for the CLI options; the arch is validated before the workload
     is built, so a bad config fails fast. Shows the compile notice and a progress bar;
     ``memo`` receives the per-shape layer costs."""

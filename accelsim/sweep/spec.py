@@ -43,6 +43,7 @@ from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, Validati
                       model_validator)
 
 from ..arch.config import ArchConfig, _format_errors, _read_yaml, arch_from_dict, list_arch_labels, load_arch
+from ..cost.settings import DEFAULT_SCOPE, DEFAULT_TOLERANCE
 from ..errors import AccelsimError, ConfigError
 from ..safeio import clip, exists, short
 from ..workload.registry import MAX_CLASSES, parse_size, workload_label
@@ -195,8 +196,8 @@ class SweepSpec(_Strict):
     arch: ArchSpace
     workloads: list[WorkloadEntry] = Field(min_length=1)
     objective: Objective = "latency"
-    scope: Literal["accelerator", "system"] = "accelerator"
-    tolerance: float = Field(default=0.01, ge=0.0, lt=1.0, allow_inf_nan=False)
+    scope: Literal["accelerator", "system"] = DEFAULT_SCOPE
+    tolerance: float = Field(default=DEFAULT_TOLERANCE, ge=0.0, lt=1.0, allow_inf_nan=False)
     max_candidates: int | None = Field(default=None, gt=0, lt=2**62)
     output: str | None = None
     layers: str | None = None

@@ -58,6 +58,20 @@ def _check_out(out: str | None) -> None:
                             "header; read it with accelsim.gpu.load)")
 
 
+def _groups(text: str) -> set[int]:
+    """``1-3`` or ``1,3,5`` -> the priority groups 1..7 they name."""
+    wanted: set[int] = set()
+    try:
+        for part in text.split(","):
+            lo, _, hi = part.strip().partition("-")
+            wanted.update(range(int(lo), int(hi or lo) + 1))
+    except ValueError:
+        raise AccelsimError(f"--groups {text!r}: expected groups 1..7 as '1-3' or '1,3'") from None
+    if not wanted or not wanted <= set(range(1, 8)):
+        raise AccelsimError(f"--groups {text!r}: groups are 1..7")
+    return wanted
+
+
 def _timing_options(fn):
     for opt in reversed([
         click.option("--dtype", type=click.Choice(["fp16", "bf16", "fp32", "int8"]), default="fp16",
@@ -168,6 +182,36 @@ def register(cli: click.Group) -> None:
         click.echo(text)
         if not no_write:
             click.echo(f"updated {update_readme(readme or default_dir() / 'README.md', text)}")
+
+    @gpu.command("campaign")
+    @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+                  help="folder for the measurement files and campaign.json")
+    @click.option("--budget-s", type=click.FloatRange(1, 86_400), default=420.0, show_default=True,
+                  help="wall-clock seconds for the whole list")
+    @click.option("--device", default="cuda", show_default=True, help="cuda, cuda:N or cpu")
+    @click.option("--dtype", type=click.Choice(["fp16", "bf16", "fp32"]), default="fp16", show_default=True)
+    @click.option("--groups", default="1-7", show_default=True, help="priority groups to run, e.g. 1-3 or 1,3")
+    @click.option("--dry-run", is_flag=True,
+                  help="rehearse on the CPU: fp32, inputs shrunk to 64 px, tiny timing budgets")
+    @click.option("--list", "list_only", is_flag=True, help="print the items and exit")
+    def campaign(out_dir, budget_s, device, dtype, groups, dry_run, list_only):
+        """Run the baseline's measurement list in priority order under one time budget."""
+        from ..gpu.campaign import Settings, run_campaign, study_items, summary
+
+        wanted = _groups(groups)
+        items = [it for it in study_items() if it.group in wanted]
+        if dry_run:
+            settings = Settings(device="cpu", dtype="fp32", layer_budget_s=0.002, whole_budget_s=0.05,
+                                energy_s=0.05, layer_energy_s=0.01, min_repeats=1, max_repeats=3, shrink_to=64)
+        else:
+            settings = Settings(device=device, dtype=dtype)
+        if list_only:
+            for it in items:
+                click.echo(f"{it.group} {it.kind:11s} {it.key}")
+            return
+        _target(settings.device, settings.dtype, None)  # no CUDA device: one line, before any work
+        outcomes = run_campaign(items, settings, out_dir, budget_s, log=lambda s: click.echo(s, err=True))
+        click.echo(summary(outcomes))
 
     @gpu.command("info")
     @click.option("--device", default="cpu", show_default=True, help="cuda, cuda:N or cpu")

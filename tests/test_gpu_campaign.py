@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from accelsim.errors import AccelsimError
-from accelsim.gpu.campaign import Item, Settings, item_args, run_campaign, shrink, study_items
+from accelsim.gpu.campaign import Item, Settings, file_stem, item_args, run_campaign, shrink, study_items
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,6 +54,8 @@ def test_study_list_is_in_priority_order_and_complete():
     groups = [it.group for it in items]
     assert groups == sorted(groups) and set(groups) == set(range(1, 8))
     assert len({it.key for it in items}) == len(items)
+    dry = Settings(device="cpu", dtype="fp32", shrink_to=64)
+    assert len({file_stem(it, dry) for it in items}) == len(items)  # no dry-run file overwrites another
     assert items[0] == Item(1, "per-layer", "segformer-b2", "512x512")
     assert items[1].kind == "whole-model" and items[1].energy
     sweep = {(it.workload, it.input) for it in items if it.group == 2}
@@ -72,7 +74,7 @@ def test_dry_run_shrinks_inputs_and_keeps_aspect():
     s = Settings(device="cpu", dtype="fp32", shrink_to=64)
     args = item_args(Item(5, "per-layer", "ofa-resnet50", "224x224"), s, Path("/x"))
     assert args[args.index("--input") + 1] == "128x128"  # OFA's smallest resolution
-    assert args[args.index("-o") + 1] == "/x/ofa-resnet50_128x128.csv"
+    assert args[args.index("-o") + 1] == "/x/ofa-resnet50_224x224_as-128x128.csv"
 
 
 @pytest.mark.torch
@@ -89,6 +91,8 @@ def test_cpu_rehearsal_writes_loadable_files(tmp_path):
     df = gpu.load(tmp_path)
     whole = df[df["kind"] == "whole-model"]
     assert len(whole) == 1 and whole["input"].iloc[0] == "64x64"
+    assert sorted(p.name for p in tmp_path.glob("*.csv")) == [
+        "segformer-b0_512x512_as-64x64.csv", "segformer-b0_512x512_whole_as-64x64.csv"]
     # the whole-model file found its per-layer file, so it carries the ratio
     assert whole["ratio"].iloc[0] > 0
 
@@ -107,5 +111,6 @@ def test_device_script_dry_run_packs_one_archive(tmp_path):
         names = set(tar.getnames())
         doc = json.load(tar.extractfile("gpu-run/campaign.json"))
     assert {"gpu-run/gpu_info.txt", "gpu-run/campaign.log", "gpu-run/summary.txt",
-            "gpu-run/segformer-b2_64x64.csv", "gpu-run/segformer-b2_64x64_whole_energy.csv"} <= names
+            "gpu-run/segformer-b2_512x512_as-64x64.csv",
+            "gpu-run/segformer-b2_512x512_whole_energy_as-64x64.csv"} <= names
     assert doc["counts"] == {"done": 2}

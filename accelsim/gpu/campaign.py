@@ -65,13 +65,9 @@ class Item:
     @property
     def key(self) -> str:
         """A file-name-safe identifier, unique within a campaign."""
-        return self.stem(self.input)
-
-    def stem(self, size: str) -> str:
-        """The file stem of this item measured at ``size`` (HxW)."""
         import re
 
-        parts = [self.workload, size, self.exec_path, "whole" if self.kind == "whole-model" else "",
+        parts = [self.workload, self.input, self.exec_path, "whole" if self.kind == "whole-model" else "",
                  "energy" if self.energy else ""]
         return "_".join(re.sub(r"[^A-Za-z0-9.+-]+", "-", p).strip("-").lower() for p in parts if p)
 
@@ -158,17 +154,23 @@ def effective_input(item: Item, settings: Settings) -> str:
     return shrink(item.input, max(settings.shrink_to, MIN_SIDE.get(item.workload, 0)))
 
 
+def file_stem(item: Item, settings: Settings) -> str:
+    """The item's file stem: its key, plus the size it really ran at in a dry run."""
+    size = effective_input(item, settings)
+    return item.key if size == item.input else f"{item.key}_as-{size}"
+
+
 def item_args(item: Item, settings: Settings, out_dir: Path) -> list[str]:
     """The ``accelsim gpu ...`` arguments of one item, writing ``out_dir/<stem>.csv``."""
     size = effective_input(item, settings)
-    out = out_dir / f"{item.stem(size)}.csv"
+    out = out_dir / f"{file_stem(item, settings)}.csv"
     args = ["gpu", item.kind if item.kind == "whole-model" else "measure", "--workload", item.workload,
             "--input", size, "--device", settings.device, "--dtype", settings.dtype,
             "--min-repeats", str(settings.min_repeats), "--max-repeats", str(settings.max_repeats),
             "-o", str(out)]
     if item.kind == "whole-model":
         args += ["--budget-s", str(settings.whole_budget_s)]
-        per_layer = out_dir / f"{replace(item, kind='per-layer', energy=False).stem(size)}.csv"
+        per_layer = out_dir / f"{file_stem(replace(item, kind='per-layer', energy=False), settings)}.csv"
         if per_layer.exists():
             args += ["--per-layer", str(per_layer)]
     else:
@@ -267,7 +269,7 @@ def run_campaign(items: Sequence[Item], settings: Settings, out_dir: "str | Path
             o.message = (f"{type(exc).__name__}: {exc}".splitlines() or ["failed"])[0][:400]
             (out / f"{o.item.key}.error.txt").write_text(traceback.format_exc(), encoding="utf-8")
         o.seconds = time.monotonic() - t0
-        stem = o.item.stem(effective_input(o.item, settings))
+        stem = file_stem(o.item, settings)
         o.files = [n for n in (f"{stem}.csv", f"{o.item.key}.error.txt") if (out / n).is_file()]
         log(f"    {o.status} in {o.seconds:.1f} s: {o.message}")
         write_manifest(manifest, outcomes, settings, budget_s, started)

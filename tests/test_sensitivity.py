@@ -273,3 +273,17 @@ def test_shared_constants_accepts_one_technology():
     cons = shared_constants([accelsim.load_arch(x) for x in "AEM"])
     assert [c.name for c in cons] == [u.name for u in load_tech(accelsim.load_arch("E")).uncertain()]
     assert all(math.isfinite(c.low) and math.isfinite(c.high) for c in cons)
+
+
+def test_report_section_writes_its_figures_and_rows(tmp_path):
+    from accelsim.report.sensitivity import MEMBERSHIP_FILE, TORNADO_FILE, sensitivity_section
+
+    text = sensitivity_section(tmp_path, "accelerator", {"segformer-b2": accelsim.load_workload("segformer-b2")},
+                               samples=3, seed=0)
+    assert text.startswith("## Sensitivity to the technology constants")
+    for target in ("figures/sensitivity_tornado_segformer-b2_E.png", "figures/sensitivity_membership.png",
+                   TORNADO_FILE, MEMBERSHIP_FILE):
+        assert (tmp_path / target).is_file() and target in text
+    m = accelsim.read_results(tmp_path / MEMBERSHIP_FILE)
+    assert sorted(m["arch"]) == list("ABCDEFGHIJKLM") and (m["samples"] == 3).all()
+    assert "| G |" in text  # one row per configuration in the membership table

@@ -57,7 +57,8 @@ def plot_tornado(df: pd.DataFrame, title: str | None = None, path: "str | Path |
     axes[0].set_yticks(y)
     axes[0].set_yticklabels([constant_label(r) for _, r in df.iterrows()], fontsize=8)
     axes[0].set_ylim(-0.7, n - 0.3)
-    axes[-1].legend(loc="lower right", fontsize=8)
+    handles, labels = axes[-1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
     r0 = df.iloc[0]
     head = title or f"{r0.get('workload', '')} on {r0.get('arch', '')} ({r0.get('scope', '')} scope)"
     fig.suptitle(f"{head}: one constant at a time over its range", fontsize=11)

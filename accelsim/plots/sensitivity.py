@@ -93,7 +93,8 @@ def plot_membership(table: pd.DataFrame, title: str | None = None, path: "str | 
                   [f"{w}\nfront changes in {change[w] * 100:.0f} %" for w in workloads], fontsize=8)
     ax.set_xlabel("configuration (black frame: on the nominal front)")
     n = int(table["samples"].iloc[0]) if "samples" in table.columns else None
-    ax.set_title(title or f"Pareto-front membership over {n} sampled technologies (%)", fontsize=10)
+    scope = f", {table['scope'].iloc[0]} scope" if "scope" in table.columns else ""
+    ax.set_title(title or f"Pareto-front membership over {n} sampled technologies (%{scope})", fontsize=10)
     fig.colorbar(img, ax=ax, label="% of samples on the front", shrink=0.8)
     save_figure(fig, path)
     return fig

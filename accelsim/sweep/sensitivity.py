@@ -26,6 +26,7 @@ import inspect
 import math
 from collections.abc import MutableMapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -221,7 +222,7 @@ def sample_costs(workloads: Mapping[str, Workload], archs: Sequence[ArchConfig],
     for (w, name), p in points.items():
         a = next(x for x in archs if x.name == name)
         add(-1, w, a, p.nominal if isinstance(p, Point) else None, "" if isinstance(p, Point) else p)
-    root = (cache / model_tag()) if cache is not None else None
+    root = (Path(cache) / model_tag()) if cache is not None else None
     for i, vals in bar(list(enumerate(values.to_dict(orient="records"))), desc="samples", unit="sample",
                        enabled=progress):
         sample_memo = DiskMemo(str(root) if root else None) if settings.remap else None

@@ -305,3 +305,17 @@ def test_the_constants_studied_are_the_ones_the_file_ranges(tmp_path, tiny):
     # a larger reference input buffer makes E's 64 KiB one relatively smaller: cheaper reads (SPEC.md 5)
     row = df.set_index("constant").loc["reference.input_buffer_kb"]
     assert row["energy_j_at_high"] < row["energy_j_nominal"] < row["energy_j_at_low"]
+
+
+def test_remap_with_a_cache_repeats_and_matches_the_search_at_nominal_values(tmp_path, tiny, arch_e):
+    from accelsim.sweep.sensitivity import Point
+
+    p = Point(tiny, arch_e, Settings(remap=True))
+    same = p.cost({"energy.noc_pj_per_bit_hop": 0.2})  # the nominal value: the nominal search's answer
+    assert same.energy_j == p.nominal.energy_j and same.latency_s == p.nominal.latency_s
+    outs = [tmp_path / "a.csv", tmp_path / "b.csv"]
+    for out in outs:
+        assert main(["sensitivity", "-w", str(TINY), "-a", "E", "-a", "G", "--samples", "3", "--remap",
+                     "--cache", str(tmp_path / "cache"), "-o", str(out), "--no-progress"]) == 0
+    assert outs[0].read_text() == outs[1].read_text()
+    assert any((tmp_path / "cache").rglob("*.json"))

@@ -71,6 +71,7 @@ def _user_arch(tmp_path, tech_rel: str, folder: str = "cfgs") -> "tuple":
     tech = yaml.safe_load((arch_dir() / "tech" / "5nm.yaml").read_text())
     tech["name"] = "my 7 nm"
     tech["energy"]["mac_pj"]["value"] *= 2
+    tech["energy"]["mac_pj"]["range"] = [2 * x for x in tech["energy"]["mac_pj"].get("range", [0.0, 1.0])]
     (d / "tech7.yaml").write_text(yaml.safe_dump(tech))
     arch = yaml.safe_load((arch_dir() / "E.yaml").read_text())
     arch.update(name="mine", tech=tech_rel)

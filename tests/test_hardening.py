@@ -212,6 +212,7 @@ def test_cache_key_holds_the_tech_file_content(tmp_path):
     assert run(tmp_path / "cache").attrs["sweep"]["memo_misses"] == 0
     doc = yaml.safe_load(tech.read_text())
     doc["energy"]["mac_pj"]["value"] *= 2
+    doc["energy"]["mac_pj"]["range"] = [2 * x for x in doc["energy"]["mac_pj"].get("range", [0.0, 1.0])]
     tech.write_text(yaml.safe_dump(doc))
     after = run(tmp_path / "cache")
     fresh = run(tmp_path / "empty")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..resources import DATA_DIR
-from .config import ArchConfig, load_tech
+from .config import ArchConfig, TechConfig, load_tech
 
 TABLE2 = DATA_DIR / "magnet_table2.csv"
 COEFFS = ("a0_mm2", "a_mac_mm2", "a_wb_mm2_per_mb", "a_ib_mm2_per_mb")
@@ -77,9 +77,10 @@ def pe_array_area_mm2(arch: ArchConfig) -> float:
                                    arch.input_buffer_kb)
 
 
-def global_buffer_area_mm2(arch: ArchConfig) -> float:
-    """Global-buffer area, mm2 (SPEC.md section 6: about 0.42 mm2/MB)."""
-    return load_tech(arch).e("global_buffer_area_mm2_per_mb") * arch.global_buffer_kb / 1024
+def global_buffer_area_mm2(arch: ArchConfig, tech: TechConfig | None = None) -> float:
+    """Global-buffer area, mm2 (SPEC.md section 6: about 0.42 mm2/MB), from ``tech``
+    (default: the file ``arch`` names)."""
+    return (load_tech(arch) if tech is None else tech).e("global_buffer_area_mm2_per_mb") * arch.global_buffer_kb / 1024
 
 
 def arch_area_mm2(arch: ArchConfig) -> float:
@@ -95,8 +96,9 @@ def pe_array_area(arch: ArchConfig) -> tuple[float, str]:
     return pe_array_area_mm2(arch), "fit"
 
 
-def scope_area_mm2(arch: ArchConfig, scope: str) -> float:
+def scope_area_mm2(arch: ArchConfig, scope: str, tech: TechConfig | None = None) -> float:
     """Area a result reports, mm2: the PE array in the accelerator scope (the study's
-    efficiency metric), plus the global buffer in the system scope."""
+    efficiency metric), plus the global buffer in the system scope (``tech``: see
+    :func:`global_buffer_area_mm2`)."""
     pe = pe_array_area(arch)[0]
-    return pe if scope == "accelerator" else pe + global_buffer_area_mm2(arch)
+    return pe if scope == "accelerator" else pe + global_buffer_area_mm2(arch, tech)

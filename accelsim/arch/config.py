@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Mapping
+from typing import Annotated, Any, ClassVar, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -165,18 +166,74 @@ class ArchConfig(_Strict):
 TECH_VALUE_LIMIT = 1e9
 
 
+def _check_range(rng: "list[float] | None", source: "str | None", value: float, floor: float,
+                 strict_floor: bool) -> None:
+    """``range`` and ``range_source`` come together; the range is [low, high] with
+    ``floor`` (<) <= low <= value <= high: a constant's uncertainty brackets its value."""
+    if rng is None and source is None:
+        return
+    if rng is None or source is None or not source.strip():
+        raise ValueError("give both range: [low, high] and range_source: \"where the range comes from\"")
+    low, high = rng
+    if low < floor or (strict_floor and low == floor):
+        raise ValueError(f"range [{low:g}, {high:g}]: low must be {'>' if strict_floor else '>='} {floor:g}")
+    if not low <= value <= high:
+        raise ValueError(f"range [{low:g}, {high:g}] must satisfy low <= value ({value:g}) <= high")
+
+
+#: a sourced uncertainty range: two finite numbers, [low, high]
+RangeField = Field(default=None, min_length=2, max_length=2,
+                   description="[low, high] that brackets value (accelsim sensitivity samples it)")
+
+
 class EnergyEntry(_Strict):
-    """A per-access energy (or another per-unit figure) with its unit and source."""
+    """A per-access energy (or another per-unit figure) with its unit and source; optionally
+    the range it may lie in (``range: [low, high]``) and that range's source (``range_source``)."""
 
     value: float = Field(ge=0, le=TECH_VALUE_LIMIT, allow_inf_nan=False)
     unit: str
     source: str
+    range: list[Annotated[float, Field(ge=-TECH_VALUE_LIMIT, le=TECH_VALUE_LIMIT, allow_inf_nan=False)]] | None \
+        = RangeField
+    range_source: str | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> "EnergyEntry":
+        _check_range(self.range, self.range_source, self.value, 0.0, False)
+        return self
 
 
 class ReferenceEntry(EnergyEntry):
     """A reference capacity or port width: energies are scaled by ratios to it, so > 0."""
 
     value: float = Field(gt=0, le=TECH_VALUE_LIMIT, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _range(self) -> "ReferenceEntry":
+        _check_range(self.range, self.range_source, self.value, 0.0, True)
+        return self
+
+
+class ScalarRange(_Strict):
+    """The sourced range of a top-level scalar of the tech file (``sram_exponent`` ...)."""
+
+    range: list[Annotated[float, Field(ge=-TECH_VALUE_LIMIT, le=TECH_VALUE_LIMIT, allow_inf_nan=False)]] = \
+        Field(min_length=2, max_length=2, description="[low, high] that brackets the scalar's value")
+    range_source: str
+
+
+@dataclass(frozen=True)
+class Uncertain:
+    """One uncertain constant of a tech file: ``name`` (``energy.noc_pj_per_bit_hop``,
+    ``sram_exponent``), its nominal value and sourced range, in ``unit``."""
+
+    name: str
+    value: float
+    low: float
+    high: float
+    unit: str
+    source: str
+    range_source: str
 
 
 class TechConfig(_Strict):
@@ -192,6 +249,11 @@ class TechConfig(_Strict):
     energy: dict[str, EnergyEntry]
     reference: dict[str, ReferenceEntry] = Field(default_factory=dict,
                                                  description="reference capacities and widths of the energies")
+    scalar_ranges: dict[str, ScalarRange] = Field(
+        default_factory=dict, description="sourced ranges of the top-level scalars (SCALARS), by name")
+
+    #: top-level numbers that may carry a range in ``scalar_ranges``
+    SCALARS: ClassVar[tuple[str, ...]] = ("sram_exponent", "sram_write_factor")
 
     REQUIRED: ClassVar[tuple[str, ...]] = (
         "mac_pj", "accumulation_rmw_pj", "weight_buffer_read_pj", "input_buffer_read_pj",
@@ -209,7 +271,49 @@ class TechConfig(_Strict):
             missing = [k for k in req if k not in getattr(self, group)]
             if missing:
                 raise ValueError(f"{group} is missing {', '.join(missing)}")
+        for name, r in self.scalar_ranges.items():
+            if name not in self.SCALARS:
+                raise ValueError(f"scalar_ranges: {name!r} is not a scalar of the file; allowed: "
+                                 f"{', '.join(self.SCALARS)} (energies carry range/range_source themselves)")
+            try:
+                _check_range(r.range, r.range_source, getattr(self, name), -TECH_VALUE_LIMIT, False)
+            except ValueError as exc:
+                raise ValueError(f"scalar_ranges.{name}: {exc}") from None
         return self
+
+    def uncertain(self) -> list[Uncertain]:
+        """Every constant the file gives a range to, in file order: ``energy.*``,
+        ``reference.*``, then the scalars of ``scalar_ranges``."""
+        out = []
+        for group in ("energy", "reference"):
+            for key, ent in getattr(self, group).items():
+                if ent.range is not None:
+                    out.append(Uncertain(f"{group}.{key}", ent.value, ent.range[0], ent.range[1], ent.unit,
+                                         ent.source, ent.range_source or ""))
+        for key, r in self.scalar_ranges.items():
+            field = type(self).model_fields[key]
+            out.append(Uncertain(key, getattr(self, key), r.range[0], r.range[1], "", field.description or "",
+                                 r.range_source))
+        return out
+
+    def with_values(self, values: Mapping[str, float]) -> "TechConfig":
+        """A validated copy with constants replaced, by :meth:`uncertain` name
+        (``{"energy.noc_pj_per_bit_hop": 0.3, "sram_exponent": 0.5}``). A value outside
+        the constant's range, or an unknown name, is a :class:`ConfigError`."""
+        data = self.model_dump()
+        for name, v in values.items():
+            group, _, key = name.partition(".")
+            if key and group in ("energy", "reference") and key in data[group]:
+                data[group][key]["value"] = float(v)
+            elif not key and name in self.SCALARS:
+                data[name] = float(v)
+            else:
+                raise ConfigError(f"tech {self.name}: no constant {name!r}; choose from "
+                                  f"{', '.join(u.name for u in self.uncertain())}")
+        try:
+            return TechConfig.model_validate(data, strict=False)
+        except ValidationError as err:
+            raise ConfigError(_format_errors(f"tech {self.name}", err)) from None
 
     def e(self, key: str) -> float:
         return self.energy[key].value

@@ -32,6 +32,16 @@ def tolerance_option(default: "float | None" = DEFAULT_TOLERANCE) -> Callable:
 FORMAT_CHOICES = ("table", "csv", "json")
 
 
+def search_options(fn: Callable) -> Callable:
+    """``--objective``, ``--scope``, ``--tolerance`` and ``--max-candidates`` of one search."""
+    fn = click.option("--max-candidates", type=click.IntRange(min=1), default=None,
+                      help="cap on mapping candidates per layer (default: exhaustive)")(fn)
+    fn = tolerance_option()(fn)
+    fn = scope_option()(fn)
+    return click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default="latency",
+                        show_default=True, help="mapping-search objective")(fn)
+
+
 def workload_options(fn: Callable) -> Callable:
     """``--workload/--input/--classes/--exec-path`` (one workload)."""
     fn = click.option("--exec-path", "exec_path", default="", show_default=False,

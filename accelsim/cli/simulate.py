@@ -20,8 +20,8 @@ import click
 import pandas as pd
 
 from ..errors import AccelsimError
-from .common import (OBJECTIVE_CHOICES, emit, emit_table, frame_text, mac_layer, output_format, output_option,
-                     scope_option, simulate_workload, tolerance_option, workload_options)
+from .common import (emit, emit_table, frame_text, mac_layer, output_format, output_option, search_options,
+                     simulate_workload, workload_options)
 
 DEFAULT_TOP = 10
 
@@ -141,12 +141,7 @@ def register(cli: click.Group) -> None:
     @cli.command("simulate")
     @workload_options
     @click.option("--arch", "-a", default="E", show_default=True, help="study label A..M or arch YAML")
-    @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default="latency", show_default=True,
-                  help="mapping-search objective")
-    @scope_option()
-    @tolerance_option()
-    @click.option("--max-candidates", type=click.IntRange(min=1), default=None,
-                  help="cap on mapping candidates per layer (default: exhaustive)")
+    @search_options
     @click.option("--top", type=click.IntRange(min=0), default=DEFAULT_TOP, show_default=True,
                   help="console: the N slowest layers after the totals")
     @click.option("--all", "all_layers", is_flag=True, help="console: every layer, in execution order")

@@ -150,10 +150,12 @@ class Packed:
     scope: str = DEFAULT_SCOPE
 
     @classmethod
-    def of(cls, arch: ArchConfig, scope: str = DEFAULT_SCOPE) -> "Packed":
+    def of(cls, arch: ArchConfig, scope: str = DEFAULT_SCOPE, tech: TechConfig | None = None) -> "Packed":
+        """``arch`` in ``scope``, costed with ``tech`` (default: the file ``arch.tech`` names;
+        a variant from :meth:`TechConfig.with_values` for sensitivity studies)."""
         check_scope(scope)
-        area = scope_area_mm2(arch, scope)
-        tech = load_tech(arch)
+        tech = load_tech(arch) if tech is None else tech
+        area = scope_area_mm2(arch, scope, tech)
         return cls(arch, arch_vector(arch, scope), energy_vector(arch, tech, area, scope), area,
                    (scope, *arch_fingerprint(arch, tech)), scope)
 
@@ -261,7 +263,8 @@ def _map_nonmac(layer: Layer, packed: Packed, in_dram: bool, out_dram: bool) -> 
 
 def evaluate_mapping(layer: Layer, arch: "ArchConfig | str", mapping: dict[str, Any], *,
                      input_from_dram: bool = False, output_to_dram: bool = False,
-                     check: bool = True, source: str = "mapping", scope: str = DEFAULT_SCOPE) -> LayerCost:
+                     check: bool = True, source: str = "mapping", scope: str = DEFAULT_SCOPE,
+                     packed: Packed | None = None) -> LayerCost:
     """Cost of ``layer`` under one given mapping (keys of ``MAPPING_FIELDS``; ``loop_order``
     as a name such as ``"K,C,PQ"``), without searching.
 
@@ -271,10 +274,11 @@ def evaluate_mapping(layer: Layer, arch: "ArchConfig | str", mapping: dict[str, 
     input and accumulation buffers; otherwise a :class:`~accelsim.cost.mapspace.MappingError`
     starting with ``source`` names the field and the limit. ``check=False`` costs any
     positive integers (``loop_order`` may then also be an index of ``ORDER_NAMES``).
+    ``packed`` (from :meth:`Packed.of`) replaces ``arch`` and ``scope``.
     """
     if not layer.is_mac:
         raise AccelsimError(f"layer {layer.name!r} is a {layer.op.value} layer: only MAC layers have a mapping")
-    packed = Packed.of(load_arch(arch), check_scope(scope))
+    packed = packed or Packed.of(load_arch(arch), check_scope(scope))
     prob = problem_vector(layer, input_from_dram, output_to_dram)
     if check:
         mapping = check_mapping(prob, packed.arch_vec, packed.arch.name, mapping, source)
@@ -307,6 +311,14 @@ def map_layer(layer: Layer, arch: "ArchConfig | str", objective: str = "latency"
                           memo, packed, scope, tolerance)[0]
 
 
+def memo_key(layer: Layer, packed: Packed, objective: str, tolerance: float, max_candidates: int | None,
+             input_from_dram: bool, output_to_dram: bool) -> tuple:
+    """The key under which :func:`simulate` memoises ``layer``'s cost: its shape, the packed
+    arch's fingerprint (parameters, scope, a digest of the tech values) and every setting."""
+    return (layer.shape_key(), packed.fingerprint, objective, tolerance, max_candidates,
+            bool(input_from_dram), bool(output_to_dram))
+
+
 def _lookup_or_map(layer: Layer, arch: "ArchConfig | str", objective: str, max_candidates: int | None,
                    input_from_dram: bool, output_to_dram: bool, memo: MutableMapping | None,
                    packed: Packed | None, scope: str = DEFAULT_SCOPE,
@@ -319,8 +331,7 @@ def _lookup_or_map(layer: Layer, arch: "ArchConfig | str", objective: str, max_c
     obj = check_objective(objective)
     tol = check_tolerance(tolerance)
     packed = packed or Packed.of(load_arch(arch), check_scope(scope))
-    key = (layer.shape_key(), packed.fingerprint, objective, tol, max_candidates,
-           bool(input_from_dram), bool(output_to_dram))
+    key = memo_key(layer, packed, objective, tol, max_candidates, input_from_dram, output_to_dram)
     cached = memo.get(key) if memo is not None else None
     if cached is not None:
         return cached.renamed(layer.name), False
@@ -457,7 +468,7 @@ def fuse_into_hosts(layers: "tuple[Layer, ...]", costs: list[LayerCost], packed:
 def simulate(workload: "Workload | str", arch: "ArchConfig | str", objective: str = "latency",
              max_candidates: int | None = None, memo: MutableMapping | None = None, *,
              scope: str = DEFAULT_SCOPE, tolerance: float = DEFAULT_TOLERANCE,
-             progress: bool = False) -> SimResult:
+             progress: bool = False, tech: TechConfig | None = None) -> SimResult:
     """Map every layer of ``workload`` on ``arch`` and total cycles, latency, energy and area.
 
     ``scope``: ``"accelerator"`` (default; the synthesised accelerator with an ideal off-chip
@@ -466,7 +477,8 @@ def simulate(workload: "Workload | str", arch: "ArchConfig | str", objective: st
     passes); see docs/cost_model.md, Scope. ``tolerance``: see :func:`map_layer`. ``memo``
     (any mutable mapping, may be shared across calls) caches per-shape costs; without one,
     identical shapes are still mapped once per call. ``progress`` shows a bar on a terminal
-    once mapping takes more than two seconds.
+    once mapping takes more than two seconds. ``tech`` replaces the technology file that
+    ``arch`` names (a :meth:`TechConfig.with_values` variant; memo keys hold its digest).
 
     In :attr:`SimResult.layers` the mapping columns (``spatial_*``, ``tile_*``) are
     integers (pandas ``Int64``, ``<NA>`` for layers without a mapping); ``cycles`` is a
@@ -480,7 +492,7 @@ def simulate(workload: "Workload | str", arch: "ArchConfig | str", objective: st
         from ..workload.registry import load_workload
         workload = load_workload(workload)
     a = load_arch(arch)
-    packed = Packed.of(a, scope)
+    packed = Packed.of(a, scope, tech)
     memo = {} if memo is None else memo
     sources, sinks = dram_flags(workload)
     costs = []

@@ -458,6 +458,10 @@ def build_report(out_dir: "str | Path" = "reports", workers: int | None = None, 
         log("evaluating execution paths")
         paths_md = build_paths_report(BREAKDOWN_ARCH, out=out / "paths.md", scope=scope).name
     text = render(report_tables(data), figs, data, paths_md)
+    log("varying the technology constants")
+    from .sensitivity import sensitivity_section
+
+    text += "\n" + sensitivity_section(out, scope, data.workloads)
     path = out / "report.md"
     with writing(path):
         path.write_text(text)

@@ -6,7 +6,7 @@ from accelsim.cli.main import main
 from accelsim.errors import WorkloadError
 from accelsim.paths import annotate, apply_path, load_accuracy, lookup
 from accelsim.paths.enumerate import ofa_paths, published_ofa_budgets
-from accelsim.workload import load_workload
+from accelsim import load_workload
 from accelsim.workload.ofa import build_subnet, closest_subnet, subnet_config
 
 # once-for-all README, "ResNet50 Design Space" (shipped in accuracy.csv): budget -> top-1

@@ -101,7 +101,7 @@ def register(cli: click.Group) -> None:
         """Time every layer of a workload as its PyTorch op; write one CSV."""
         from ..gpu.data import conv_shares, with_meta, write
         from ..gpu.harness import EnergyPolicy, measure_workload
-        from ..workload.registry import load_workload
+        from ..compose import load_workload
 
         _check_out(out)
         policy = _policy(max_repeats, rel_ci, budget_s, min_repeats, cpu_clock)

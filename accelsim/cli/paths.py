@@ -126,7 +126,7 @@ def register(cli: click.Group) -> None:
     @output_option("-o", "out", default="reports/paths.md", show_default=True)
     def report_cmd(arch: str, objective: str, scope: str, out: str) -> None:
         """Regenerate reports/paths.md and its figures (reports/figures/paths_*)."""
-        from ..paths.report import build_report
+        from ..report.paths import build_report
 
         path = build_report(arch, out, objective=objective, progress=lambda s: click.echo(s, err=True),
                             scope=scope)

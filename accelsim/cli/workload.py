@@ -11,7 +11,8 @@ import pandas as pd
 
 from ..errors import WorkloadError
 from ..safeio import load_yaml
-from ..workload import list_models, list_named_workloads, load_workload
+from ..compose import load_workload
+from ..workload import list_models, list_named_workloads
 from ..workload.ir import Workload
 from .common import emit, emit_table, frame_text, output_format, output_option
 
@@ -114,7 +115,7 @@ def register(cli: click.Group) -> None:
         """Every named workload: layers, params, GMACs, conv and decoder/head MAC shares."""
         from ..workload.report import workloads_report, workloads_table
 
-        table = workloads_table()
+        table = workloads_table(load=load_workload)
         if out and Path(out).suffix.lower() != ".md":
             emit_table(table, None, out)
         else:

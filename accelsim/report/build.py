@@ -453,7 +453,7 @@ def build_report(out_dir: "str | Path" = "reports", workers: int | None = None, 
     figs = report_figures(data, out / "figures")  # byte-stable files (plots.common.write_figure)
     paths_md = None
     if paths:
-        from ..paths.report import build_report as build_paths_report
+        from .paths import build_report as build_paths_report
 
         log("evaluating execution paths")
         paths_md = build_paths_report(BREAKDOWN_ARCH, out=out / "paths.md", scope=scope).name

@@ -39,7 +39,7 @@ from ..errors import AccelsimError, ConfigError
 from ..safeio import about, check_folder, check_output, clip, exclusive, one_line
 from ..paths.accuracy import UNKNOWN, lookup
 from ..workload.ir import Workload
-from ..workload.registry import load_workload
+from ..compose import load_workload
 from .cache import DiskMemo, model_tag, point_error_key, workload_digest
 from .pareto import error_rows
 from .spec import (ARCH_PARAMS, SweepPoint, SweepSpec, WorkloadItem, expand_arch_space, load_spec,

@@ -16,12 +16,12 @@ import pandas as pd
 
 from ..cost.settings import SCOPE_TEXT
 from ..workload.registry import load_workload
-from .accuracy import PAUMER_LABEL, load_paumer_curve
-from .enumerate import (EXPEDITE_SIZES, PAUMER_CONFIGS, cluster_paths, ofa_paths, paumer_paths,
-                        study_configs)
-from .evaluate import evaluate_paths
-from .rdd import lookup_table, pareto_front
-from .syntax import format_path, parse_path
+from ..paths.accuracy import PAUMER_LABEL, load_paumer_curve
+from ..paths.enumerate import (EXPEDITE_SIZES, PAUMER_CONFIGS, cluster_paths, ofa_paths, paumer_paths,
+                               study_configs)
+from ..paths.evaluate import evaluate_paths
+from ..paths.rdd import lookup_table, pareto_front
+from ..paths.syntax import format_path, parse_path
 
 
 def _md(df: pd.DataFrame) -> str:

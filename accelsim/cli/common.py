@@ -17,10 +17,29 @@ SCOPE_HELP = ("what the numbers describe: the accelerator with an ideal off-chip
               "reference study's scope) or the system with global buffer and DRAM")
 
 
-def scope_option(default: "str | None" = DEFAULT_SCOPE) -> Callable:
-    """``--scope accelerator|system`` (docs/cost_model.md, Scope)."""
-    return click.option("--scope", type=click.Choice(SCOPE_CHOICES), default=default,
-                        show_default=default is not None, help=SCOPE_HELP)
+def scope_option(default: "str | None" = DEFAULT_SCOPE, many: bool = False) -> Callable:
+    """``--scope accelerator|system`` (docs/cost_model.md, Scope); with ``many`` also a
+    comma-separated list of both (the value is then a list). Given twice it is an error,
+    not last-wins."""
+    def once(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]):
+        if len(value) > 1:
+            raise click.BadParameter(f"given {len(value)} times ({', '.join(value)}); give it once"
+                                     + (", e.g. --scope accelerator,system" if many else ""))
+        if not value:
+            return default
+        items = [v.strip() for v in value[0].split(",")] if many else [value[0]]
+        for v in items:
+            if v not in SCOPE_CHOICES:
+                raise click.BadParameter(f"{v!r} is not one of {', '.join(SCOPE_CHOICES)}"
+                                         + (" (or a comma-separated list of them)" if many else ""))
+        if len(set(items)) != len(items):
+            raise click.BadParameter(f"{value[0]!r} names a scope twice")
+        return items if many and len(items) > 1 else items[0]
+
+    metavar = "accelerator|system" + ("[,...]" if many else "")
+    shown = f" [default: {default}]" if default is not None else ""
+    return click.option("--scope", multiple=True, metavar=metavar, callback=once,
+                        help=SCOPE_HELP + (" (a comma-separated list runs both)" if many else "") + shown)
 
 
 def tolerance_option(default: "float | None" = DEFAULT_TOLERANCE) -> Callable:
@@ -30,6 +49,13 @@ def tolerance_option(default: "float | None" = DEFAULT_TOLERANCE) -> Callable:
                         help="mappings within this fraction of the best objective are ranked by the "
                              "secondary one (energy for latency, latency for energy and edp)")
 FORMAT_CHOICES = ("table", "csv", "json")
+
+
+def family_option(fn):
+    """``--family NAME`` (repeatable, or comma-separated): which path families to use."""
+    return click.option("--family", "families", multiple=True, metavar="NAME",
+                        help="path family: grid, published, dynaseg, switch, pause, cluster, cts, ofa "
+                             "(repeatable; default: all that apply to the workload)")(fn)
 
 
 def workload_options(fn: Callable) -> Callable:

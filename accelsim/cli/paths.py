@@ -6,8 +6,8 @@ import click
 import pandas as pd
 
 from ..errors import AccelsimError
-from .common import (OBJECTIVE_CHOICES, emit, emit_table, frame_text, note_jit, output_format, output_option,
-                     scope_option, workload_options, family_option)
+from .common import (OBJECTIVE_CHOICES, emit, emit_table, family_option, frame_text, human_table,
+                     load_cli_workload, note_jit, output_format, output_option, scope_option, workload_options)
 
 LIST_FORMATS = ("text", "csv", "json", "yaml")
 
@@ -67,10 +67,9 @@ def register(cli: click.Group) -> None:
     def show_cmd(workload: str, input_size: str | None, classes: int | None, exec_path: str,
                  accuracy_csv: str | None) -> None:
         """What a path does to a workload: layers removed, shrunk and added; MACs; accuracy."""
-        import accelsim
         from ..paths import annotate, apply_path, load_accuracy
 
-        base = accelsim.load_workload(workload, input_size=input_size, num_classes=classes)
+        base = load_cli_workload(workload, input_size, classes)
         wl = apply_path(base, exec_path)
         diff = _changes(base, wl)
         acc = annotate(wl, table=load_accuracy(accuracy_csv))
@@ -108,12 +107,11 @@ def register(cli: click.Group) -> None:
         One list for every command: `rdd`, `sweep --family` and the paths report draw
         from the same families (--family to choose; default: all that apply).
         """
-        import accelsim
         from ..paths.families import PathOptions, path_list
         from ..paths.listing import list_format, path_list_text
         from ..paths.ofa import FAMILY as OFA
 
-        wl = accelsim.load_workload(workload, input_size=input_size)
+        wl = load_cli_workload(workload, input_size)
         if (budgets or not published) and wl.family != OFA:
             raise AccelsimError(f"--budget/--no-published apply to OFA-ResNet50D (family {OFA}), "
                                 f"not {wl.family!r}")
@@ -192,7 +190,7 @@ def register(cli: click.Group) -> None:
                 raise AccelsimError(f"{results}: missing column(s) {', '.join(sorted(missing))}")
         else:
             arch_cfg = accelsim.load_arch(arch)
-            base = accelsim.load_workload(workload, input_size=input_size, num_classes=classes)
+            base = load_cli_workload(workload, input_size, classes)
             paths = [p for p in exec_path.split("|")] if exec_path else []
             table = load_accuracy(accuracy_csv)
             cands = _candidates(base, tuple(paths), table, families)
@@ -205,10 +203,11 @@ def register(cli: click.Group) -> None:
             full = lookup_table(df, by=by)
             if full.empty:
                 raise AccelsimError("no evaluated path has a known accuracy; add one with --accuracy-csv")
-            click.echo(f"no path fits {by} <= {budget:g}; the cheapest needs {full[by].iloc[0]:g}. "
-                       "The whole table:", err=True)
+            unit, scale = ("ms", 1e3) if by == "latency_s" else ("mJ", 1e3)
+            click.echo(f"no path fits {by.split('_')[0]} <= {budget * scale:.4g} {unit}; the cheapest needs "
+                       f"{full[by].iloc[0] * scale:.4g} {unit}. The whole table:", err=True)
             table = full
-        emit_table(table, fmt, out)
+        emit_table(table, fmt, out, table=human_table(table))
 
 
 def _evaluated_rows(results: str) -> pd.DataFrame:

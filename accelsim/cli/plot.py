@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import click
 
-from .common import OBJECTIVE_CHOICES, scope_option, simulate_workload, workload_options
+from .common import OBJECTIVE_CHOICES, load_cli_workload, scope_option, simulate_workload, workload_options
 
 
 def _checked_figure(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -129,11 +129,10 @@ def register(cli: click.Group) -> None:
     @_data
     def macs(workload, input_size, classes, exec_path, out, data) -> None:
         """MAC distribution across layers and by op kind (no simulation needed)."""
-        import accelsim
         from ..plots import plot_mac_distribution
         from ..plots.macs import mac_table
 
-        wl = accelsim.load_workload(workload, input_size=input_size, num_classes=classes, exec_path=exec_path)
+        wl = load_cli_workload(workload, input_size, classes, exec_path)
         _save(plot_mac_distribution(wl, title=f"{wl.name} {wl.input_size[0]}x{wl.input_size[1]}"), out, "macs")
         _write_data(mac_table(wl), data)
 

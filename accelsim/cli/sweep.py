@@ -74,6 +74,12 @@ def build_spec(spec_path: str | None, arch: tuple[str, ...], base: str | None, g
         if families:
             chosen["families"] = list(families)
         data["workloads"] = [{"name": w, "input": input_size, "classes": classes, **chosen} for w in workload]
+        from ..workload.registry import named_overrides
+
+        for w in workload:
+            note = named_overrides(w, input_size, classes)
+            if note:
+                click.echo(f"note: {note}", err=True)
     elif "workloads" not in data:
         raise ConfigError("give a sweep spec file or at least one --workload")
     return data

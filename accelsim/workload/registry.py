@@ -133,6 +133,43 @@ def open_workload(name: "str | Path | Workload", input_size=None, num_classes: i
     return Opened(wl, file_path, f"{path}: field 'exec_path'" if file_path else "")
 
 
+def named_overrides(name: "str | Path | Workload", input_size=None, num_classes: int | None = None,
+                    exec_path: str = "") -> str:
+    """One line saying which settings of a named workload the given ones replace
+    (``"--input 1024x1024 replaces input 800x1200 of named workload detr-r50-coco-800x1200"``),
+    or '' when none does (a registry name, a layer list, or values that agree). Reads the
+    YAML's fields only; nothing is built."""
+    if isinstance(name, Workload):
+        return ""
+    text = str(name)
+    path = Path(text)
+    if not (path.suffix in (".yaml", ".yml") or (exists(path) and path.is_file())):
+        path = workloads_dir() / f"{text}.yaml"
+        if text.lower() in _models() or not exists(path):
+            return ""
+    try:
+        data = load_yaml(path, "workload YAML")
+    except AccelsimError:
+        return ""  # loading it reports the problem
+    if not isinstance(data, dict) or "layers" in data:
+        return ""
+    changes = []
+    given, own = parse_size(input_size), data.get("input")
+    try:
+        own_size = parse_size(own)
+    except AccelsimError:
+        own_size = None
+    if given and own_size and given != own_size:
+        changes.append(f"--input {given[0]}x{given[1]} replaces input {own_size[0]}x{own_size[1]}")
+    if num_classes is not None and data.get("classes") not in (None, num_classes):
+        changes.append(f"--classes {num_classes} replaces classes {short(data.get('classes'))}")
+    if exec_path and data.get("exec_path") not in (None, "", exec_path):
+        changes.append(f"--exec-path {short(exec_path)} replaces exec_path {short(data.get('exec_path'))}")
+    if not changes:
+        return ""
+    return f"{'; '.join(changes)} of named workload {data.get('name', path.stem)} ({path.name})"
+
+
 def load_workload(name: "str | Path | Workload", input_size=None, num_classes: int | None = None,
                   **options) -> Workload:
     """A workload from a registry name, a named-workload YAML (name or path), or as given,

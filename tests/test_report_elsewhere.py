@@ -5,7 +5,6 @@ where the data would come from."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest

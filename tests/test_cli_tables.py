@@ -136,3 +136,11 @@ def test_overriding_a_named_workload_says_so(capsys, args, note):
 def test_no_note_without_an_override(capsys, args):
     assert main(args) == 0
     assert "note:" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["simulate", "-w", "segformer-b0"], ["plot", "layers", "-w", "segformer-b0"]])
+def test_scope_given_twice_is_an_error_everywhere(capsys, command):
+    """Not last-wins: one line, exit 2, before any work."""
+    assert main([*command, "--scope", "accelerator", "--scope", "system"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "given 2 times (accelerator, system); give it once" in err[0]

@@ -19,7 +19,7 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 _LAZY = {
-    "load_workload": "accelsim.workload",
+    "load_workload": "accelsim.compose",
     "list_workloads": "accelsim.workload",
     "Layer": "accelsim.workload",
     "Workload": "accelsim.workload",

@@ -6,7 +6,7 @@ import pytest
 from accelsim.errors import AccelsimError, WorkloadError
 from accelsim.paths import annotate, apply_path, load_accuracy, load_paumer_curve, lookup
 from accelsim.paths.rdd import lookup_table, pareto_front, parse_quantity, select_path
-from accelsim.workload import load_workload
+from accelsim import load_workload
 
 
 def test_lookup_published_rows():

@@ -55,7 +55,7 @@ def test_plot_renders(results, tmp_path):
     assert len(fig.axes) == 4 and out.stat().st_size > 10_000
     strip = fig.axes[1]
     assert [len(c.get_offsets()) for c in strip.collections] == [1]  # fuse_in=1800: unknown, still drawn
-    assert [t.get_text() for t in strip.texts] == ["fuse_in=1800"]
+    assert [t.get_text() for t in strip.texts] == ["1 point(s) without a published accuracy, unlabelled"]
     # front points ringed: 3 known, non-dominated rows (b0, fuse_in=1920, full)
     rings = [c for c in fig.axes[0].collections if c.get_label() == "Pareto-optimal"]
     assert len(rings[0].get_offsets()) == 3

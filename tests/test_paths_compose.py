@@ -72,6 +72,8 @@ def test_syntax_errors(text, message):
 
 
 def test_load_workload_exec_path():
-    wl = load_workload("segformer-b2", exec_path="fuse_in=896;blocks=2-3-5-3")
+    import accelsim
+
+    wl = accelsim.load_workload("segformer-b2", exec_path="fuse_in=896;blocks=2-3-5-3")
     assert wl.exec_path == "blocks=2-3-5-3;fuse_in=896"
     assert "decode_head.linear_fuse" in wl  # names kept

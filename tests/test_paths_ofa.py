@@ -6,7 +6,7 @@ from accelsim.cli.main import main
 from accelsim.errors import WorkloadError
 from accelsim.paths import annotate, apply_path, load_accuracy, lookup
 from accelsim.paths.enumerate import ofa_paths, published_ofa_budgets
-from accelsim.workload import load_workload
+from accelsim import load_workload
 from accelsim.workload.ofa import build_subnet, closest_subnet, subnet_config
 
 # once-for-all README, "ResNet50 Design Space" (shipped in accuracy.csv): budget -> top-1
@@ -122,9 +122,11 @@ def test_key_applies_to_ofa_only():
 
 def test_cli_enumerate(capsys):
     assert main(["paths", "enumerate", "-w", "ofa-resnet50", "--budget", "2"]) == 0
-    lines = capsys.readouterr().out.split()
+    lines = capsys.readouterr().out.splitlines()
+    # the full model first; the 4.1 GMAC budget is the full model itself (ofa-resnet50 is that subnet)
+    assert lines[0] == "(full model)" and "ofa_macs=4.1@224" not in lines
     assert len(lines) == len(PUBLISHED) + 1 and "ofa_macs=2@224" in lines
     assert main(["paths", "enumerate", "-w", "ofa-resnet50", "--no-published", "--budget", "1.5"]) == 0
-    assert capsys.readouterr().out.split() == ["ofa_macs=1.5@224"]
+    assert capsys.readouterr().out.splitlines() == ["(full model)", "ofa_macs=1.5@224"]
     assert main(["paths", "enumerate", "-w", "segformer-b0", "--budget", "2"]) == 2
     assert "apply to OFA-ResNet50D" in capsys.readouterr().err

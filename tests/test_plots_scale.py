@@ -148,10 +148,12 @@ PATHS = pd.DataFrame({"workload": "segformer-b2", "arch": "E", "accuracy_metric"
 def test_accuracy_plot_shows_unknown_points_and_names_the_metric(tmp_path):
     fig = plot_accuracy_tradeoff(PATHS, path=tmp_path / "a.png")
     main_ax, strip = fig.axes
-    assert main_ax.get_ylabel() == "mIoU (%)" and main_ax.get_title() == "segformer-b2 on E: latency vs accuracy"
+    assert main_ax.get_ylabel() == "mIoU (%)"
+    assert main_ax.get_title() == "segformer-b2 512x512 on E: latency vs accuracy"
     assert [len(c.get_offsets()) for c in strip.collections] == [1]
-    assert [t.get_text() for t in strip.texts] == ["fuse_in=1800"]
-    boxes, frame = label_boxes(main_ax, {"full model", "variant=b0", "fuse_in=1920"})
+    # unknown points are unlabelled; one line counts them
+    assert [t.get_text() for t in strip.texts] == ["1 point(s) without a published accuracy, unlabelled"]
+    boxes, frame = label_boxes(main_ax, {"B2 (full model)", "B0 (retrained)", "fuse_in=1920"})
     assert len(boxes) == 3
     assert_clear(boxes, frame)
     import matplotlib.figure
@@ -198,9 +200,9 @@ def test_cli_accuracy_with_gpu_measurements(tmp_path, capsys):
     out = tmp_path / "acc.png"
     assert main(["plot", "accuracy", str(res), "--gpu", str(GPU_DIR), "-o", str(out)]) == 0
     err = capsys.readouterr().err
-    assert "accelerator: 1 of 4 point(s) have unknown accuracy" in err and "fuse_in=1800" in err
     # the CPU example holds 4 SegFormer measurements (Swin is another family: left out)
-    assert "GPU: 4 of 4 point(s) have unknown accuracy" in err and "swin" not in err
+    assert "1 of 4 accelerator point(s) and 4 of 4 GPU point(s) have unknown accuracy" in err
+    assert "swin" not in err and "fuse_in=1800" not in err and len(err.splitlines()) == 2  # + "wrote"
     assert out.stat().st_size > 20_000
     assert main(["plot", "accuracy", str(res), "--gpu", str(GPU_DIR / "cpu-amd-epyc_swin-t-upernet_128x128_fp32.csv"),
                  "-o", str(out)]) == 2

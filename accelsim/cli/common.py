@@ -17,10 +17,29 @@ SCOPE_HELP = ("what the numbers describe: the accelerator with an ideal off-chip
               "reference study's scope) or the system with global buffer and DRAM")
 
 
-def scope_option(default: "str | None" = DEFAULT_SCOPE) -> Callable:
-    """``--scope accelerator|system`` (docs/cost_model.md, Scope)."""
-    return click.option("--scope", type=click.Choice(SCOPE_CHOICES), default=default,
-                        show_default=default is not None, help=SCOPE_HELP)
+def scope_option(default: "str | None" = DEFAULT_SCOPE, many: bool = False) -> Callable:
+    """``--scope accelerator|system`` (docs/cost_model.md, Scope); with ``many`` also a
+    comma-separated list of both (the value is then a list). Given twice it is an error,
+    not last-wins."""
+    def once(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]):
+        if len(value) > 1:
+            raise click.BadParameter(f"given {len(value)} times ({', '.join(value)}); give it once"
+                                     + (", e.g. --scope accelerator,system" if many else ""))
+        if not value:
+            return default
+        items = [v.strip() for v in value[0].split(",")] if many else [value[0]]
+        for v in items:
+            if v not in SCOPE_CHOICES:
+                raise click.BadParameter(f"{v!r} is not one of {', '.join(SCOPE_CHOICES)}"
+                                         + (" (or a comma-separated list of them)" if many else ""))
+        if len(set(items)) != len(items):
+            raise click.BadParameter(f"{value[0]!r} names a scope twice")
+        return items if many and len(items) > 1 else items[0]
+
+    metavar = "accelerator|system" + ("[,...]" if many else "")
+    shown = f" [default: {default}]" if default is not None else ""
+    return click.option("--scope", multiple=True, metavar=metavar, callback=once,
+                        help=SCOPE_HELP + (" (a comma-separated list runs both)" if many else "") + shown)
 
 
 def tolerance_option(default: "float | None" = DEFAULT_TOLERANCE) -> Callable:
@@ -40,6 +59,13 @@ def search_options(fn: Callable) -> Callable:
     fn = scope_option()(fn)
     return click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default="latency",
                         show_default=True, help="mapping-search objective")(fn)
+
+
+def family_option(fn):
+    """``--family NAME`` (repeatable, or comma-separated): which path families to use."""
+    return click.option("--family", "families", multiple=True, metavar="NAME",
+                        help="path family: grid, published, dynaseg, switch, pause, cluster, cts, ofa "
+                             "(repeatable; default: all that apply to the workload)")(fn)
 
 
 def workload_options(fn: Callable) -> Callable:
@@ -86,6 +112,20 @@ def note_jit() -> None:
         click.echo("compiling the mapper, first run only (10-30 s) ...", err=True)
 
 
+def load_cli_workload(workload: str, input_size: "str | None" = None, classes: "int | None" = None,
+                      exec_path: str = "", **options):
+    """``accelsim.load_workload`` for a command's options, saying on stderr in one line when
+    an option replaces a setting of a named workload (its input size, classes or path)."""
+    import accelsim
+    from ..workload.registry import named_overrides
+
+    note = named_overrides(workload, input_size, classes, exec_path)
+    if note:
+        click.echo(f"note: {note}", err=True)
+    return accelsim.load_workload(workload, input_size=input_size, num_classes=classes, exec_path=exec_path,
+                                  **options)
+
+
 def simulate_workload(workload: str, input_size: str | None, classes: int | None, exec_path: str,
                       arch: str, objective: str, max_candidates: int | None = None,
                       scope: str = DEFAULT_SCOPE, tolerance: float = DEFAULT_TOLERANCE,
@@ -96,7 +136,7 @@ def simulate_workload(workload: str, input_size: str | None, classes: int | None
     import accelsim
 
     arch_cfg = accelsim.load_arch(arch)
-    wl = accelsim.load_workload(workload, input_size=input_size, num_classes=classes, exec_path=exec_path)
+    wl = load_cli_workload(workload, input_size, classes, exec_path)
     note_jit()
     return wl, accelsim.simulate(wl, arch_cfg, objective=objective, max_candidates=max_candidates,
                                  scope=scope, tolerance=tolerance, memo=memo, progress=True)
@@ -184,3 +224,37 @@ def emit_table(df: pd.DataFrame, fmt: str | None, out: str | None, totals: dict 
         click.echo(json_text(df, totals, key))
     else:
         click.echo(frame_text(df, fmt).rstrip("\n"))
+
+
+#: SI column -> (console header, factor): the units `accelsim simulate` prints (files keep SI)
+HUMAN_UNITS: dict[str, tuple[str, float]] = {
+    "budget_latency_s": ("budget (ms)", 1e3), "budget_energy_j": ("budget (mJ)", 1e3),
+    "latency_s": ("latency (ms)", 1e3), "energy_j": ("energy (mJ)", 1e3),
+    "energy_per_op_j": ("energy/op (fJ)", 1e15), "throughput_ops_per_s_per_mm2": ("TOPS/mm2", 1e-12),
+    "area_mm2": ("area (mm2)", 1.0), "macs": ("GMACs", 1e-9), "utilization": ("utilization (%)", 100.0),
+    "accuracy": ("accuracy (%)", 100.0),
+}
+
+
+def human_table(df: "pd.DataFrame") -> str:
+    """``df`` as an aligned console table in engineering units (ms, mJ, fJ/op, TOPS/mm2,
+    GMACs, %; headers say which) with 4 significant digits; the full model's empty path
+    reads ``(full model)``, a budget no path fits (``feasible`` False) ``(nothing fits)``.
+    For the console only: files keep SI units."""
+    import pandas as pd
+
+    out = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        values = df[col]
+        if col in HUMAN_UNITS:
+            header, factor = HUMAN_UNITS[col]
+            num = pd.to_numeric(values, errors="coerce")
+            out[header] = [f"{v * factor:.4g}" if v == v else ("" if str(raw) in ("nan", "None") else str(raw))
+                           for v, raw in zip(num, values)]
+        elif col == "exec_path":
+            fits = df["feasible"] if "feasible" in df.columns else pd.Series(True, index=df.index)
+            out[col] = ["(nothing fits)" if not ok else "(full model)" if str(v) in ("", "nan", "None") else str(v)
+                        for v, ok in zip(values, fits)]
+        else:
+            out[col] = values
+    return frame_text(out, "table")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import AccelsimError
-from .common import output_option
+from .common import load_cli_workload, output_option
 
 
 
@@ -115,12 +115,11 @@ def register(cli: click.Group) -> None:
         """Time every layer of a workload as its PyTorch op; write one CSV."""
         from ..gpu.data import conv_shares, with_meta, write
         from ..gpu.harness import EnergyPolicy, measure_workload
-        from ..workload.registry import load_workload
 
         _check_out(out)
         policy = _policy(max_repeats, rel_ci, budget_s, min_repeats, cpu_clock)
         target = _target(device, dtype, threads, cpu_clock)
-        wl = load_workload(workload, input_size=input_size, num_classes=classes, exec_path=exec_path)
+        wl = load_cli_workload(workload, input_size, classes, exec_path)
         m = measure_workload(wl, target, policy, EnergyPolicy(energy, energy_s), dedup=not no_dedup,
                              benchmark=cudnn_benchmark, progress=True)
         path = write(m, _out_path(out, m.meta))

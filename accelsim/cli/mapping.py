@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from ..errors import AccelsimError
-from .common import OBJECTIVE_CHOICES, emit, mac_layer, scope_option, tolerance_option, workload_options
+from .common import OBJECTIVE_CHOICES, emit, load_cli_workload, mac_layer, scope_option, tolerance_option, workload_options
 
 
 def register(cli: click.Group) -> None:
@@ -47,8 +47,7 @@ def register(cli: click.Group) -> None:
 
         arch_cfg = accelsim.load_arch(arch)
         given = read_mapping_file(mapping_file) if mapping_file else None
-        wl = accelsim.load_workload(workload, input_size=input_size, num_classes=classes,
-                                    exec_path=exec_path)
+        wl = load_cli_workload(workload, input_size, classes, exec_path)
         layer = mac_layer(wl, layer_name)
         if given is not None and given.get("layer", layer.name) != layer.name:
             raise AccelsimError(f"{mapping_file}: field 'layer' is {given['layer']!r} but --layer "

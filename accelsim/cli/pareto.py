@@ -10,9 +10,11 @@ from pathlib import Path
 
 import click
 
-from .common import emit_table, frame_text, output_format, output_option
+from .common import emit_table, human_table, output_format, output_option
 
 SHOW = ["arch", "workload", "exec_path", "scope"]
+#: cost columns the console front table adds after the objectives (when present)
+CONTEXT = ["latency_s", "energy_j", "area_mm2"]
 
 
 def read_results(path: str):
@@ -98,5 +100,5 @@ def register(cli: click.Group) -> None:
         groups = len(df.groupby(keys, dropna=False)) if keys else 1
         click.echo(f"{len(front)} of {len(df)} rows on the front: {describe_groups(keys, groups)}", err=True)
         front = front.reset_index(drop=True)
-        cols = [c for c in SHOW if c in front.columns] + keys + obj_cols
-        emit_table(front, fmt, out, table=frame_text(front[list(dict.fromkeys(cols))], "table"))
+        cols = [c for c in SHOW if c in front.columns] + keys + obj_cols + [c for c in CONTEXT if c in front.columns]
+        emit_table(front, fmt, out, table=human_table(front[list(dict.fromkeys(cols))]))

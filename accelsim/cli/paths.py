@@ -6,8 +6,10 @@ import click
 import pandas as pd
 
 from ..errors import AccelsimError
-from .common import (OBJECTIVE_CHOICES, emit_table, frame_text, note_jit, output_format, output_option,
-                     scope_option, workload_options)
+from .common import (OBJECTIVE_CHOICES, emit, emit_table, family_option, frame_text, human_table,
+                     load_cli_workload, note_jit, output_format, output_option, scope_option, workload_options)
+
+LIST_FORMATS = ("text", "csv", "json", "yaml")
 
 
 def _changes(base, wl) -> pd.DataFrame:
@@ -32,19 +34,15 @@ def _changes(base, wl) -> pd.DataFrame:
                                        "shape_before", "shape_after"])
 
 
-def _candidates(base, exec_paths: tuple[str, ...], table) -> list[str]:
-    """Default RDD candidates: the model's published paths plus switching to its variants
-    (``table``: the accuracy table)."""
-    from ..paths import annotate, apply_path
-    from ..paths.enumerate import study_configs, variant_paths
+def _candidates(base, exec_paths: tuple[str, ...], table, families: tuple[str, ...] = ()) -> list[str]:
+    """RDD candidates: the paths given, else those of the workload's path families (all by
+    default, ``--family`` to choose) that have a known accuracy (``table``)."""
+    from ..paths.families import paths_of, with_known_accuracy
 
     if exec_paths:
         return list(exec_paths)
-    size = f"{base.input_size[0]}x{base.input_size[1]}"
-    rows = study_configs(base.family, base.variant, base.dataset, size, table=table)
-    paths = dict.fromkeys(list(rows.path) + list(variant_paths(base.family, base.variant)))
     # only paths with a known accuracy can be chosen: do not simulate the others
-    return [p for p in paths if annotate(apply_path(base, p), table)["accuracy"] != "unknown"]
+    return with_known_accuracy(base, paths_of(base, *families), table)
 
 
 def register(cli: click.Group) -> None:
@@ -69,10 +67,9 @@ def register(cli: click.Group) -> None:
     def show_cmd(workload: str, input_size: str | None, classes: int | None, exec_path: str,
                  accuracy_csv: str | None) -> None:
         """What a path does to a workload: layers removed, shrunk and added; MACs; accuracy."""
-        import accelsim
         from ..paths import annotate, apply_path, load_accuracy
 
-        base = accelsim.load_workload(workload, input_size=input_size, num_classes=classes)
+        base = load_cli_workload(workload, input_size, classes)
         wl = apply_path(base, exec_path)
         diff = _changes(base, wl)
         acc = annotate(wl, table=load_accuracy(accuracy_csv))
@@ -88,6 +85,7 @@ def register(cli: click.Group) -> None:
     @paths_group.command("enumerate")
     @click.option("--workload", "-w", default="segformer-b2", show_default=True)
     @click.option("--input", "input_size", default=None, metavar="HxW")
+    @family_option
     @click.option("--step", type=click.IntRange(min=1), default=128, show_default=True,
                   help="channel step of the pruned input (linear_fuse / fpn_bottleneck)")
     @click.option("--max-drop", type=click.IntRange(min=0), default=1, show_default=True,
@@ -96,28 +94,41 @@ def register(cli: click.Group) -> None:
                   metavar="GMACS", help="OFA-ResNet50D: an extra MAC budget in GMACs (repeatable)")
     @click.option("--published/--no-published", default=True, show_default=True,
                   help="OFA-ResNet50D: include the published subnets' budgets (accuracy.csv)")
-    def enumerate_cmd(workload: str, input_size: str | None, step: int, max_drop: int,
-                      budgets: tuple[float, ...], published: bool) -> None:
-        """Print the study's family of paths for a workload, one per line."""
-        import accelsim
-        from ..paths import enumerate as en
+    @click.option("--format", "fmt", type=click.Choice(list(LIST_FORMATS)), default=None,
+                  help="text (one path a line), csv, json, or yaml (a sweep spec's workload entry) "
+                       "[default: from -o's suffix, else text]")
+    @output_option("-o", "--output", "out", default=None, metavar="FILE",
+                   help="write the list to FILE (.txt, .csv, .json, .yaml); `sweep --paths FILE` reads it")
+    def enumerate_cmd(workload: str, input_size: str | None, families: tuple[str, ...], step: int,
+                      max_drop: int, budgets: tuple[float, ...], published: bool, fmt: str | None,
+                      out: str | None) -> None:
+        """The workload's execution paths, the full model first (as the empty path).
+
+        One list for every command: `rdd`, `sweep --family` and the paths report draw
+        from the same families (--family to choose; default: all that apply).
+        """
+        from ..paths.families import PathOptions, path_list
+        from ..paths.listing import list_format, path_list_text
         from ..paths.ofa import FAMILY as OFA
 
-        wl = accelsim.load_workload(workload, input_size=input_size)
-        gens = {"segformer": lambda: en.segformer_paths(wl, max_drop=max_drop, fuse_step=step),
-                "swin_upernet": lambda: en.swin_paths(wl, max_drop=max_drop, fpn_step=step),
-                "segmenter": lambda: [*en.paumer_paths(), *en.cluster_paths()],
-                OFA: lambda: en.ofa_paths(budgets, published=published, resolution=wl.input_size[0])}
-        if wl.family not in gens:
-            raise AccelsimError(f"no path enumeration for family {wl.family!r}; families: "
-                                f"{', '.join(gens)}")
+        wl = load_cli_workload(workload, input_size)
         if (budgets or not published) and wl.family != OFA:
             raise AccelsimError(f"--budget/--no-published apply to OFA-ResNet50D (family {OFA}), "
                                 f"not {wl.family!r}")
-        if wl.family == OFA and not (budgets or published):
-            raise AccelsimError("--no-published without --budget leaves no OFA budget to enumerate")
-        for p in gens[wl.family]():
-            click.echo(p or "(full model)")
+        if out:
+            file_fmt = list_format(out)
+            if fmt not in (None, file_fmt):
+                raise AccelsimError(f"{out}: --format {fmt} contradicts the file suffix ({file_fmt}); "
+                                    "the suffix decides, drop --format")
+            fmt = file_fmt
+        entries = path_list(wl, families, PathOptions(max_drop, step, tuple(budgets), published))
+        text = path_list_text(entries, fmt or "text", workload, f"{wl.input_size[0]}x{wl.input_size[1]}")
+        if out:
+            emit(text, out)
+            click.echo(f"{len(entries)} paths of {wl.name} ({', '.join(dict.fromkeys(e.family for e in entries))})",
+                       err=True)
+        else:
+            click.echo(text, nl=False)
 
     @paths_group.command("report")
     @click.option("--arch", "-a", default="E", show_default=True)
@@ -126,7 +137,7 @@ def register(cli: click.Group) -> None:
     @output_option("-o", "out", default="reports/paths.md", show_default=True)
     def report_cmd(arch: str, objective: str, scope: str, out: str) -> None:
         """Regenerate reports/paths.md and its figures (reports/figures/paths_*)."""
-        from ..paths.report import build_report
+        from ..report.paths import build_report
 
         path = build_report(arch, out, objective=objective, progress=lambda s: click.echo(s, err=True),
                             scope=scope)
@@ -143,6 +154,7 @@ def register(cli: click.Group) -> None:
                   help="evaluated paths instead of simulating: a result table (exec_path, cost, accuracy) "
                        "or `accelsim gpu measure` files (file, folder or glob)")
     @click.option("--accuracy-csv", default=None, help="extra accuracy CSV")
+    @family_option
     @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default="latency", show_default=True)
     @scope_option()
     @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
@@ -151,12 +163,13 @@ def register(cli: click.Group) -> None:
                    help="write the table to FILE: .csv, .parquet or .json")
     def rdd_cmd(workload: str, input_size: str | None, classes: int | None, exec_path: str, arch: str,
                 budget_latency: str | None, budget_energy: str | None, steps: int | None,
-                results: str | None, accuracy_csv: str | None, objective: str, scope: str, fmt: str | None,
-                out: str | None) -> None:
+                results: str | None, accuracy_csv: str | None, families: tuple[str, ...], objective: str,
+                scope: str, fmt: str | None, out: str | None) -> None:
         """Resource-dependent path selection: budget -> most accurate path that fits.
 
-        Candidates are the workload's published paths and retrained variants (or each
-        --exec-path given, separated by '|'); paths of unknown accuracy are never chosen.
+        Candidates are the paths of the workload's path families with a known accuracy
+        (the list `paths enumerate` prints; --family to choose), or each --exec-path given,
+        separated by '|'; paths of unknown accuracy are never chosen.
         """
         import numpy as np
 
@@ -177,10 +190,10 @@ def register(cli: click.Group) -> None:
                 raise AccelsimError(f"{results}: missing column(s) {', '.join(sorted(missing))}")
         else:
             arch_cfg = accelsim.load_arch(arch)
-            base = accelsim.load_workload(workload, input_size=input_size, num_classes=classes)
+            base = load_cli_workload(workload, input_size, classes)
             paths = [p for p in exec_path.split("|")] if exec_path else []
             table = load_accuracy(accuracy_csv)
-            cands = _candidates(base, tuple(paths), table)
+            cands = _candidates(base, tuple(paths), table, families)
             note_jit()
             df = evaluate_paths(base, arch_cfg, cands, objective=objective, table=table, progress=True,
                                 scope=scope)
@@ -190,10 +203,11 @@ def register(cli: click.Group) -> None:
             full = lookup_table(df, by=by)
             if full.empty:
                 raise AccelsimError("no evaluated path has a known accuracy; add one with --accuracy-csv")
-            click.echo(f"no path fits {by} <= {budget:g}; the cheapest needs {full[by].iloc[0]:g}. "
-                       "The whole table:", err=True)
+            unit, scale = ("ms", 1e3) if by == "latency_s" else ("mJ", 1e3)
+            click.echo(f"no path fits {by.split('_')[0]} <= {budget * scale:.4g} {unit}; the cheapest needs "
+                       f"{full[by].iloc[0] * scale:.4g} {unit}. The whole table:", err=True)
             table = full
-        emit_table(table, fmt, out)
+        emit_table(table, fmt, out, table=human_table(table))
 
 
 def _evaluated_rows(results: str) -> pd.DataFrame:

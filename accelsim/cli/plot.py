@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import click
 
-from .common import OBJECTIVE_CHOICES, simulate_workload, workload_options
+from .common import OBJECTIVE_CHOICES, load_cli_workload, scope_option, simulate_workload, workload_options
 
 
 def _checked_figure(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -34,6 +34,31 @@ def _out(fn):
                         help="figure file (.png/.svg/.pdf; no suffix = PNG and SVG) [default: KIND]")(fn)
 
 
+def _checked_data(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--data FILE``: a writable .csv/.parquet/.json file, checked before any work."""
+    from ..safeio import check_output
+    from ..tableio import FORMATS
+
+    if value:
+        check_output(value, "data file", tuple(FORMATS))
+    return value
+
+
+def _data(fn):
+    return click.option("--data", "data", default=None, metavar="FILE", callback=_checked_data,
+                        help="also write the table this figure plots to FILE (.csv, .parquet or .json; "
+                             "SI units)")(fn)
+
+
+def _write_data(df, data: str | None) -> None:
+    if data:
+        from ..safeio import writing
+        from ..tableio import write_table
+
+        with writing(data):
+            click.echo(f"wrote {write_table(df, data)}", err=True)
+
+
 def _done(paths) -> None:
     for p in paths:
         click.echo(f"wrote {p}", err=True)
@@ -53,88 +78,115 @@ def register(cli: click.Group) -> None:
     @plot_group.command("energy-throughput")
     @click.argument("results", type=click.Path(dir_okay=False))
     @click.option("--label-col", default="arch", show_default=True, help="column labelling the points")
-    @click.option("--group-col", default="workload", show_default=True, help="one series per value")
+    @click.option("--group-col", default="auto", show_default=True,
+                  help="one series and front per value ('auto': per workload, execution path and scope, "
+                       "like `accelsim pareto`; '' for one series)")
     @click.option("--title", default=None)
     @_out
-    def energy_throughput(results: str, label_col: str, group_col: str, title: str | None, out: str | None) -> None:
+    @_data
+    def energy_throughput(results: str, label_col: str, group_col: str, title: str | None, out: str | None,
+                          data: str | None) -> None:
         """Energy per op vs throughput per mm2 of a sweep result, Pareto fronts drawn."""
         from ..plots import plot_energy_throughput
+        from ..plots.arch import energy_throughput_table
+        from ..sweep.pareto import AUTO
         from .pareto import read_results, result_columns
 
         df = read_results(results)
-        result_columns(df, results, None, label_col=label_col, group_col=group_col or None)
-        fig = plot_energy_throughput(df, label_col=label_col, group_col=group_col or None, title=title)
+        group = group_col if group_col == AUTO else (group_col or None)
+        result_columns(df, results, None, label_col=label_col, group_col=None if group == AUTO else group)
+        fig = plot_energy_throughput(df, label_col=label_col, group_col=group, title=title)
         _save(fig, out, "energy-throughput")
+        _write_data(energy_throughput_table(df, group), data)
 
-    def _layer_cmd(name: str, doc: str, fn_name: str):
+    def _layer_cmd(name: str, doc: str, fn_name: str, table_fn: str):
         @plot_group.command(name, help=doc)
         @workload_options
         @click.option("--arch", "-a", default="E", show_default=True, help="study label A..M or arch YAML")
         @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default="latency", show_default=True)
+        @scope_option()
+        @click.option("--title", default=None)
         @_out
-        def cmd(workload, input_size, classes, exec_path, arch, objective, out) -> None:
+        @_data
+        def cmd(workload, input_size, classes, exec_path, arch, objective, scope, title, out, data) -> None:
             from .. import plots
 
-            wl, res = simulate_workload(workload, input_size, classes, exec_path, arch, objective)
-            title = f"{wl.name}{' [' + exec_path + ']' if exec_path else ''} on {res.arch}"
+            wl, res = simulate_workload(workload, input_size, classes, exec_path, arch, objective, scope=scope)
+            title = title or (f"{wl.name} {wl.input_size[0]}x{wl.input_size[1]}"
+                              f"{' [' + exec_path + ']' if exec_path else ''} on {res.arch}, {scope} scope")
             _save(getattr(plots, fn_name)(res, title=title), out, name)
+            _write_data(getattr(plots, table_fn)(res), data)
         return cmd
 
-    _layer_cmd("layers", "Per-layer execution time and energy of one workload on one arch.", "plot_layer_breakdown")
+    _layer_cmd("layers", "Per-layer execution time and energy of one workload on one arch.", "plot_layer_breakdown",
+               "layer_table")
     _layer_cmd("energy-per-op", "Per-layer energy per op, sorted and normalised to the highest.",
-               "plot_layer_energy_per_op")
+               "plot_layer_energy_per_op", "energy_per_op_table")
 
     @plot_group.command("macs")
     @workload_options
     @_out
-    def macs(workload, input_size, classes, exec_path, out) -> None:
+    @_data
+    def macs(workload, input_size, classes, exec_path, out, data) -> None:
         """MAC distribution across layers and by op kind (no simulation needed)."""
-        import accelsim
         from ..plots import plot_mac_distribution
+        from ..plots.macs import mac_table
 
-        wl = accelsim.load_workload(workload, input_size=input_size, num_classes=classes, exec_path=exec_path)
+        wl = load_cli_workload(workload, input_size, classes, exec_path)
         _save(plot_mac_distribution(wl, title=f"{wl.name} {wl.input_size[0]}x{wl.input_size[1]}"), out, "macs")
+        _write_data(mac_table(wl), data)
 
     @plot_group.command("accuracy")
     @click.argument("results", type=click.Path(dir_okay=False))
     @click.option("--x", "x", type=click.Choice(["latency_s", "energy_j"]), default="latency_s", show_default=True)
     @click.option("--y", "y", default="accuracy", show_default=True)
     @click.option("--label-col", default="exec_path", show_default=True)
+    @click.option("--name", "named", multiple=True, metavar="PATH",
+                  help="also label this path (a --label-col value); repeatable. The front and the full and "
+                       "retrained models are always labelled")
     @click.option("--gpu", "gpu_path", default=None, metavar="FILES",
                   help="GPU measurements of the same paths (`accelsim gpu measure` files: a file, folder or "
                        "glob), or a result table: drawn as a panel beside the accelerator's")
     @click.option("--title", default=None)
     @_out
-    def accuracy(results, x, y, label_col, gpu_path, title, out) -> None:
+    @_data
+    def accuracy(results, x, y, label_col, named, gpu_path, title, out, data) -> None:
         """Time or energy vs accuracy of execution paths (front highlighted; GPU alongside).
 
-        Paths of unknown accuracy are drawn in an "accuracy unknown" strip and listed here.
+        Paths of unknown accuracy are drawn unlabelled in an "accuracy unknown" strip; one
+        line here says how many.
         """
         from ..plots import plot_accuracy_tradeoff
-        from ..plots.accuracy import point_labels, unknown_rows
+        from ..plots.accuracy import accuracy_table, unknown_rows
         from .pareto import read_results, result_columns
 
         df = read_results(results)
         result_columns(df, results, {}, x=x, y=y, label_col=label_col)
         gpu_df = gpu_rows(gpu_path, df) if gpu_path else None
-        for name, frame, col in (("accelerator", df, label_col), ("GPU", gpu_df, "label")):
+        counts = []
+        for name, frame in (("accelerator", df), ("GPU", gpu_df)):
             if frame is not None:
                 rest = unknown_rows(frame, y) if y in frame.columns else frame.iloc[0:0]
                 if len(rest):
-                    click.echo(f"{name}: {len(rest)} of {len(frame)} point(s) have unknown accuracy, shown in the "
-                               f"'accuracy unknown' strip: {', '.join(point_labels(rest, col))}", err=True)
-        fig = plot_accuracy_tradeoff(df, x=x, y=y, label_col=label_col, gpu_df=gpu_df, title=title)
+                    counts.append(f"{len(rest)} of {len(frame)} {name} point(s)")
+        if counts:
+            click.echo(f"{' and '.join(counts)} have unknown accuracy (no published value): drawn unlabelled "
+                       "in the 'accuracy unknown' strip", err=True)
+        fig = plot_accuracy_tradeoff(df, x=x, y=y, label_col=label_col, gpu_df=gpu_df, title=title, named=named)
         _save(fig, out, "accuracy")
+        _write_data(accuracy_table(df, x, y, label_col, named), data)
 
     @plot_group.command("gpu-share")
     @click.option("--gpu", "gpu_path", default=None, metavar="FILES",
                   help="GPU measurements: file, folder or glob [default: the project's reports/gpu]")
     @_out
-    def gpu_share(gpu_path, out) -> None:
+    @_data
+    def gpu_share(gpu_path, out, data) -> None:
         """Convolution MAC share vs measured GPU time share vs input size."""
-        from ..plots import plot_gpu_share
+        from ..plots import gpu_share_table, plot_gpu_share
 
         _save(plot_gpu_share(gpu_path or default_gpu_dir()), out, "gpu-share")
+        _write_data(gpu_share_table(gpu_path or default_gpu_dir()), data)
 
 
 def default_gpu_dir() -> str:

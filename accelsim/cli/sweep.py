@@ -3,6 +3,7 @@
     accelsim sweep spec.yaml
     accelsim sweep --arch A..M --workload segformer-b2 --exec-path "" --exec-path "blocks=2-3-5-3" -o results.csv
     accelsim sweep --base E --grid num_pe=8,16,32 --grid k0=16,32 --constraint "k0 == c0" -w segformer-b2 -o r.csv
+    accelsim sweep -a E -w segformer-b2 --paths b2.yaml --scope accelerator,system -o both.csv
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .common import OBJECTIVE_CHOICES, emit, frame_text, note_jit, scope_option, tolerance_option
+from .common import OBJECTIVE_CHOICES, emit, family_option, frame_text, note_jit, scope_option, tolerance_option
 
 SUMMARY_COLUMNS = ["arch", "workload", "exec_path", "scope", "latency_s", "energy_j", "area_mm2", "energy_per_op_j",
                    "throughput_ops_per_s_per_mm2", "utilization", "error"]
@@ -40,11 +41,14 @@ def _number(text: str):
 
 def build_spec(spec_path: str | None, arch: tuple[str, ...], base: str | None, grid: tuple[str, ...],
                constraint: tuple[str, ...], workload: tuple[str, ...], exec_path: tuple[str, ...],
-               input_size: str | None, classes: int | None) -> dict | str:
+               input_size: str | None, classes: int | None, paths_file: str | None = None,
+               families: tuple[str, ...] = ()) -> dict | str:
     """The spec file, or a spec dict from options (options replace the file's arch/workloads)."""
     from ..errors import ConfigError
     from ..sweep.spec import load_spec
 
+    if (paths_file or families or exec_path) and not workload:
+        raise ConfigError("--exec-path, --paths and --family apply to the --workload(s): give at least one")
     if spec_path and not (arch or base or grid or constraint or workload):
         return spec_path
     data: dict = {}
@@ -64,8 +68,18 @@ def build_spec(spec_path: str | None, arch: tuple[str, ...], base: str | None, g
     elif "arch" not in data:
         data["arch"] = {"configs": ["A..M"]}
     if workload:
-        data["workloads"] = [{"name": w, "input": input_size, "classes": classes,
-                              "exec_paths": list(exec_path) or [""]} for w in workload]
+        chosen = {"exec_paths": list(exec_path) or [""]} if exec_path or not (paths_file or families) else {}
+        if paths_file:
+            chosen["paths"] = str(Path(paths_file).resolve())
+        if families:
+            chosen["families"] = list(families)
+        data["workloads"] = [{"name": w, "input": input_size, "classes": classes, **chosen} for w in workload]
+        from ..workload.registry import named_overrides
+
+        for w in workload:
+            note = named_overrides(w, input_size, classes)
+            if note:
+                click.echo(f"note: {note}", err=True)
     elif "workloads" not in data:
         raise ConfigError("give a sweep spec file or at least one --workload")
     return data
@@ -80,11 +94,14 @@ def register(cli: click.Group) -> None:
     @click.option("--constraint", multiple=True, help="e.g. 'k0 == c0' or 'area_mm2 <= 10'; repeatable")
     @click.option("--workload", "-w", multiple=True, help="registry name or workload YAML; repeatable")
     @click.option("--exec-path", "exec_path", multiple=True, help="execution path ('' = full model); repeatable")
+    @click.option("--paths", "paths_file", default=None, metavar="FILE",
+                  help="execution paths of the --workload(s) from a path list (`accelsim paths enumerate -o FILE`)")
+    @family_option
     @click.option("--input", "input_size", default=None, metavar="HxW", help="input size of the --workload(s)")
     @click.option("--classes", type=int, default=None, help="number of classes of the --workload(s)")
     @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default=None,
                   help="mapping-search objective (default: the spec's, else latency)")
-    @scope_option(default=None)
+    @scope_option(default=None, many=True)
     @tolerance_option(default=None)
     @click.option("--max-candidates", type=click.IntRange(min=1), default=None)
     @click.option("-o", "--output", default=None,
@@ -97,13 +114,15 @@ def register(cli: click.Group) -> None:
     @click.option("--chunk-size", type=click.IntRange(min=1), default=None, help="points per task")
     @click.option("--overwrite", is_flag=True, help="discard an existing output instead of resuming")
     @click.option("--progress/--no-progress", default=True, show_default=True)
-    def sweep_cmd(spec, arch, base, grid, constraint, workload, exec_path, input_size, classes, objective,
+    def sweep_cmd(spec, arch, base, grid, constraint, workload, exec_path, paths_file, families, input_size,
+                  classes, objective,
                   scope, tolerance, max_candidates, output, layers, executor, workers, scheduler, cache,
                   chunk_size, overwrite, progress) -> None:
         """Evaluate every architecture x workload x execution path; one row per point."""
         from ..sweep import run_sweep
 
-        spec_or_dict = build_spec(spec, arch, base, grid, constraint, workload, exec_path, input_size, classes)
+        spec_or_dict = build_spec(spec, arch, base, grid, constraint, workload, exec_path, input_size, classes,
+                                  paths_file, families)
         df = run_sweep(spec_or_dict, output=output, layers=layers, executor=executor, workers=workers,
                        scheduler=scheduler, cache=cache, objective=objective, max_candidates=max_candidates,
                        overwrite=overwrite, progress=progress, chunk_size=chunk_size, scope=scope,

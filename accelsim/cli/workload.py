@@ -11,9 +11,10 @@ import pandas as pd
 
 from ..errors import WorkloadError
 from ..safeio import load_yaml
-from ..workload import list_models, list_named_workloads, load_workload
+from ..compose import load_workload
+from ..workload import list_models, list_named_workloads
 from ..workload.ir import Workload
-from .common import emit, emit_table, frame_text, output_format, output_option
+from .common import emit, emit_table, load_cli_workload, frame_text, output_format, output_option
 
 SHOW_COLUMNS = ["name", "op", "fn", "k", "c", "p", "q", "r", "s", "stride", "groups", "batch",
                 "macs", "params", "nonmac_ops", "shares"]
@@ -100,7 +101,7 @@ def register(cli: click.Group) -> None:
                       as_json: bool, fmt: str | None, out: str | None) -> None:
         """Per-layer MACs and totals (MACs by op kind) of NAME (registry name or YAML)."""
         fmt = output_format("json" if as_json and not out else fmt, out)
-        wl = load_workload(name, input_size=input_size, num_classes=classes, exec_path=exec_path)
+        wl = load_cli_workload(name, input_size, classes, exec_path)
         df = wl.to_frame()
         tags = sorted(c for c in df.columns if c.startswith("tag_"))
         df = df[[c for c in SHOW_COLUMNS if c in df.columns] + tags].fillna({t: "" for t in tags})
@@ -114,7 +115,7 @@ def register(cli: click.Group) -> None:
         """Every named workload: layers, params, GMACs, conv and decoder/head MAC shares."""
         from ..workload.report import workloads_report, workloads_table
 
-        table = workloads_table()
+        table = workloads_table(load=load_workload)
         if out and Path(out).suffix.lower() != ".md":
             emit_table(table, None, out)
         else:

@@ -50,7 +50,7 @@ def _accuracy(workload: str, input_size: str, classes: Any, exec_path: str) -> d
     """The published accuracy of the measured model and path (``unknown`` when none)."""
     from ..errors import AccelsimError
     from ..paths import annotate
-    from ..workload.registry import load_workload
+    from ..compose import load_workload
 
     try:
         n = int(classes) if classes not in (None, "", "none") else None

@@ -67,7 +67,9 @@ def lookup_table(df: pd.DataFrame, by: str = "latency_s", max_budget: float | No
 
     Without ``budgets`` the rows are the breakpoints: each Pareto-optimal cost up to
     ``max_budget`` (from that budget on, until the next row, its path is the choice).
-    With ``budgets`` one row per given budget (``exec_path`` missing where nothing fits).
+    With ``budgets`` one row per given budget. ``feasible`` says whether a path fits: where
+    none does, ``feasible`` is False and ``exec_path`` missing (an empty ``exec_path`` is
+    the full model, never "nothing fits").
     """
     if by not in COST_COLUMNS and by not in df.columns:
         raise AccelsimError(f"budget column {by!r} missing; use one of {', '.join(COST_COLUMNS)}")
@@ -78,15 +80,16 @@ def lookup_table(df: pd.DataFrame, by: str = "latency_s", max_budget: float | No
         rows = front if max_budget is None else front[front[by] <= max_budget]
         out = rows[cols].copy()
         out.insert(0, budget_col, rows[by].to_numpy())
+        out.insert(1, "feasible", True)
         return out.reset_index(drop=True)
     records = []
     for b in budgets:
         choice = _pick(front, float(b), by)
-        rec = {budget_col: float(b)}
+        rec = {budget_col: float(b), "feasible": choice is not None}
         rec.update({c: (choice[c] if choice is not None else (None if c == "exec_path" else np.nan))
                     for c in cols})
         records.append(rec)
-    return pd.DataFrame.from_records(records, columns=[budget_col, *cols])
+    return pd.DataFrame.from_records(records, columns=[budget_col, "feasible", *cols])
 
 
 def parse_quantity(text: "str | float", unit: str) -> float:

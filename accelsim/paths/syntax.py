@@ -165,14 +165,19 @@ KEY_BY_NAME: dict[str, KeySpec] = {spec.name: spec for spec in KEYS}
 KEY_ORDER: dict[str, int] = {spec.name: i for i, spec in enumerate(KEYS)}
 
 
+#: How listings write the empty path (the full model); :func:`parse_path` reads it back.
+FULL_MODEL = "(full model)"
+
+
 def parse_path(text: "str | Mapping[str, Any] | None") -> dict[str, Any]:
     """``"blocks=2-3-5-3;fuse_in=896"`` -> ``{"blocks": (2, 3, 5, 3), "fuse_in": 896}``.
 
     Keys come back in canonical order. A mapping is accepted and re-validated (values
-    may be strings or already-parsed values). Raises :class:`WorkloadError` on unknown
-    keys, repeated keys, malformed pairs or out-of-range values.
+    may be strings or already-parsed values). The full model is the empty path, also
+    written :data:`FULL_MODEL` (how listings show it). Raises :class:`WorkloadError` on
+    unknown keys, repeated keys, malformed pairs or out-of-range values.
     """
-    if text is None:
+    if text is None or (isinstance(text, str) and text.strip().lower() == FULL_MODEL):
         return {}
     if isinstance(text, Mapping):
         pairs = [(str(k).strip(), v if isinstance(v, str) else KEY_BY_NAME[k].fmt(v)

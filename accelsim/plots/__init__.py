@@ -12,10 +12,10 @@ from typing import Callable
 from .arch import plot_energy_throughput
 from .common import OP_COLORS, save_figure
 from .gpu import gpu_share_table, plot_gpu_share
-from .layers import plot_layer_breakdown, plot_layer_energy_per_op
+from .layers import energy_per_op_table, layer_table, plot_layer_breakdown, plot_layer_energy_per_op
 from .macs import mac_shares, plot_mac_distribution
 
-__all__ = ["OP_COLORS", "PLOTS", "gpu_share_table", "mac_shares", "plot_accuracy_tradeoff",
+__all__ = ["OP_COLORS", "PLOTS", "energy_per_op_table", "gpu_share_table", "layer_table", "mac_shares", "plot_accuracy_tradeoff",
            "plot_energy_throughput", "plot_gpu_share", "plot_layer_breakdown", "plot_layer_energy_per_op",
            "plot_mac_distribution", "save_figure"]
 

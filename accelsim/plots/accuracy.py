@@ -1,9 +1,12 @@
 """Time-vs-accuracy and energy-vs-accuracy plots for execution paths (SPEC.md section 10).
 
-Paths are dots, retrained models (full variants reached by model switching) are drawn as
-separate star markers, the Pareto-optimal points (min cost, max accuracy) are ringed and
-joined by a step line. Points whose accuracy is unknown are never dropped: they sit in a
-marked "accuracy unknown" strip under the panel, at their cost. With measured GPU data
+Paths are dots, the full model is a star ("B2 (full model)"), retrained models (variants
+reached by model switching) are diamonds, the Pareto-optimal points (min cost, max
+accuracy) are ringed and joined by a step line. Labels go to the front, the full and
+retrained models and the paths the caller names, never to every point, so hundreds of
+enumerated paths stay readable. Points whose accuracy is unknown are never dropped: they
+sit unlabelled in a marked "accuracy unknown" strip under the panel, at their cost, and a
+line in the strip says how many there are. With measured GPU data
 (:func:`accelsim.gpu.tradeoff.path_rows`) a second panel shows the same paths measured on
 the GPU beside the accelerator's (the study's Fig. 10/11 layout).
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,7 +25,7 @@ from matplotlib.figure import Figure
 from ..paths.rdd import pareto_front, with_known_accuracy
 from ..paths.syntax import parse_path
 from ..sweep.pareto import mapped_rows
-from .common import save_figure
+from .common import save_figure, subject_text
 from .labels import place_labels
 
 #: x column -> (axis label, scale to the plotted unit)
@@ -42,10 +46,46 @@ def unknown_rows(df: pd.DataFrame, y: str = "accuracy") -> pd.DataFrame:
     return df.loc[~df.index.isin(known.index)]
 
 
+#: names listed in a panel note at most (the rest are counted)
+MAX_LISTED = 5
+
+
+def full_model_name(df: pd.DataFrame) -> str:
+    """``"B2 (full model)"``: the variant of the model the paths start from."""
+    variant = ""
+    if "variant" in df.columns and "exec_path" in df.columns:
+        own = df.loc[df["exec_path"].fillna("").astype(str) == "", "variant"].dropna().astype(str)
+        variant = own.iloc[0] if len(own) else ""
+    if not variant and "workload" in df.columns and len(df):
+        from ..workload.catalog import MODELS
+
+        spec = MODELS.get(str(base_workloads(df)[0] if base_workloads(df) else "").split("@")[0].split("/")[0])
+        variant = spec.variant if spec is not None else ""
+    return f"{variant.upper()} (full model)" if variant else "full model"
+
+
 def point_labels(df: pd.DataFrame, label_col: str) -> list[str]:
-    """The label of each row: ``label_col``'s value, ``"full model"`` where it is empty."""
+    """The label of each row: ``label_col``'s value; the full model (empty path) as
+    ``"B2 (full model)"`` and a switch to another variant as ``"B0 (retrained)"``."""
     col = df[label_col] if label_col in df.columns else pd.Series("", index=df.index)
-    return [str(v) if str(v) not in ("", "nan") else "full model" for v in col]
+    full = full_model_name(df)
+    out = []
+    for v in col:
+        text = str(v) if str(v) not in ("nan", "None") else ""
+        keys = parse_path(text) if label_col == "exec_path" else {}
+        if not text:
+            out.append(full)
+        elif set(keys) == {"variant"}:
+            out.append(f"{keys['variant'].upper()} (retrained)")
+        else:
+            out.append(text)
+    return out
+
+
+def listed(names: list[str], limit: int = MAX_LISTED) -> str:
+    """``"a, b, c and 12 more"``: at most ``limit`` names, the rest counted."""
+    more = len(names) - limit
+    return ", ".join(names[:limit]) + (f" and {more} more" if more > 0 else "")
 
 
 def y_label(df: pd.DataFrame, y: str) -> str:
@@ -67,16 +107,18 @@ def base_workloads(df: pd.DataFrame) -> list[str]:
 
 
 def default_title(df: pd.DataFrame, x: str, measured: bool = False) -> str:
-    """``"segformer-b2 on E: latency vs accuracy"`` from the rows' workload and arch; for GPU
-    rows ``"segformer-b2 measured on <device> (<dtype>): ..."``."""
-    wl = ", ".join(base_workloads(df))
+    """``"segformer-b2 512x512 on E, accelerator scope: latency vs accuracy"`` from the rows'
+    workload, input size, arch and scope; for GPU rows ``"segformer-b2 512x512 measured on
+    <device> (<dtype>): ..."``."""
+    wl = subject_text(df, base_workloads(df), scope=False)
     if measured:
         dev = df[["device_name", "dtype"]].drop_duplicates() if {"device_name", "dtype"} <= set(df.columns) else None
         where = "measured on " + (", ".join(f"{d} ({t})" for d, t in dev.itertuples(index=False))
                                   if dev is not None and len(dev) else "a GPU")
         return f"{wl + ' ' if wl else ''}{where}: {x.split('_')[0]} vs accuracy"
     arch = ", ".join(dict.fromkeys(df["arch"].astype(str))) if "arch" in df.columns and len(df) else "accelerator"
-    return f"{wl + ' on ' if wl else ''}{arch}: {x.split('_')[0]} vs accuracy"
+    scopes = subject_text(df, [], scope=True)
+    return f"{wl + ' on ' if wl else ''}{arch}{', ' + scopes if scopes else ''}: {x.split('_')[0]} vs accuracy"
 
 
 def _panel(ax: Axes, df: pd.DataFrame, x: str, y: str, label_col: str, title: str) -> pd.DataFrame:
@@ -87,7 +129,7 @@ def _panel(ax: Axes, df: pd.DataFrame, x: str, y: str, label_col: str, title: st
     if not has_x.all():  # no cost to place them at (e.g. no energy measured): say which
         what = label.split(" (")[0]
         ax.text(0.01, 0.99, _wrapped(f"no {what} for {int((~has_x).sum())} point(s): "
-                                     f"{', '.join(point_labels(df[~has_x], label_col))}"),
+                                     f"{listed(point_labels(df[~has_x], label_col))}"),
                 transform=ax.transAxes, fontsize=7, va="top", color=UNKNOWN_COLOR)
     df = df[has_x]
     known = with_known_accuracy(df, y)
@@ -99,13 +141,21 @@ def _panel(ax: Axes, df: pd.DataFrame, x: str, y: str, label_col: str, title: st
         ax.text(0.5, 0.5, "no path with a known accuracy", ha="center", va="center", transform=ax.transAxes,
                 color=UNKNOWN_COLOR)
         return unknown_rows(df, y)
-    is_retrained = known["exec_path"].fillna("").map(is_model) if "exec_path" in known else \
-        pd.Series(False, index=known.index)
-    paths, models = known[~is_retrained], known[is_retrained]
+    path_text = known["exec_path"].fillna("").astype(str) if "exec_path" in known else \
+        pd.Series("x", index=known.index)
+    is_model_row = path_text.map(is_model)
+    is_full = path_text == ""
+    paths, models, full = known[~is_model_row], known[is_model_row & ~is_full], known[is_full]
     front = pareto_front(known, x, y)
-    ax.scatter(paths[x] * scale, paths[y] * 100, s=28, color="tab:blue", label="execution path", zorder=3)
-    ax.scatter(models[x] * scale, models[y] * 100, s=140, marker="*", color="tab:orange",
-               edgecolor="black", linewidth=0.5, label="retrained model", zorder=4)
+    size, alpha = (28, 0.95) if len(paths) <= 60 else (14, 0.6)
+    ax.scatter(paths[x] * scale, paths[y] * 100, s=size, alpha=alpha, color="tab:blue", linewidths=0,
+               label="execution path", zorder=3)
+    if len(models):
+        ax.scatter(models[x] * scale, models[y] * 100, s=70, marker="D", color="tab:green",
+                   edgecolor="black", linewidth=0.5, label="retrained model", zorder=4)
+    if len(full):
+        ax.scatter(full[x] * scale, full[y] * 100, s=140, marker="*", color="tab:orange",
+                   edgecolor="black", linewidth=0.5, label=full_model_name(df), zorder=4)
     ax.step(front[x] * scale, front[y] * 100, where="post", color="tab:red", lw=1.2, zorder=2)
     ax.scatter(front[x] * scale, front[y] * 100, s=110, facecolor="none", edgecolor="tab:red",
                linewidth=1.5, label="Pareto-optimal", zorder=5)
@@ -122,7 +172,8 @@ def _wrapped(text: str, width: int = 95) -> str:
 
 
 def _strip(ax: Axes, rows: pd.DataFrame, x: str) -> None:
-    """The "accuracy unknown" strip: hollow grey points at their cost, under the panel."""
+    """The "accuracy unknown" strip: hollow grey points at their cost, under the panel,
+    unlabelled, with one line saying how many there are."""
     _, scale = AXES.get(x, (x, 1.0))
     ax.set_yticks([])
     ax.set_ylim(0, 1)
@@ -132,16 +183,24 @@ def _strip(ax: Axes, rows: pd.DataFrame, x: str) -> None:
         ax.text(0.5, 0.5, "none", ha="center", va="center", transform=ax.transAxes, fontsize="small",
                 color=UNKNOWN_COLOR)
         return
-    ax.scatter(rows[x] * scale, np.full(len(rows), 0.5), s=28, facecolor="none", edgecolor=UNKNOWN_COLOR, zorder=3)
+    # many points spread over the strip's height (a fixed low-discrepancy sequence, so figures
+    # stay byte-stable) so that where they crowd shows
+    y = np.full(len(rows), 0.4) if len(rows) <= 60 else 0.08 + 0.55 * ((np.arange(len(rows)) * 0.6180339887) % 1.0)
+    ax.scatter(rows[x] * scale, y, s=28 if len(rows) <= 60 else 12, facecolor="none",
+               edgecolor=UNKNOWN_COLOR, linewidth=0.6 if len(rows) > 60 else 1.0, zorder=3)
+    ax.text(0.005, 0.93, f"{len(rows)} point(s) without a published accuracy, unlabelled", transform=ax.transAxes,
+            fontsize=7, va="top", ha="left", color=UNKNOWN_COLOR)
 
 
 def plot_accuracy_tradeoff(df: pd.DataFrame, x: str = "latency_s", y: str = "accuracy",
                            label_col: str = "exec_path", gpu_df: pd.DataFrame | None = None,
                            ax: Axes | None = None, path: "str | Path | None" = None,
-                           title: str | None = None, gpu_title: str | None = None) -> Figure:
+                           title: str | None = None, gpu_title: str | None = None,
+                           named: "Sequence[str]" = ()) -> Figure:
     """Cost (``x``: ``latency_s`` seconds or ``energy_j`` joules, plotted in ms / mJ) vs
     accuracy (fractions, plotted in %, the metric from ``accuracy_metric``) with the Pareto
-    front highlighted and every point labelled without overlap.
+    front highlighted. Labels, placed without overlap, go to the front, the full and
+    retrained models and the rows whose ``label_col`` value is in ``named``.
 
     ``df`` holds one row per evaluated path (``exec_path``, ``x``, ``y``). Rows whose
     accuracy is ``"unknown"`` are shown in an "accuracy unknown" strip under the panel
@@ -163,9 +222,9 @@ def plot_accuracy_tradeoff(df: pd.DataFrame, x: str = "latency_s", y: str = "acc
     if ax is not None:
         fig = ax.figure
         rest = _panel(ax, df, x, y, label_col, frames[0][1])
-        _label_known(ax, df, x, y, label_col)
+        _label_known(ax, df, x, y, label_col, named)
         if len(rest):
-            names = ", ".join(point_labels(rest, label_col))
+            names = listed(point_labels(rest, label_col))
             ax.text(0.01, 0.01, _wrapped(f"accuracy unknown, not plotted: {names}"), transform=ax.transAxes,
                     fontsize=7, va="bottom", color=UNKNOWN_COLOR)
             warnings.warn(f"{len(rest)} point(s) with unknown accuracy not plotted: {names}", stacklevel=2)
@@ -188,11 +247,7 @@ def plot_accuracy_tradeoff(df: pd.DataFrame, x: str = "latency_s", y: str = "acc
             _strip(strip, rest, x)
         panels.append((main, strip, frame, rest, col))
     for main, strip, frame, rest, col in panels:  # labels once the layout is final
-        _label_known(main, frame, x, y, col)
-        if strip is not None and len(rest):
-            _, scale = AXES.get(x, (x, 1.0))
-            place_labels(strip, rest[x] * scale, np.full(len(rest), 0.5), point_labels(rest, col),
-                         fontsize=7, color=UNKNOWN_COLOR)
+        _label_known(main, frame, x, y, col, named)
     save_figure(fig, path)
     return fig
 
@@ -205,12 +260,45 @@ def _placeable_unknown(df: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
     return unknown_rows(df[pd.to_numeric(df[x], errors="coerce").notna()], y)
 
 
-def _label_known(ax: Axes, df: pd.DataFrame, x: str, y: str, label_col: str) -> None:
-    _, scale = AXES.get(x, (x, 1.0))
+def labelled_rows(df: pd.DataFrame, x: str, y: str, label_col: str, named: "Sequence[str]" = ()) -> pd.DataFrame:
+    """The known-accuracy rows that get a label: the Pareto front, the full and retrained
+    models, and the rows whose ``label_col`` value (or label) is in ``named``; cheapest first."""
     df = mapped_rows(df)
     known = with_known_accuracy(df[pd.to_numeric(df[x], errors="coerce").notna()], y) if x in df else df.iloc[0:0]
     if known.empty:
+        return known
+    front = pareto_front(known, x, y).index
+    paths = known["exec_path"].fillna("").astype(str) if "exec_path" in known else pd.Series("x", index=known.index)
+    value = known[label_col].astype(str) if label_col in known else pd.Series("", index=known.index)
+    want = {str(n) for n in named}
+    keep = (known.index.isin(front) | paths.map(is_model).to_numpy() | value.isin(want).to_numpy()
+            | np.isin(point_labels(known, label_col), list(want)))
+    return known[keep].sort_values(x, kind="stable")
+
+
+def _label_known(ax: Axes, df: pd.DataFrame, x: str, y: str, label_col: str, named: "Sequence[str]" = ()) -> None:
+    _, scale = AXES.get(x, (x, 1.0))
+    rows = labelled_rows(df, x, y, label_col, named)
+    if rows.empty:
         return
-    known = known.sort_values(x, kind="stable")
-    place_labels(ax, known[x] * scale, known[y] * 100, point_labels(known, label_col), fontsize=7.5,
-                 marker_pt=5.0, avoid=[ax.get_legend()])
+    obstacles = np.vstack([c.get_offsets() for c in ax.collections if len(c.get_offsets())])
+    place_labels(ax, rows[x] * scale, rows[y] * 100, point_labels(rows, label_col), fontsize=7.5,
+                 marker_pt=5.0, avoid=[ax.get_legend()], obstacles=obstacles)
+
+
+def accuracy_table(df: pd.DataFrame, x: str = "latency_s", y: str = "accuracy", label_col: str = "exec_path",
+                   named: "Sequence[str]" = ()) -> pd.DataFrame:
+    """The rows :func:`plot_accuracy_tradeoff` draws (SI units, accuracy as a fraction or
+    empty when unknown) with ``label`` (as drawn), ``accuracy_known``, ``pareto`` (on the
+    front) and ``labelled`` (has a label in the figure)."""
+    rows = mapped_rows(df).copy()
+    known = with_known_accuracy(rows, y) if y in rows.columns else rows.iloc[0:0]
+    has_x = pd.to_numeric(rows[x], errors="coerce").notna() if x in rows.columns else False
+    rows["label"] = point_labels(rows, label_col)
+    rows["accuracy_known"] = rows.index.isin(known.index)
+    if y in rows.columns:
+        rows[y] = pd.to_numeric(rows[y], errors="coerce")
+    front = pareto_front(known[pd.to_numeric(known[x], errors="coerce").notna()], x, y).index if len(known) else []
+    rows["pareto"] = rows.index.isin(front)
+    rows["labelled"] = rows.index.isin(labelled_rows(df, x, y, label_col, named).index) & has_x
+    return rows.reset_index(drop=True)

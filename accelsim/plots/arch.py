@@ -20,7 +20,8 @@ from matplotlib.figure import Figure
 
 from ..errors import AccelsimError
 from ..sweep.pareto import AUTO, mapped_rows, pareto_mask, resolve_by
-from .common import figure, save_figure
+from .common import figure, save_figure, subject_text
+from .labels import renderer_of
 from .labels import place_labels
 
 X, Y = "throughput_ops_per_s_per_mm2", "energy_per_op_j"
@@ -44,7 +45,8 @@ def series_names(df: pd.DataFrame, keys: list[str]) -> pd.Series:
     varying = [k for k in keys if df[k].nunique(dropna=False) > 1]
     if not varying:
         return pd.Series(str(df[keys[0]].iloc[0]) if keys else "", index=df.index)
-    parts = [df[k].fillna("").astype(str).replace("", "full model" if k == "exec_path" else "") for k in varying]
+    parts = [df[k].fillna("").astype(str).replace("", "full model" if k == "exec_path" else "")
+             + (" scope" if k == "scope" else "") for k in varying]
     out = parts[0]
     for p in parts[1:]:
         out = out + ", " + p
@@ -64,23 +66,20 @@ def plot_energy_throughput(df: pd.DataFrame, label_col: str = "arch",
     points (at most ``max_labels``, cheapest energy first) and every row whose label is in
     ``named``. op = one FLOP = half a MAC. Error rows (unmappable points) are left out.
     """
-    missing = [c for c in (X, Y, label_col) if c not in df.columns]
-    if missing:
-        raise AccelsimError(f"sweep rows need column(s) {', '.join(missing)}")
-    df = mapped_rows(df)
-    if df.empty:
-        raise AccelsimError("no sweep rows to plot")
-    keys = resolve_by(df, None, group_col)
-    names = series_names(df, keys) if keys else pd.Series("", index=df.index)
+    if label_col not in df.columns:
+        raise AccelsimError(f"sweep rows need column {label_col!r}")
+    table = energy_throughput_table(df, group_col)
     fig, ax = figure(ax, figsize=(7.0, 5.0))
-    size, alpha = marker_style(len(df))
+    size, alpha = marker_style(len(table))
     label_rows: list[tuple[float, float, str, str, float]] = []  # x, y, text, colour, priority
-    for i, (name, g) in enumerate(df.groupby(names, sort=False)):
+    for i, (name, g) in enumerate(table.groupby("series", sort=False)):
         x = g[X].to_numpy(float) / 1e12   # ops/s/mm2 -> TOPS/mm2
         y = g[Y].to_numpy(float) * 1e15   # J/op -> fJ/op
         color = f"C{i % 10}"
-        ax.scatter(x, y, s=size, color=color, alpha=alpha, linewidths=0, label=str(name) or None, zorder=3)
-        on = pareto_mask(np.column_stack([y, x]), [False, True])
+        marker = SCOPE_MARKERS.get(str(g["scope"].iloc[0]), "o") if "scope" in g.columns else "o"
+        ax.scatter(x, y, s=size, color=color, alpha=alpha, linewidths=0, label=str(name) or None, zorder=3,
+                   marker=marker)
+        on = g["pareto"].to_numpy(bool)
         if front and on.any():
             order = x[on].argsort()
             ax.plot(x[on][order], y[on][order], color=color, lw=1.3, alpha=0.8, zorder=4)
@@ -92,11 +91,39 @@ def plot_energy_throughput(df: pd.DataFrame, label_col: str = "arch",
     ax.set_ylabel("energy per op (fJ/op)")
     ax.grid(alpha=0.3)
     ax.margins(0.08)
-    legend = _legend(ax, names.nunique(), front)
-    ax.set_title(title or "Energy per op vs throughput per mm$^2$", pad=4 if legend is None else 22)
-    _label_points(ax, label_rows, max_labels, len(df), legend)
+    legend = _legend(ax, table["series"].nunique(), front)
+    subject = subject_text(table)
+    pad = 4.0
+    if legend is not None:  # the title sits above the legend, however many rows it has
+        pad += legend.get_window_extent(renderer_of(fig)).height * 72.0 / fig.dpi
+    ax.set_title(title or "Energy per op vs throughput per mm$^2$" + (f"\n{subject}" if subject else ""),
+                 pad=pad, fontsize="medium" if subject and not title else None)
+    _label_points(ax, label_rows, max_labels, len(table), legend)
     save_figure(fig, path)
     return fig
+
+
+#: marker of each scope's points (the front of each (workload, scope) is its own series)
+SCOPE_MARKERS = {"accelerator": "o", "system": "s"}
+
+
+def energy_throughput_table(df: pd.DataFrame, group_col: "str | Sequence[str] | None" = AUTO) -> pd.DataFrame:
+    """The rows :func:`plot_energy_throughput` draws (error rows left out, SI units) with
+    ``series`` (the legend name: the grouping columns that vary, scope spelled out) and
+    ``pareto`` (on its series' front: min energy per op, max throughput per mm2)."""
+    missing = [c for c in (X, Y) if c not in df.columns]
+    if missing:
+        raise AccelsimError(f"sweep rows need column(s) {', '.join(missing)}")
+    df = mapped_rows(df)
+    if df.empty:
+        raise AccelsimError("no sweep rows to plot")
+    keys = resolve_by(df, None, group_col)
+    out = df.assign(series=series_names(df, keys) if keys else "")
+    out["pareto"] = False
+    for _, g in out.groupby("series", sort=False):
+        pts = np.column_stack([g[Y].to_numpy(float), g[X].to_numpy(float)])
+        out.loc[g.index, "pareto"] = pareto_mask(pts, [False, True])
+    return out
 
 
 def _legend(ax: Axes, n_series: int, front: bool):
@@ -109,9 +136,14 @@ def _legend(ax: Axes, n_series: int, front: bool):
         labels.append("Pareto front" + (" (of each)" if n_series > 1 else ""))
     if not handles or (n_series <= 1 and not front):
         return None
-    legend = ax.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0),
-                       ncols=min(4, len(handles)), fontsize="small", frameon=False, borderaxespad=0.2,
-                       handletextpad=0.3, columnspacing=1.2)
+    fig = ax.figure
+    renderer = renderer_of(fig)
+    for ncols in range(min(4, len(handles)), 0, -1):  # as many columns as fit the figure's width
+        legend = ax.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=ncols,
+                           fontsize="small", frameon=False, borderaxespad=0.2, handletextpad=0.3,
+                           columnspacing=1.2)
+        if legend.get_window_extent(renderer).width <= 0.8 * fig.bbox.width:
+            break
     for h in legend.legend_handles:  # legend markers at full size and colour, however faded the points
         if hasattr(h, "set_sizes"):
             h.set_sizes([26.0])

@@ -183,13 +183,46 @@ def part_runs(parts: "pd.Series") -> list[tuple[str, int, int]]:
 
 def shade_parts(ax: Axes, parts: "pd.Series") -> dict[str, str]:
     """Shade each contiguous run of ``parts`` (bar positions 0..n-1) and draw a dashed divider
-    between runs; returns part -> shade colour (for :func:`part_handles`)."""
+    between runs; returns part -> shade colour (for :func:`part_handles`). Bands carry the
+    gid ``part-band:<part>``, dividers ``part-divider``."""
     colors = {p: PART_SHADES[i % len(PART_SHADES)] for i, p in enumerate(dict.fromkeys(parts))}
     for k, (p, lo, hi) in enumerate(part_runs(parts)):
-        ax.axvspan(lo - 0.5, hi + 0.5, color=colors[p], zorder=0, lw=0)
+        ax.axvspan(lo - 0.5, hi + 0.5, color=colors[p], zorder=0, lw=0, gid=f"part-band:{p}")
         if k:
-            ax.axvline(lo - 0.5, color="0.4", lw=0.8, ls="--", zorder=1)
+            ax.axvline(lo - 0.5, color="0.4", lw=0.8, ls="--", zorder=1, gid="part-divider")
     return colors
+
+
+def band_widths_px(ax: Axes, parts: "pd.Series", width_px: float = 0.0) -> list[tuple[str, int, int, float]]:
+    """``(part, first, last, width)`` of each run of ``parts`` on ``ax`` (bar positions
+    0..n-1), the width in pixels when the figure is shown ``width_px`` wide (default: as
+    saved). Call once the layout is final."""
+    fig = ax.figure
+    from .labels import renderer_of
+
+    box = ax.get_window_extent(renderer_of(fig))
+    lo_x, hi_x = ax.get_xlim()
+    scale = (width_px / fig.bbox.width) if width_px else 1.0
+    per_bar = box.width / (hi_x - lo_x) * scale
+    return [(p, lo, hi, (hi - lo + 1) * per_bar) for p, lo, hi in part_runs(parts)]
+
+
+def fit_figure_legend(fig: Figure, handles: list, max_cols: int, **kw: Any):
+    """A figure legend with as many columns (at most ``max_cols``) as fit inside the figure's
+    width; fewer columns, more rows otherwise. Returns the legend."""
+    from .labels import renderer_of
+
+    renderer = renderer_of(fig)
+    legend = None
+    for ncols in range(max(1, max_cols), 0, -1):
+        if legend is not None:
+            legend.remove()
+        legend = fig.legend(handles=handles, ncols=ncols, **kw)
+        fig.draw(renderer)
+        box = legend.get_window_extent(renderer)
+        if box.x0 >= fig.bbox.x0 - 0.5 and box.x1 <= fig.bbox.x1 + 0.5:
+            break
+    return legend
 
 
 def part_handles(colors: dict[str, str], labels: "dict[str, str] | None" = None) -> list:
@@ -209,3 +242,54 @@ def op_handles(ops: "Sequence[str]") -> list:
 
     kinds = list(dict.fromkeys(str(o) for o in ops))
     return [Patch(color=c, label=o) for o, c in zip(kinds, op_colors(kinds))]
+
+
+#: Width (pixels) a figure is shown at in the markdown report: GitHub's content column
+#: (about 900 px); figure checks (part bands, legends) are made at this width.
+REPORT_WIDTH_PX = 900
+
+
+def workload_size(label: str) -> str:
+    """The input size ``HxW`` of a workload label: its ``@HxW`` part (sweep labels), else the
+    registered model's or named workload's default; '' when none is known."""
+    import re
+
+    m = re.search(r"@(\d+x\d+)", str(label))
+    if m:
+        return m.group(1)
+    name = str(label).split("@")[0].split("/")[0]
+    from ..errors import AccelsimError
+    from ..workload.registry import list_models, open_workload
+
+    for spec in list_models():
+        if spec.name == name:
+            return f"{spec.default_input[0]}x{spec.default_input[1]}"
+    try:
+        h, w = open_workload(name).workload.input_size
+    except (AccelsimError, OSError, ValueError):
+        return ""
+    return f"{h}x{w}"
+
+
+def subject_text(df: pd.DataFrame, workloads: "Sequence[str] | None" = None, scope: bool = True) -> str:
+    """What a figure shows, for its title: ``"segformer-b2 512x512"`` for each workload (the
+    rows' ``input`` column, else from the label), and with ``scope`` the scopes of the rows
+    (``"accelerator scope"``, ``"accelerator and system scopes"``)."""
+    parts = []
+    names = list(workloads) if workloads is not None else (
+        list(dict.fromkeys(df["workload"].astype(str))) if "workload" in df.columns else [])
+    texts = []
+    for name in names:
+        size = ""
+        if "input" in df.columns and "workload" in df.columns:
+            given = df.loc[df["workload"].astype(str) == name, "input"].dropna().astype(str)
+            size = given.iloc[0] if len(given) else ""
+        size = size or workload_size(name)
+        texts.append(f"{name.split('@')[0].split('/')[0]} {size}".strip())
+    if texts:
+        parts.append(", ".join(texts))
+    if scope and "scope" in df.columns:
+        scopes = [s for s in dict.fromkeys(df["scope"].dropna().astype(str)) if s]
+        if scopes:
+            parts.append(" and ".join(scopes) + (" scopes" if len(scopes) > 1 else " scope"))
+    return ", ".join(parts)

@@ -18,8 +18,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..errors import AccelsimError
-from .common import (figure, figure_grid, layer_frame, layers_text, name_pattern, op_colors, op_handles,
-                     part_column, part_handles, percent, save_figure, shade_parts, unique_names)
+from .common import (REPORT_WIDTH_PX, band_widths_px, figure, figure_grid, fit_figure_legend, layer_frame,
+                     layers_text, name_pattern, op_colors, op_handles, part_column, part_handles, percent,
+                     save_figure, shade_parts, unique_names)
 from .labels import label_row, place_labels
 
 
@@ -62,22 +63,55 @@ def plot_layer_breakdown(result: Any, top: int = 6, title: str | None = None,
         ax.set_title(f"{what} per layer: total {total:,.1f} {unit}", fontsize="medium", loc="left")
         ranked.append((ax, vals, _rank_top(ax, vals, names, top, total)))
     ax_e.set_xlabel("layer (execution order)")
+    ops = op_handles(df["op"])
+    fit_figure_legend(fig, ops, min(len(ops), 11), loc="outside lower center", fontsize="small",
+                      frameon=False, handlelength=1.2, columnspacing=1.0)
     if parts is not None:
+        thin = _mark_thin_parts((ax_t, ax_e), parts, shades)
         t, e = part_shares(df, parts, "latency_s"), part_shares(df, parts, "energy_j")
         counts = parts.value_counts(sort=False)
-        fig.legend(handles=part_handles(shades, {p: f"{p} ({layers_text(counts[p])}): {percent(t[p])} of time, "
-                                                  f"{percent(e[p])} of energy" for p in shades}),
-                   loc="outside upper center", ncols=min(len(shades), 3), fontsize="small", frameon=False,
-                   title=title, title_fontsize="large")  # the title heads the part key (a suptitle would collide)
-    ops = op_handles(df["op"])
-    fig.legend(handles=ops, loc="outside lower center", ncols=min(len(ops), 11), fontsize="small",
-               frameon=False, handlelength=1.2, columnspacing=1.0)
+        labels = {p: f"{THIN_MARK + ' ' if p in thin else ''}{p} ({layers_text(counts[p])}): {percent(t[p])} of "
+                     f"time, {percent(e[p])} of energy" for p in shades}
+        fit_figure_legend(fig, part_handles(shades, labels), min(len(shades), 3), loc="outside upper center",
+                          fontsize="small", frameon=False, title=title,
+                          title_fontsize="large")  # the title heads the part key (a suptitle would collide)
     if title and parts is None:
         fig.suptitle(title)
     for ax, vals, order in ranked:  # numbers at the bars, once the layout is final
         label_row(ax, order, vals[order], [str(r) for r in range(1, len(order) + 1)])
     save_figure(fig, path)
     return fig
+
+
+#: Narrowest part band (pixels, at the report's width) drawn as a band alone; a narrower one
+#: is marked above the axes with :data:`THIN_MARK` and so listed in the legend
+MIN_BAND_PX = 3.0
+THIN_MARK = "\u25bc"  # a down-pointing triangle
+
+
+def _mark_thin_parts(axes: Sequence[Axes], parts: pd.Series, shades: dict[str, str]) -> set[str]:
+    """Parts whose every band is narrower than :data:`MIN_BAND_PX` at :data:`REPORT_WIDTH_PX`:
+    each gets a triangle above every panel at its position (and its legend entry the same
+    mark). Dividers beside any such sliver are hidden (at that width they would cover it).
+    Returns those parts."""
+    from matplotlib.transforms import blended_transform_factory
+
+    thin: set[str] = set()
+    for ax in axes:
+        runs = band_widths_px(ax, parts, REPORT_WIDTH_PX)
+        widest = {p: max(w for q, _, _, w in runs if q == p) for p, _, _, _ in runs}
+        for p, lo, hi, width in runs:
+            if width >= MIN_BAND_PX:
+                continue
+            for line in ax.get_lines():
+                if line.get_gid() == "part-divider" and line.get_xdata()[0] in (lo - 0.5, hi + 0.5):
+                    line.set_visible(False)
+            if widest[p] >= MIN_BAND_PX:
+                continue  # the part shows elsewhere: this sliver needs no mark
+            thin.add(p)
+            ax.plot([(lo + hi) / 2], [1.0], marker="v", ms=7, color=shades[p], mec="0.2", mew=0.8, clip_on=False,
+                    transform=blended_transform_factory(ax.transData, ax.transAxes), zorder=7, gid=f"thin:{p}")
+    return thin
 
 
 def _rank_top(ax: Axes, vals: np.ndarray, names: Sequence[str], top: int, total: float) -> np.ndarray:
@@ -146,3 +180,23 @@ def tie_runs(levels: np.ndarray, ops: Sequence[str], rel: float = 0.005) -> list
         else:
             runs.append((i, i))
     return runs
+
+
+def layer_table(result: Any) -> pd.DataFrame:
+    """The per-layer rows :func:`plot_layer_breakdown` draws, in execution order (SI units),
+    with the ``part`` each layer is shaded as."""
+    df = layer_frame(result)
+    parts = part_column(df)
+    cols = [c for c in ("name", "op", "macs", "latency_s", "energy_j") if c in df.columns]
+    return df[cols].assign(part=parts if parts is not None else "")
+
+
+def energy_per_op_table(result: Any) -> pd.DataFrame:
+    """The MAC layers :func:`plot_layer_energy_per_op` draws, highest energy per op first:
+    ``energy_per_op_j`` (J per op, op = half a MAC) and ``normalised`` (to the highest)."""
+    df = layer_frame(result)
+    df = df[df["macs"] > 0]
+    epo = df["energy_j"].to_numpy(float) / (2.0 * df["macs"].to_numpy(float))
+    out = df[["name", "op", "macs", "energy_j"]].assign(energy_per_op_j=epo)
+    out = out.sort_values("energy_per_op_j", ascending=False, kind="stable").reset_index(drop=True)
+    return out.assign(normalised=out["energy_per_op_j"] / out["energy_per_op_j"].iloc[0] if len(out) else 0.0)

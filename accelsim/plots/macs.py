@@ -25,6 +25,15 @@ def mac_shares(obj: Any) -> pd.DataFrame:
     return pd.DataFrame({"op": by.index, "macs": by.to_numpy(), "share": by.to_numpy() / total if total else 0.0})
 
 
+def mac_table(obj: Any) -> pd.DataFrame:
+    """The MAC layers :func:`plot_mac_distribution` draws, in execution order: ``name``,
+    ``op``, ``macs`` and ``share`` (fraction of all MACs)."""
+    df = layer_frame(obj)
+    df = df[df["macs"] > 0]
+    total = float(df["macs"].sum())
+    return df[["name", "op", "macs"]].assign(share=df["macs"] / total if total else 0.0).reset_index(drop=True)
+
+
 def plot_mac_distribution(workload: Any, top: int = 5, title: str | None = None,
                           axes: Sequence[Axes] | None = None, path: "str | Path | None" = None) -> Figure:
     """Left: each MAC layer's share of all MACs in execution order, coloured by op kind, on a

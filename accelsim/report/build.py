@@ -22,6 +22,7 @@ from ..cost.settings import SCOPE_TEXT, SCOPES
 from ..errors import AccelsimError, ConfigError
 from ..safeio import check_folder, read_bytes, writing
 from ..sweep import pareto, run_sweep
+from .locations import docs_link, gpu_folder, shown
 
 #: the study's sweep workloads (registry names, default input sizes and classes)
 STUDY_WORKLOADS = ("segformer-b2", "swin-t-upernet", "ofa-resnet50")
@@ -284,8 +285,12 @@ def report_figures(data: ReportData, figdir: Path) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------ text
-def render(tables: dict[str, str], figs: dict[str, str], data: ReportData, paths_md: str | None) -> str:
-    """The markdown report."""
+def render(tables: dict[str, str], figs: dict[str, str], data: ReportData, paths_md: str | None,
+           docs: "str | None" = "../docs", gpu_where: str = "reports/gpu/") -> str:
+    """The markdown report. ``docs``: the link prefix of the docs from the report's folder
+    (``None``: not shipped); ``gpu_where``: the folder GPU measurements are read from."""
+    cost_doc = (f"[docs/cost_model.md]({docs}/cost_model.md)" if docs else
+                "docs/cost_model.md (in the accelsim sources)")
     e = BREAKDOWN_ARCH
     fig = lambda name, alt: f"![{alt}]({figs[name]}.png)" if name in figs else ""  # noqa: E731
     sc, other = data.scope, other_scope(data.scope)
@@ -312,7 +317,7 @@ def render(tables: dict[str, str], figs: dict[str, str], data: ReportData, paths
         "## Contents", "", *toc, "",
         "## Model assumptions",
         "",
-        "The full model is described in [docs/cost_model.md](../docs/cost_model.md); in short:",
+        f"The full model is described in {cost_doc}; in short:",
         "",
         "- MAGNet-style template (SPEC.md section 2): NumPE PEs of K0 vector-MAC lanes, C0 multipliers each, "
         "per-PE weight/input/accumulation buffers; study configs A..M take PEs, K0 = C0 and buffer sizes "
@@ -374,11 +379,13 @@ def render(tables: dict[str, str], figs: dict[str, str], data: ReportData, paths
         lines += ["The execution-path report was not generated (run `accelsim report` with paths enabled).", ""]
     lines += ["## GPU baseline: MAC share vs time share", ""]
     if data.gpu is not None:
-        lines += ["Measured per-layer GPU times (`reports/gpu/`); a layer is a convolution when its op is "
+        lines += [f"Measured per-layer GPU times (`{gpu_where}`); a layer is a convolution when its op is "
                   "conv2d or dwconv2d.", "", tables["gpu"], "", fig("gpu_share", "conv MAC share vs GPU time share"), ""]
     else:
-        lines += ["No GPU measurements are stored in `reports/gpu/` yet; record them with `accelsim gpu` on a "
-                  "CUDA machine and re-run `accelsim report`.", ""]
+        lines += [f"No GPU measurements were found in `{gpu_where}` (nor in the project's `reports/gpu/`). "
+                  f"They come from `accelsim gpu measure -w WORKLOAD -o {gpu_where}` on a machine with a CUDA GPU "
+                  "(docs/gpu.md); re-run `accelsim report` and this section tabulates each convolution's MAC "
+                  "share against its measured time share.", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -445,19 +452,20 @@ def build_report(out_dir: "str | Path" = "reports", workers: int | None = None, 
         on_start()
     since = time.time() - 1.0  # mtime granularity of some file systems
     (out / "figures").mkdir(parents=True, exist_ok=True)
+    gpu_dir = gpu_folder(out, GPU_DIR)  # this folder's measurements, else the project's
     log("sweeping the 13 study configurations in both scopes")
     data = collect(workers=workers, cache=cache, sweep_output=out / SWEEP_FILE, progress=progress,
-                   gpu_dir=out / GPU_DIR, scope=scope,
+                   gpu_dir=gpu_dir, scope=scope,
                    other_output=out / OTHER_SWEEP_FILE.format(scope=other_scope(scope)))
     log("rendering figures")
     figs = report_figures(data, out / "figures")  # byte-stable files (plots.common.write_figure)
     paths_md = None
     if paths:
-        from ..paths.report import build_report as build_paths_report
+        from .paths import build_report as build_paths_report
 
         log("evaluating execution paths")
         paths_md = build_paths_report(BREAKDOWN_ARCH, out=out / "paths.md", scope=scope).name
-    text = render(report_tables(data), figs, data, paths_md)
+    text = render(report_tables(data), figs, data, paths_md, docs=docs_link(out), gpu_where=shown(gpu_dir))
     log("varying the technology constants")
     from .sensitivity import sensitivity_section
 

@@ -202,8 +202,9 @@ def validation_rows(progress: Callable[[str], None] = lambda s: None) -> list[Ch
     return rows + area_checks()
 
 
-def render(rows: list[Check], zigzag: str | None = None) -> str:
-    """The markdown report of ``rows`` (plus the embedded ZigZag comparison, if given)."""
+def render(rows: list[Check], zigzag: str | None = None, zigzag_where: str = f"reports/{ZIGZAG_TABLE}") -> str:
+    """The markdown report of ``rows`` (plus the embedded ZigZag comparison, if given;
+    ``zigzag_where`` names the file it would come from)."""
     from .build import markdown_table
 
     failed = [r for r in rows if not r.passed]
@@ -227,7 +228,7 @@ def render(rows: list[Check], zigzag: str | None = None) -> str:
         lines += [zigzag.strip(), ""]
     else:
         lines += ["Not generated yet: run the one command in `benchmarks/peers/README.md`; its table lands in "
-                  f"`reports/{ZIGZAG_TABLE}` and is embedded here on the next `accelsim validate`.", ""]
+                  f"`{zigzag_where}` and is embedded here on the next `accelsim validate`.", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -237,7 +238,13 @@ def write_validation(out: "str | Path" = "reports/validation.md",
     out = Path(out)
     rows = validation_rows(progress)
     peer = out.parent / ZIGZAG_TABLE
-    text = render(rows, _embedded(peer.read_text()) if peer.is_file() else None)
+    if not peer.is_file():  # a report written outside the project embeds the project's table
+        from ..resources import project_root
+
+        shipped = project_root() / "reports" / ZIGZAG_TABLE
+        peer = shipped if shipped.is_file() else peer
+    text = render(rows, _embedded(peer.read_text()) if peer.is_file() else None,
+                  f"reports/{ZIGZAG_TABLE}" if peer.parent.name == "reports" else str(peer))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     return out, rows

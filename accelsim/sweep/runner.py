@@ -39,7 +39,7 @@ from ..errors import AccelsimError, ConfigError
 from ..safeio import about, check_folder, check_output, clip, exclusive, one_line
 from ..paths.accuracy import UNKNOWN, lookup
 from ..workload.ir import Workload
-from ..workload.registry import load_workload
+from ..compose import load_workload
 from .cache import DiskMemo, model_tag, point_error_key, workload_digest
 from .pareto import error_rows
 from .spec import (ARCH_PARAMS, SweepPoint, SweepSpec, WorkloadItem, expand_arch_space, load_spec,
@@ -47,7 +47,7 @@ from .spec import (ARCH_PARAMS, SweepPoint, SweepSpec, WorkloadItem, expand_arch
 from ..tableio import FORMATS
 from .store import RowStore
 
-KEY = ["arch", "workload", "exec_path"]
+KEY = ["arch", "workload", "exec_path", "scope"]
 #: Sweep-wide settings and their defaults: spec fields passed to ``simulate`` by name, stored
 #: in a column of every row, part of every cache key. A file mixing values is refused.
 SETTINGS: dict[str, Any] = {"scope": DEFAULT_SCOPE, "objective": "latency", "tolerance": DEFAULT_TOLERANCE,
@@ -69,10 +69,10 @@ Simulate = Callable[..., Any]
 class ChunkTask:
     """Points to evaluate in one worker call, with everything they need (picklable)."""
 
-    points: tuple[tuple[ArchConfig, str, str], ...]  # arch, workload label, exec path
+    points: tuple[tuple[ArchConfig, str, str, str], ...]  # arch, workload label, exec path, scope
     workloads: dict[tuple[str, str], Workload]
     accuracy: dict[tuple[str, str], tuple[float, str]]
-    settings: tuple[tuple[str, Any], ...]  # the SETTINGS of the sweep, by name
+    settings: tuple[tuple[str, Any], ...]  # the SETTINGS of the sweep but the scope, by name
     cache_dir: str | None
     want_layers: bool
     simulate: Simulate | None = None
@@ -125,12 +125,12 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     if simulate is None:
         from ..cost import simulate
     memo = DiskMemo(task.cache_dir)
-    settings = dict(task.settings)
     rows, layer_frames = [], []
     # an unmappable point is a result too: the disk cache remembers its reason
     digests = {k: workload_digest(wl) for k, wl in task.workloads.items()} if memo.root else {}
     prints: dict[str, tuple] = {}  # arch name -> fingerprint
-    for arch, wl_label, path in task.points:
+    for arch, wl_label, path, scope in task.points:
+        settings = {**dict(task.settings), "scope": scope}
         wl, acc = task.workloads[(wl_label, path)], task.accuracy[(wl_label, path)]
         err_key = None
         if memo.root:
@@ -151,7 +151,7 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
             continue
         rows.append(result_row(arch, wl_label, path, res, acc, **settings))
         if task.want_layers:
-            layer_frames.append(res.layers.assign(arch=arch.name, workload=wl_label, exec_path=path))
+            layer_frames.append(res.layers.assign(arch=arch.name, workload=wl_label, exec_path=path, scope=scope))
     memo.flush()
     layers = None
     if layer_frames:
@@ -161,8 +161,9 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
 
 
 def _settings(source: Any) -> dict[str, Any]:
-    """The :data:`SETTINGS` values of a spec (same attribute names)."""
-    return {col: getattr(source, col) for col in SETTING_COLUMNS}
+    """The :data:`SETTINGS` values of a spec (same attribute names) but the scope, which is
+    part of each point's key (a sweep may run several)."""
+    return {col: getattr(source, col) for col in SETTING_COLUMNS if col != "scope"}
 
 
 # ------------------------------------------------------------------ planning
@@ -225,7 +226,7 @@ def plan_sweep(spec_or_path: "SweepSpec | dict | str | Path | SweepSetup", **ove
     with about(setup.source) if setup.source else nullcontext():
         space = expand_arch_space(spec.arch)
         items = workload_items(spec.workloads, setup.base)
-        points = sweep_points(space.archs, items)
+        points = sweep_points(space.archs, items, spec.scopes)
         workloads, accuracy = build_workloads(items)
     return SweepPlan(spec, tuple(points), workloads, accuracy, setup.output, setup.layers, setup.cache)
 
@@ -324,12 +325,12 @@ def finished_points(existing: pd.DataFrame, points: Iterable[SweepPoint]) -> tup
     keep = np.ones(len(existing), dtype=bool)
     done: set = set()
     for i, row in enumerate(existing[KEY + list(ARCH_PARAMS)].itertuples(index=False, name=None)):
-        key = row[:3]
+        key = row[:len(KEY)]
         pt = by_key.get(key)
         if pt is None:
             continue
         params = pt.arch.params()
-        same = all(_norm(params[p]) == _norm(v) for p, v in zip(ARCH_PARAMS, row[3:]))
+        same = all(_norm(params[p]) == _norm(v) for p, v in zip(ARCH_PARAMS, row[len(KEY):]))
         if not same or key in done:
             keep[i] = False
         else:
@@ -592,7 +593,7 @@ def _tasks(plan: SweepPlan, todo: list[SweepPoint], workers: int, chunk_size: in
     tasks = []
     for chunk in make_chunks(todo, workers, chunk_size=chunk_size):
         keys = {(p.workload, p.exec_path) for p in chunk}
-        tasks.append(ChunkTask(tuple((p.arch, p.workload, p.exec_path) for p in chunk),
+        tasks.append(ChunkTask(tuple((p.arch, p.workload, p.exec_path, p.scope) for p in chunk),
                                {k: plan.workloads[k] for k in keys}, {k: plan.accuracy[k] for k in keys},
                                settings, str(cache_dir) if cache_dir else None, plan.layers is not None,
                                simulate))

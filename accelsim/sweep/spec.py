@@ -18,14 +18,18 @@ one-line :class:`~accelsim.errors.ConfigError` naming the file and the field::
     workloads:
       - segformer-b2
       - {name: swin-t-upernet, input: 512x512, classes: 150, exec_paths: ["", "fpn_in=1536"]}
+      - {name: segformer-b2, paths: b2_paths.yaml}      # or families: [published, switch]
     objective: latency              # mapping-search objective: latency | energy | edp
-    scope: accelerator              # accelerator (ideal off-chip supply) | system (GB + DRAM)
+    scope: accelerator              # accelerator (ideal off-chip supply) | system (GB + DRAM), or a list of both
     tolerance: 0.01                 # within 1 % of the best objective, the secondary one decides
     output: results.csv             # .csv, .parquet or .json
 
 Points are ordered arch-major (configs, then grid in row-major order of the keys as
-written), then workloads as listed, then execution paths as listed; that order is
-the row order of the output whatever executor ran the sweep.
+written), then workloads as listed, then execution paths as listed, then scopes
+(``scope: [accelerator, system]`` evaluates every point in both, one row each, keyed by
+``scope``); that order is the row order of the output whatever executor ran the sweep.
+A workload's paths may also come from a path-list file (``paths: b2.yaml``, written by
+``accelsim paths enumerate -o``) or from its path families (``families: [grid, switch]``).
 """
 
 from __future__ import annotations
@@ -45,11 +49,12 @@ from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, Validati
 from ..arch.config import ArchConfig, _format_errors, _read_yaml, arch_from_dict, list_arch_labels, load_arch
 from ..cost.settings import DEFAULT_SCOPE, DEFAULT_TOLERANCE
 from ..errors import AccelsimError, ConfigError
-from ..safeio import clip, exists, short
+from ..safeio import about, clip, exists, short
 from ..workload.registry import MAX_CLASSES, parse_size, workload_label
 from .constraints import Constraint, parse_constraint
 
 Objective = Literal["latency", "energy", "edp"]
+Scope = Literal["accelerator", "system"]
 
 #: ArchConfig fields a grid may vary (everything but the name and description).
 ARCH_PARAMS: tuple[str, ...] = tuple(f for f in ArchConfig.model_fields if f not in ("name", "description"))
@@ -176,6 +181,8 @@ class WorkloadEntry(_Strict):
     input: Union[str, int, list[int], None] = None
     classes: int | None = Field(default=None, gt=0, le=MAX_CLASSES)
     exec_paths: list[str] = Field(default_factory=lambda: [""])
+    paths: str | None = Field(default=None, description="a path-list file (accelsim paths enumerate -o)")
+    families: list[str] = Field(default_factory=list, description="path families of the workload")
     label: str | None = None
     options: dict[str, Union[int, float, str, bool, None]] = Field(default_factory=dict)
 
@@ -188,6 +195,11 @@ class WorkloadEntry(_Strict):
             return [v]
         return ["" if p is None else p for p in v] if isinstance(v, list) else v
 
+    @field_validator("families", mode="before")
+    @classmethod
+    def _families(cls, v: Any) -> Any:
+        return [f for f in v.split(",") if f.strip()] if isinstance(v, str) else v
+
 
 class SweepSpec(_Strict):
     """A whole sweep. ``output``/``layers``/``cache`` paths are relative to the spec file."""
@@ -196,7 +208,7 @@ class SweepSpec(_Strict):
     arch: ArchSpace
     workloads: list[WorkloadEntry] = Field(min_length=1)
     objective: Objective = "latency"
-    scope: Literal["accelerator", "system"] = DEFAULT_SCOPE
+    scope: Union[Scope, list[Scope]] = DEFAULT_SCOPE
     tolerance: float = Field(default=DEFAULT_TOLERANCE, ge=0.0, lt=1.0, allow_inf_nan=False)
     max_candidates: int | None = Field(default=None, gt=0, lt=2**62)
     output: str | None = None
@@ -212,6 +224,23 @@ class SweepSpec(_Strict):
         if isinstance(v, (str, list)):
             return {"configs": v}
         return v
+
+    @field_validator("scope", mode="before")
+    @classmethod
+    def _scope_list(cls, v: Any) -> Any:
+        if isinstance(v, str) and "," in v:
+            v = [p.strip() for p in v.split(",") if p.strip()]
+        if isinstance(v, list):
+            dup = _repeated(map(str, v))
+            if dup:
+                raise ValueError(f"scope {', '.join(dup)} listed twice; give each scope once")
+            return v[0] if len(v) == 1 else v
+        return v
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """The scopes every point is evaluated in (one output row per scope)."""
+        return (self.scope,) if isinstance(self.scope, str) else tuple(self.scope)
 
     @field_validator("workloads", mode="before")
     @classmethod
@@ -430,13 +459,43 @@ def workload_items(entries: list[WorkloadEntry], base_dir: Path | None = None) -
             name = str(cand) if cand.exists() else name
         label = e.label or (workload_label(name) + (f"@{size[0]}x{size[1]}" if size else "")
                             + (f"/{e.classes}cls" if e.classes else ""))
-        paths = tuple(dict.fromkeys(e.exec_paths))
+        paths = tuple(dict.fromkeys(_entry_paths(e, i, name, size, base_dir)))
         items.append(WorkloadItem(label, name, size, e.classes, paths, tuple(sorted(e.options.items()))))
     dup = _repeated(w.label for w in items)
     if dup:
         raise ConfigError(f"workloads: {clip(', '.join(dup))} listed twice with the same input and classes "
                           "(give each a distinct label)")
     return items
+
+
+def _entry_paths(e: WorkloadEntry, i: int, name: str, size: tuple[int, int] | None,
+                 base_dir: Path | None) -> list[str]:
+    """The execution paths of one workload entry: ``exec_paths`` as given (the full model
+    written '' or ``(full model)``), then a ``paths`` file's, then the ``families``'. With a
+    file or families and no ``exec_paths`` of its own, the list is theirs alone."""
+    from ..paths.syntax import FULL_MODEL
+
+    given = "exec_paths" in e.model_fields_set or not (e.paths or e.families)
+    out = ["" if p.strip().lower() == FULL_MODEL else p for p in e.exec_paths] if given else []
+    if e.paths:
+        from ..paths.listing import read_path_list
+
+        file = Path(e.paths)
+        if base_dir is not None and not file.is_absolute():
+            file = base_dir / file
+        with about(f"workloads.{i}.paths"):
+            out += read_path_list(file)
+    if e.families:
+        from ..compose import load_workload
+        from ..paths.families import paths_of
+
+        with about(f"workloads.{i}.families"):
+            wl = load_workload(name, input_size=size, num_classes=e.classes, **e.options)
+            out += paths_of(wl, *e.families)
+    if not out:
+        raise ConfigError(f"workloads.{i}: no execution path; give exec_paths (\"\" is the full model), "
+                          "paths (a path-list file) or families")
+    return out
 
 
 def _repeated(values: Iterable[str]) -> list[str]:
@@ -446,28 +505,31 @@ def _repeated(values: Iterable[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class SweepPoint:
-    """One row of the result: an architecture, a workload label and an execution path."""
+    """One row of the result: an architecture, a workload label, an execution path and the
+    scope the numbers describe."""
 
     index: int
     arch: ArchConfig
     workload: str
     exec_path: str
+    scope: str = DEFAULT_SCOPE
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.arch.name, self.workload, self.exec_path)
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.arch.name, self.workload, self.exec_path, self.scope)
 
 
-def sweep_points(archs: "tuple[ArchConfig, ...] | list[ArchConfig]", items: list[WorkloadItem]) -> list[SweepPoint]:
-    """Arch-major, then workloads, then paths (the output row order)."""
+def sweep_points(archs: "tuple[ArchConfig, ...] | list[ArchConfig]", items: list[WorkloadItem],
+                 scopes: "tuple[str, ...]" = (DEFAULT_SCOPE,)) -> list[SweepPoint]:
+    """Arch-major, then workloads, then paths, then scopes (the output row order)."""
     dup = _repeated(a.name for a in archs)
     if dup:
         raise ConfigError(f"arch: {clip(', '.join(dup))} appear(s) twice in the space")
-    total = len(archs) * sum(len(w.exec_paths) for w in items)
+    total = len(archs) * sum(len(w.exec_paths) for w in items) * len(scopes)
     if total > MAX_SWEEP_POINTS:
-        raise ConfigError(f"the sweep has {total:,} points (architectures x workloads x execution paths); "
-                          f"at most {MAX_SWEEP_POINTS:,}")
+        raise ConfigError(f"the sweep has {total:,} points (architectures x workloads x execution paths "
+                          f"x scopes); at most {MAX_SWEEP_POINTS:,}")
     out = []
-    for arch, (w, p) in itertools.product(archs, [(w, p) for w in items for p in w.exec_paths]):
-        out.append(SweepPoint(len(out), arch, w.label, p))
+    for arch, (w, p), scope in itertools.product(archs, [(w, p) for w in items for p in w.exec_paths], scopes):
+        out.append(SweepPoint(len(out), arch, w.label, p, scope))
     return out

@@ -3,11 +3,11 @@
 from .builder import Builder, T
 from .ir import CONV_OPS, INPUT, MAC_OPS, Layer, Op, Workload, build_graph
 from .registry import (MODELS, ModelSpec, build_model, list_models, list_named_workloads,
-                       list_workloads, load_workload, parse_size)
+                       list_workloads, load_workload, open_workload, parse_size)
 
 __all__ = ["Builder", "CONV_OPS", "INPUT", "Layer", "MAC_OPS", "MODELS", "ModelSpec", "Op", "T",
            "Workload", "build_graph", "build_model", "from_onnx", "from_torch", "list_models",
-           "list_named_workloads", "list_workloads", "load_workload", "parse_size"]
+           "list_named_workloads", "list_workloads", "load_workload", "open_workload", "parse_size"]
 
 
 def from_torch(module, example_input, **kwargs):

@@ -32,7 +32,7 @@ from typing import Sequence
 from ..errors import WorkloadError
 from .builder import Builder, T, attention, check_input, ffn
 from .ir import Workload, pad_to as round_up  # renamed: the models' option is called pad_to
-from .registry import model
+from .catalog import model
 from .resnet import resnet50_body
 
 D_MODEL = 256

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .builder import Builder, T, check_input, conv_module
 from .ir import Workload
-from .registry import model
+from .catalog import model
 from .resnet import classifier_head
 
 

@@ -29,7 +29,7 @@ from typing import Sequence
 from ..errors import WorkloadError
 from .builder import Builder, T, check_input, conv_module
 from .ir import Workload, ceil_div, conv_out
-from .registry import model
+from .catalog import model
 
 #: OFA ResNets constants (ofa/imagenet_classification/networks/resnets.py).
 BASE_DEPTHS = (2, 2, 4, 2)

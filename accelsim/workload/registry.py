@@ -1,55 +1,23 @@
 """The workload registry: model names -> analytic extractors, and named-workload YAMLs.
 
-``load_workload`` accepts a registry name (``segformer-b2``) with options, or a path
+:func:`open_workload` accepts a registry name (``segformer-b2``) with options, or a path
 to a YAML under ``workloads/`` (named workload: family/variant/input/classes/dataset,
 or an imported layer list). Extractor modules add themselves to :data:`MODELS`
-through :func:`model`, at import of :mod:`accelsim.workload.zoo`.
+(:mod:`accelsim.workload.catalog`) at import of :mod:`accelsim.workload.zoo`. Execution
+paths are not applied here: :func:`accelsim.load_workload` composes a model with its path.
 """
 
 from __future__ import annotations
 
-import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..errors import AccelsimError, WorkloadError
 from ..resources import resource_dir
 from ..safeio import about, clip, exists, load_yaml, one_line, short
+from .catalog import (MAX_CLASSES, MAX_INPUT_SIDE, MODELS, ModelSpec, check_classes, model,  # noqa: F401
+                      parse_size)
 from .ir import Workload
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """One registry entry. ``build(input_size=(H, W), num_classes=N, **options) -> Workload``."""
-
-    name: str
-    family: str
-    variant: str
-    build: Callable[..., Workload]
-    default_input: tuple[int, int]
-    default_classes: int
-    dataset: str = ""
-    description: str = ""
-    options: tuple[str, ...] = field(default=())
-
-
-#: name -> spec; filled once at import by the extractor modules (a constant table).
-MODELS: dict[str, ModelSpec] = {}
-
-
-def model(name: str, family: str, variant: str, default_input: tuple[int, int],
-          default_classes: int, dataset: str = "", description: str = ""):
-    """Decorator registering an extractor function under ``name``."""
-
-    def wrap(fn: Callable[..., Workload]) -> Callable[..., Workload]:
-        opts = tuple(p for p in inspect.signature(fn).parameters
-                     if p not in ("input_size", "num_classes"))
-        MODELS[name] = ModelSpec(name, family, variant, fn, tuple(default_input), default_classes,
-                                 dataset, description, opts)
-        return fn
-
-    return wrap
 
 
 def _models() -> dict[str, ModelSpec]:
@@ -73,48 +41,6 @@ def list_named_workloads() -> list[Path]:
 def list_workloads() -> list[str]:
     """Registry names followed by named-workload file stems."""
     return [s.name for s in list_models()] + [p.stem for p in list_named_workloads()]
-
-
-#: Largest input height or width, pixels (a layer's P and Q stay within FIELD_LIMITS).
-MAX_INPUT_SIDE = 65_536
-
-
-def parse_size(text: "str | tuple[int, int] | list[int] | int | None") -> tuple[int, int] | None:
-    """``"512x512"`` / ``512`` / ``(512, 512)`` -> (H, W), each 1..:data:`MAX_INPUT_SIDE`."""
-    if text is None:
-        return None
-    if isinstance(text, (tuple, list)):
-        if len(text) != 2:
-            raise WorkloadError(f"input size {short(text)} must be H x W")
-        vals = list(text)
-    elif isinstance(text, int) and not isinstance(text, bool):
-        vals = [text, text]
-    else:
-        parts = str(text).lower().replace("*", "x").split("x")
-        if len(str(text)) > 40 or not all(p.strip().isdigit() for p in parts):
-            raise WorkloadError(f"input size {short(text)} must look like 512x512")
-        vals = [int(p) for p in parts]
-        if len(vals) == 1:
-            vals = vals * 2
-    if len(vals) != 2 or not all(_plain_int(v) and 1 <= v <= MAX_INPUT_SIDE for v in vals):
-        raise WorkloadError(f"input size {short(text)} must be two integers H x W in "
-                            f"1..{MAX_INPUT_SIDE}")
-    return int(vals[0]), int(vals[1])
-
-
-def _plain_int(v: object) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-#: Most classes of a model head.
-MAX_CLASSES = 1_000_000
-
-
-def check_classes(classes: object, where: str = "num_classes") -> int:
-    """``classes`` as a positive integer (no booleans, no fractions, at most :data:`MAX_CLASSES`)."""
-    if not _plain_int(classes) or not 1 <= classes <= MAX_CLASSES:  # type: ignore[operator]
-        raise WorkloadError(f"{where}={short(classes)} must be an integer in 1..{MAX_CLASSES}")
-    return int(classes)  # type: ignore[call-overload]
 
 
 def yaml_name(path: "str | Path") -> str | None:
@@ -172,36 +98,88 @@ def build_model(name: str, input_size=None, num_classes: int | None = None, **op
         raise WorkloadError(f"workload {name!r} at {size[0]}x{size[1]}: {one_line(exc, 300)}") from None
 
 
-def load_workload(name: "str | Path | Workload", input_size=None, num_classes: int | None = None,
-                  exec_path: str = "", **options) -> Workload:
-    """A workload from a registry name, a named-workload YAML (name or path), or as given.
+@dataclass(frozen=True)
+class Opened:
+    """A workload as its source describes it, before any execution path is applied.
 
-    ``exec_path`` applies an execution-path string (SPEC.md section 8) when the
-    execution-path package is available.
+    ``exec_path`` is the path a named-workload YAML asks for (its ``exec_path`` field; ''
+    when none) and ``source`` says where that came from (for messages). The path is applied
+    by :func:`accelsim.load_workload`, which composes models with paths; this package does
+    not apply paths itself. A layer-list YAML records the path its layers already went
+    through in :attr:`Workload.exec_path`, so nothing is pending for it.
     """
-    source = ""  # the file an execution path came from, if any
-    if isinstance(name, Workload):
-        wl = name
-    else:
-        text = str(name)
-        path = Path(text)
-        named = workloads_dir() / f"{text}.yaml"
-        if path.suffix in (".yaml", ".yml") or (exists(path) and path.is_file()):
-            wl, file_path = _load_yaml(path, input_size, num_classes, options)
-        elif text.lower() not in _models() and exists(named):
-            path = named
-            wl, file_path = _load_yaml(named, input_size, num_classes, options)
-        else:
-            wl, file_path = build_model(text, input_size, num_classes, **options), ""
-        if file_path and not exec_path:
-            exec_path, source = file_path, f"{path}: field 'exec_path'"
-    if exec_path:
-        from ..paths import apply_path  # the execution-path transforms
 
-        where = f"execution path {short(exec_path)}"
-        with about(f"{source}: {where}" if source else where):
-            wl = apply_path(wl, exec_path)
-    return wl
+    workload: Workload
+    exec_path: str = ""
+    source: str = ""
+
+
+def open_workload(name: "str | Path | Workload", input_size=None, num_classes: int | None = None,
+                  **options) -> Opened:
+    """A workload from a registry name, a named-workload YAML (name or path), or as given,
+    with the execution path its YAML names still pending."""
+    if isinstance(name, Workload):
+        return Opened(name)
+    text = str(name)
+    path = Path(text)
+    named = workloads_dir() / f"{text}.yaml"
+    if path.suffix in (".yaml", ".yml") or (exists(path) and path.is_file()):
+        wl, file_path = _load_yaml(path, input_size, num_classes, options)
+    elif text.lower() not in _models() and exists(named):
+        path = named
+        wl, file_path = _load_yaml(named, input_size, num_classes, options)
+    else:
+        return Opened(build_model(text, input_size, num_classes, **options))
+    return Opened(wl, file_path, f"{path}: field 'exec_path'" if file_path else "")
+
+
+def named_overrides(name: "str | Path | Workload", input_size=None, num_classes: int | None = None,
+                    exec_path: str = "") -> str:
+    """One line saying which settings of a named workload the given ones replace
+    (``"--input 1024x1024 replaces input 800x1200 of named workload detr-r50-coco-800x1200"``),
+    or '' when none does (a registry name, a layer list, or values that agree). Reads the
+    YAML's fields only; nothing is built."""
+    if isinstance(name, Workload):
+        return ""
+    text = str(name)
+    path = Path(text)
+    if not (path.suffix in (".yaml", ".yml") or (exists(path) and path.is_file())):
+        path = workloads_dir() / f"{text}.yaml"
+        if text.lower() in _models() or not exists(path):
+            return ""
+    try:
+        data = load_yaml(path, "workload YAML")
+    except AccelsimError:
+        return ""  # loading it reports the problem
+    if not isinstance(data, dict) or "layers" in data:
+        return ""
+    changes = []
+    given, own = parse_size(input_size), data.get("input")
+    try:
+        own_size = parse_size(own)
+    except AccelsimError:
+        own_size = None
+    if given and own_size and given != own_size:
+        changes.append(f"--input {given[0]}x{given[1]} replaces input {own_size[0]}x{own_size[1]}")
+    if num_classes is not None and data.get("classes") not in (None, num_classes):
+        changes.append(f"--classes {num_classes} replaces classes {short(data.get('classes'))}")
+    if exec_path and data.get("exec_path") not in (None, "", exec_path):
+        changes.append(f"--exec-path {short(exec_path)} replaces exec_path {short(data.get('exec_path'))}")
+    if not changes:
+        return ""
+    return f"{'; '.join(changes)} of named workload {data.get('name', path.stem)} ({path.name})"
+
+
+def load_workload(name: "str | Path | Workload", input_size=None, num_classes: int | None = None,
+                  **options) -> Workload:
+    """A workload from a registry name, a named-workload YAML (name or path), or as given,
+    without an execution path. A named workload whose YAML asks for a path is refused here:
+    :func:`accelsim.load_workload` (which also takes ``exec_path=``) applies it."""
+    opened = open_workload(name, input_size, num_classes, **options)
+    if opened.exec_path:
+        raise WorkloadError(f"{opened.source} asks for execution path {short(opened.exec_path)}; "
+                            "load it with accelsim.load_workload, which applies paths")
+    return opened.workload
 
 
 def _load_yaml(path: Path, input_size, num_classes, options) -> tuple[Workload, str]:
@@ -213,7 +191,8 @@ def _load_yaml(path: Path, input_size, num_classes, options) -> tuple[Workload, 
     if "layers" in data:
         from .yamlio import workload_from_dict
 
-        return workload_from_dict(data, str(path)), _text_field(data, "exec_path", path)
+        _text_field(data, "exec_path", path)  # checked; its layers already went through it
+        return workload_from_dict(data, str(path)), ""
     allowed = {"name", "model", "family", "variant", "input", "classes", "dataset", "exec_path",
                "options", "description"}
     unknown = sorted(map(str, set(data) - allowed))

@@ -10,6 +10,7 @@ conv2d + dwconv2d over all MACs), ``decoder_share`` (MACs of layers tagged
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -40,8 +41,10 @@ def workload_row(wl: Workload) -> dict:
     }
 
 
-def workloads_table(paths: "list[Path] | None" = None) -> pd.DataFrame:
-    """One row per named workload (default: every ``workloads/*.yaml``).
+def workloads_table(paths: "list[Path] | None" = None,
+                    load: Callable[[str], Workload] = load_workload) -> pd.DataFrame:
+    """One row per named workload (default: every ``workloads/*.yaml``), each read by
+    ``load`` (pass :func:`accelsim.load_workload` to apply the paths named workloads ask for).
 
     A workload whose model is not available is kept as a row whose ``largest_layer``
     says ``unavailable: <reason>`` and whose numbers are missing (never dropped).
@@ -49,7 +52,7 @@ def workloads_table(paths: "list[Path] | None" = None) -> pd.DataFrame:
     rows = []
     for path in paths if paths is not None else list_named_workloads():
         try:
-            rows.append(workload_row(load_workload(str(path))))
+            rows.append(workload_row(load(str(path))))
         except WorkloadError as exc:
             reason = str(exc).split(": choose")[0]  # drop the list of valid names
             rows.append({"workload": Path(path).stem, "largest_layer": f"unavailable: {reason}"})

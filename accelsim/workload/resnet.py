@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .builder import Builder, T, check_input, conv_module
 from .ir import Workload
-from .registry import model
+from .catalog import model
 
 #: Bottleneck blocks per stage (SPEC.md section 7, torchvision resnet50).
 RESNET50_DEPTHS = (3, 4, 6, 3)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from .builder import Builder, T, attention, check_input, conv_module, pick
 from .ir import Workload
-from .registry import model
+from .catalog import model
 
 
 @dataclass(frozen=True)

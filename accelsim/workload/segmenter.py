@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from ..errors import WorkloadError
 from .builder import Builder, T, attention, ffn, pick
 from .ir import Workload, pad_to
-from .registry import model
+from .catalog import model
 
 PATCH = 16
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from ..errors import WorkloadError
 from .builder import Builder, T, check_input, conv_module, ffn, pick
 from .ir import Workload, pad_to
-from .registry import model
+from .catalog import model
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import yaml
 from ..errors import WorkloadError
 from ..safeio import check_output, clip, short, writing
 from .ir import Layer, Op, Workload, build_graph
-from .registry import MAX_CLASSES, parse_size
+from .catalog import MAX_CLASSES, parse_size
 
 #: Layer fields and their defaults (name/op/k/c have none and are always written).
 _FIELDS = {f.name: f for f in dataclasses.fields(Layer)}

@@ -1,6 +1,8 @@
 """``accelsim paths report``: the execution-path tables and figures of ``reports/paths.md``.
 
-Evaluates on one architecture (arch E by default): the study's seven SegFormer-B2
+Every path list comes from :func:`accelsim.paths.families.paths_of`, the same families
+``accelsim paths enumerate``, ``rdd`` and ``sweep --family`` use. Evaluates on one
+architecture (arch E by default): the study's seven SegFormer-B2
 configurations and the retrained B0/B1 models, Expedite's cluster sizes on Segmenter
 ViT-L/16 at 640x640, DynaSegFormer on B0/B2, CTS and PAUMER on Segmenter ViT-S/16, the
 published OFA-ResNet50D subnets' MAC budgets,
@@ -16,12 +18,12 @@ import pandas as pd
 
 from ..cost.settings import SCOPE_TEXT
 from ..workload.registry import load_workload
-from .accuracy import PAUMER_LABEL, load_paumer_curve
-from .enumerate import (EXPEDITE_SIZES, PAUMER_CONFIGS, cluster_paths, ofa_paths, paumer_paths,
-                        study_configs)
-from .evaluate import evaluate_paths
-from .rdd import lookup_table, pareto_front
-from .syntax import format_path, parse_path
+from ..paths.accuracy import PAUMER_LABEL, effective_path, load_paumer_curve
+from ..paths.enumerate import study_configs
+from ..paths.evaluate import evaluate_paths
+from ..paths.families import paths_of
+from ..paths.rdd import lookup_table, pareto_front
+from ..paths.syntax import parse_path
 
 
 def _md(df: pd.DataFrame) -> str:
@@ -109,10 +111,11 @@ def build_report(arch_name: str = "E", out: "str | Path" = "reports/paths.md",
     # --- SegFormer-B2 study configurations + retrained models
     b2 = load_workload("segformer-b2", input_size=(512, 512), num_classes=150)
     cfg = study_configs("segformer", "b2", "ade20k", "512x512")
-    seg = run(b2, list(cfg.path))
-    seg["label"] = list(cfg.label)
-    models = run(b2, [format_path({"variant": v}) for v in ("b0", "b1")])
-    models["label"] = ["B0 (retrained)", "B1 (retrained)"]
+    labels = {effective_path("segformer", "b2", "512x512", p): lab for p, lab in zip(cfg.path, cfg.label)}
+    seg = run(b2, paths_of(b2, "published"))
+    seg["label"] = [labels.get(p, p) for p in seg["exec_path"]]
+    models = run(b2, [p for p in paths_of(b2, "switch") if p])
+    models["label"] = [f"{parse_path(p)['variant'].upper()} (retrained)" for p in models["exec_path"]]
     seg_all = pd.concat([seg, models], ignore_index=True)
     figs = []
     for x, stem in (("latency_s", "paths_segformer_b2_latency"), ("energy_j", "paths_segformer_b2_energy")):
@@ -122,21 +125,22 @@ def build_report(arch_name: str = "E", out: "str | Path" = "reports/paths.md",
 
     # --- Expedite on Segmenter ViT-L/16 at 640
     vit_l = load_workload("segmenter-vit-l16-mask", input_size=(640, 640), num_classes=150)
-    exp = run(vit_l, [""] + list(cluster_paths(EXPEDITE_SIZES)))
+    exp = run(vit_l, paths_of(vit_l, "cluster"))
 
     # --- DynaSegFormer on B0 / B2
     dyn = []
     for v in ("b0", "b2"):
         base = load_workload(f"segformer-{v}", input_size=(512, 512), num_classes=150)
-        dyn.append(run(base, ["", "gate_prune=0.3;decoder_sum=1", "gate_prune=0.5;decoder_sum=1"]))
+        dyn.append(run(base, paths_of(base, "dynaseg")))
 
     # --- CTS and PAUMER on Segmenter ViT-S/16 at 512
     vit_s = load_workload("segmenter-vit-s16-mask", input_size=(512, 512), num_classes=150)
-    cts = run(vit_s, ["", *(f"cts_reduction={f}" for f in (0.12, 0.23, 0.3, 0.38, 0.46))])
-    pau = run(vit_s, ["", *paumer_paths(PAUMER_CONFIGS)])
+    cts = run(vit_s, paths_of(vit_s, "cts"))
+    pau = run(vit_s, paths_of(vit_s, "pause"))
 
     # --- OFA-ResNet50D subnets at the published MAC budgets
-    ofa = run(load_workload("ofa-resnet50"), list(ofa_paths()))
+    ofa_wl = load_workload("ofa-resnet50")
+    ofa = run(ofa_wl, [p for p in paths_of(ofa_wl, "ofa") if p])
 
     overhead = pd.DataFrame(
         _overhead_rows("Expedite clustering + reconstruction", exp)

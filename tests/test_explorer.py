@@ -204,3 +204,12 @@ def test_report_writes_and_links_the_page(small_sweep, tmp_path):
     for pos in front:
         assert math.isclose(data["layers"]["points"][str(pos)]["time"]["total"],
                             small_sweep["latency_s"][pos] * 1e6, rel_tol=5e-6)
+
+
+def test_cli_layers_file_without_layer_columns(tmp_path, capsys):
+    src = tmp_path / "r.csv"
+    results().to_csv(src, index=False)
+    assert main(["plot", "html", str(src), "--layers", str(src), "-o", str(tmp_path / "p.html")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: {src}: not a sweep's per-layer file (accelsim sweep --layers): missing column(s) "
+                   "name, op")

@@ -146,7 +146,7 @@ def register(cli: click.Group) -> None:
         and costs, click for its per-layer breakdown, filters, and the accuracy view of path
         sweeps."""
         from ..errors import ConfigError
-        from ..plots.explorer import check_columns, write_explorer
+        from ..plots.explorer import check_columns, check_layer_columns, write_explorer
         from .pareto import read_results
 
         if not str(out).lower().endswith((".html", ".htm")):
@@ -154,6 +154,8 @@ def register(cli: click.Group) -> None:
         df = read_results(results)
         check_columns(df, results)
         layers = read_results(layers_path) if layers_path else None
+        if layers is not None:
+            check_layer_columns(layers, layers_path)
         path = write_explorer(df, out, layers, layer_points=layer_points, recompute=recompute, title=title,
                               source=str(results), log=lambda s: click.echo(s, err=True))
         click.echo(f"wrote {path}", err=True)

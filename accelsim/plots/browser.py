@@ -76,12 +76,13 @@ def load(page: "object", path: "str | Path", timeout_s: float = 120.0) -> float:
 
 
 def point_position(page: "object", div: str, trace: int, point: int) -> tuple[float, float]:
-    """Page pixel coordinates of point ``point`` of trace ``trace`` in Plotly div ``div``."""
+    """Viewport pixel coordinates (for ``page.mouse``) of point ``point`` of trace ``trace`` in
+    Plotly div ``div``, scrolled into view first."""
     return tuple(page.evaluate(  # type: ignore[attr-defined]
         """([div, t, p]) => {
             const gd = document.getElementById(div), fl = gd._fullLayout, tr = gd._fullData[t];
+            gd.scrollIntoView({block: 'center'});
             const xa = fl[tr.xaxis.replace('x', 'xaxis')], ya = fl[tr.yaxis.replace('y', 'yaxis')];
             const box = gd.getBoundingClientRect();
-            return [box.left + window.scrollX + xa._offset + xa.d2p(tr.x[p]),
-                    box.top + window.scrollY + ya._offset + ya.d2p(tr.y[p])];
+            return [box.left + xa._offset + xa.d2p(tr.x[p]), box.top + ya._offset + ya.d2p(tr.y[p])];
         }""", [div, trace, point]))

@@ -4,8 +4,10 @@
   "use strict";
   const D = JSON.parse(document.getElementById("explorer-data").textContent);
   const C = D.columns, N = D.n;
+  // tab10, then its light variants: up to 20 categories get distinct colours
   const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-                   "#7f7f7f", "#bcbd22", "#17becf"];
+                   "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5",
+                   "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5"];
   const MAX_LEGEND = D.max_legend;
   const $ = (id) => document.getElementById(id);
   const state = { x: D.defaults.x, y: D.defaults.y, logx: D.defaults.logx, logy: D.defaults.logy,
@@ -29,7 +31,10 @@
   }
   function label(col) { return C[col] ? C[col].label : (D.labels[col] || col); }
   const METRIC_NAMES = { miou: "mIoU", ap: "AP", top1: "top-1 accuracy" };
-  function metricName(m) { return METRIC_NAMES[String(m || "").toLowerCase()] || (m ? String(m) : "accuracy"); }
+  function metricName(m) {
+    const k = String(m || "").toLowerCase();
+    return METRIC_NAMES[k] || (k && k !== "unknown" ? String(m) : "accuracy");
+  }
   function pathText(v) { return v === "" || v === undefined ? "full model" : v; }
 
   // ---------------------------------------------------------------- hover texts

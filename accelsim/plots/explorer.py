@@ -94,6 +94,18 @@ def check_columns(df: pd.DataFrame, source: "str | Path") -> None:
         raise ConfigError(f"{source}: column(s) {', '.join(bad)} must be numbers")
 
 
+#: columns the per-layer rows need for the click breakdown
+LAYER_REQUIRED = ("arch", "workload", "name", "op", "latency_s", "energy_j")
+
+
+def check_layer_columns(layers: pd.DataFrame, source: "str | Path" = "per-layer rows") -> None:
+    """One error line naming ``source`` and the :data:`LAYER_REQUIRED` columns it lacks."""
+    missing = [c for c in LAYER_REQUIRED if c not in layers.columns]
+    if missing:
+        raise ConfigError(f"{source}: not a sweep's per-layer file (accelsim sweep --layers): missing "
+                          f"column(s) {', '.join(missing)}")
+
+
 def _round(values: Any, digits: int = DIGITS) -> list:
     """Finite floats rounded to ``digits`` significant digits (integers stay integers),
     NaN and infinities as ``None`` (JSON null)."""
@@ -171,9 +183,7 @@ def layer_summaries(res: pd.DataFrame, layers: pd.DataFrame, rows: Iterable[int]
     Returns ``{"names": [...], "ops": [...], "points": {row: summary}}``; layer names and
     op kinds are stored once and referred to by index.
     """
-    for col in ("arch", "workload", "name", "op", "latency_s", "energy_j"):
-        if col not in layers.columns:
-            raise ConfigError(f"per-layer rows need column {col!r} (the sweep's --layers file)")
+    check_layer_columns(layers)
     keys = _layer_key_cols(res, layers)
     rows = list(rows)
     wanted = res.iloc[rows]

@@ -424,6 +424,10 @@ def show(df: pd.DataFrame, layers: "pd.DataFrame | None" = None, height: int = 1
 
     from IPython.display import HTML
 
+    import warnings
+
     page = explorer_html(df, layers, **kw)
-    return HTML(f'<iframe srcdoc="{escape(page, quote=True)}" style="width:100%;height:{int(height)}px;'
-                'border:1px solid #ddd"></iframe>')
+    with warnings.catch_warnings():  # IPython suggests IFrame, which needs a URL; the page has none
+        warnings.simplefilter("ignore", UserWarning)
+        return HTML(f'<iframe srcdoc="{escape(page, quote=True)}" style="width:100%;height:{int(height)}px;'
+                    'border:1px solid #ddd"></iframe>')

@@ -9,7 +9,7 @@ Per-layer breakdowns are kept as the command keeps them by default: every point 
 plot is drawn (``window.explorerReady``), median of ``--repeat`` loads in a fresh page;
 redraw = one call of the page's update (filters applied, traces rebuilt, plots drawn).
 
-    python benchmarks/bench_explorer.py [--points 2000 20000] [--results grid.csv --layers layers.csv]
+    python benchmarks/bench_explorer.py [--points 13 2000 20000] [--results grid.csv --layers layers.csv]
 """
 
 from __future__ import annotations
@@ -102,15 +102,16 @@ def row(label: str, df: pd.DataFrame, layers: pd.DataFrame | None, out: Path, re
 
 def main() -> None:
     ap = parser(__doc__, repeat=3)
-    ap.add_argument("--points", type=int, nargs="+", default=[2000, 20000])
+    ap.add_argument("--points", type=int, nargs="+", default=[13, 2000, 20000],
+                    help="synthetic table sizes (13: the page with almost no data, i.e. Plotly's own load time)")
     ap.add_argument("--results", default=None, help="a real sweep's result file to measure too")
     ap.add_argument("--layers", default=None, help="its --layers file")
     args = ap.parse_args()
     import plotly
 
     from accelsim import read_results
-    from accelsim.plots.explorer import MAX_LAYER_POINTS, front_mask
     from accelsim.plots.browser import browser_missing
+    from accelsim.plots.explorer import MAX_LAYER_POINTS, front_mask
 
     why = browser_missing()
     if why:

@@ -122,7 +122,7 @@ def test_layer_summaries_match_the_layer_rows():
         # the layers add up to the point's row (the synthetic rows are scaled to it)
         assert math.isclose(s["energy"]["total"], df["energy_j"][pos] * 1e6, rel_tol=5e-6)
         assert math.isclose(s["components"]["mac"], 0.75 * df["energy_j"][pos] * 1e6, rel_tol=5e-6)
-        shares = dict((p, t) for p, t, _ in s["parts"])
+        shares = {p: t for p, t, _ in s["parts"]}
         assert math.isclose(shares["backbone"], g["latency_s"][:10].sum() / g["latency_s"].sum(), rel_tol=5e-6)
     # short names: the shortest dotted suffix no other name ends with
     assert data["layers"]["short"][0] == "block0.0.fc"

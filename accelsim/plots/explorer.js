@@ -75,6 +75,11 @@
     return out;
   }
 
+  function extent(col) {  // [min, max] of a numeric column (nulls left out)
+    let lo = Infinity, hi = -Infinity;
+    for (const v of C[col].values) if (v !== null) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    return [lo, hi];
+  }
   function buildFilters() {
     const box = $("cat-filters");
     for (const col of D.filters) {
@@ -101,8 +106,7 @@
     const rbox = $("range-filters");
     if (D.params.length) rbox.innerHTML = "<b>parameter ranges</b>";
     for (const p of D.params) {
-      const vals = C[p].values.filter((v) => v !== null);
-      const lo = Math.min(...vals), hi = Math.max(...vals);
+      const [lo, hi] = extent(p);
       const row = document.createElement("div");
       row.className = "range";
       row.innerHTML = "<span>" + p + "</span>";
@@ -125,9 +129,9 @@
       state.cats = {}; state.ranges = {};
       document.querySelectorAll(".cat-filter").forEach((cb) => { cb.checked = true; });
       for (const p of D.params) {
-        const vals = C[p].values.filter((v) => v !== null);
-        $("range-" + p + "-min").value = Math.min(...vals);
-        $("range-" + p + "-max").value = Math.max(...vals);
+        const [lo, hi] = extent(p);
+        $("range-" + p + "-min").value = lo;
+        $("range-" + p + "-max").value = hi;
       }
       update();
     });

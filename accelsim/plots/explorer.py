@@ -256,6 +256,7 @@ def recompute_layers(res: pd.DataFrame, rows: Iterable[int],
     give the sweep's ``--layers`` file instead.
     """
     import accelsim
+
     from ..arch.config import ArchConfig
 
     params = [p for p in arch_param_names() if p in res.columns]
@@ -420,11 +421,10 @@ def write_explorer(df: pd.DataFrame, path: "str | Path", layers: "pd.DataFrame |
 def show(df: pd.DataFrame, layers: "pd.DataFrame | None" = None, height: int = 1500, **kw: Any) -> Any:
     """The explorer page inline in a Jupyter notebook (an ``IPython.display.HTML`` holding the
     self-contained page in an iframe, so its controls and click panel work as in a browser)."""
+    import warnings
     from html import escape
 
     from IPython.display import HTML
-
-    import warnings
 
     page = explorer_html(df, layers, **kw)
     with warnings.catch_warnings():  # IPython suggests IFrame, which needs a URL; the page has none

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accelsim.cli.main import main
+from accelsim.resources import project_root
 from accelsim.plots import explorer
 from accelsim.sweep.pareto import pareto, pareto_mask
 
@@ -213,3 +214,18 @@ def test_cli_layers_file_without_layer_columns(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err == (f"error: {src}: not a sweep's per-layer file (accelsim sweep --layers): missing column(s) "
                    "name, op")
+
+
+BAD_RESULTS = sorted((project_root() / "tests" / "fuzz" / "corpus" / "results").glob("*"))
+
+
+@pytest.mark.parametrize("bad", BAD_RESULTS, ids=lambda p: p.name)
+def test_cli_bad_results_files_from_the_fuzz_corpus(bad, tmp_path, capsys):
+    # the corpus's damaged result tables, as results and as --layers: one line naming the file, exit 2
+    good = tmp_path / "r.csv"
+    results().to_csv(good, index=False)
+    for argv in (["plot", "html", str(bad)], ["plot", "html", str(good), "--layers", str(bad)]):
+        assert main(argv + ["-o", str(tmp_path / "p.html")]) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and err.startswith(f"error: {bad}"), err
+    assert not (tmp_path / "p.html").exists()

@@ -320,8 +320,10 @@ def payload(df: pd.DataFrame, layers: "pd.DataFrame | None" = None, *, layer_poi
     check_columns(df, source or "results")
     bad = error_rows(df).to_numpy()
     res = df[~bad].reset_index(drop=True)
-    if res.empty:
-        raise ConfigError(f"{source or 'results'}: no mapped point to show ({int(bad.sum())} unmappable)")
+    drawable = np.isfinite(res[[DEFAULT_X, DEFAULT_Y]].to_numpy(float)).all(axis=1)
+    if not drawable.any():
+        raise ConfigError(f"{source or 'results'}: no point to show: no row has values for {DEFAULT_X} and "
+                          f"{DEFAULT_Y} ({int(bad.sum())} unmappable, {len(res)} with missing costs)")
     if "exec_path" in res.columns:
         res["exec_path"] = res["exec_path"].fillna("").astype(str)
     on_front = front_mask(res)

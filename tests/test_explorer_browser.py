@@ -8,6 +8,8 @@ Skips with the reason when Playwright or the system Chromium is missing (CI inst
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -129,8 +131,11 @@ def test_click_shows_the_per_layer_bars(browser, study, tmp_path):
     for name, v in comps.items():
         assert math.isclose(got[name], v, rel_tol=5e-6, abs_tol=1e-9)
     assert page.inner_text("#layers-info").startswith("E on segformer-b2 [full model], scope: accelerator: 275 layers")
-    shot = tmp_path / "explorer.png"
+    # a screenshot of the hovered and clicked page, kept where ACCELSIM_SCREENSHOTS points (a CI artifact)
+    shot = Path(os.environ.get("ACCELSIM_SCREENSHOTS") or tmp_path) / "explorer_study13.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
     page.mouse.move(x, y)
+    page.wait_for_selector("#scatter .hovertext")
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 50_000
 

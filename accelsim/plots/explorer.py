@@ -354,7 +354,7 @@ def payload(df: pd.DataFrame, layers: "pd.DataFrame | None" = None, *, layer_poi
     settings = {c: _plain(res[c].iloc[0]) for c in ("objective", "tolerance") if c in res.columns}
     n_paths = res["exec_path"].nunique() if "exec_path" in res.columns else 1
     return {
-        "title": title or f"{source or 'sweep'}: {len(res):,} points",
+        "title": title or f"{Path(source).name if source else 'sweep'}: {len(res):,} points",
         "n": len(res),
         "unmappable": int(bad.sum()),
         "columns": columns,

@@ -229,3 +229,11 @@ def test_cli_bad_results_files_from_the_fuzz_corpus(bad, tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and err.startswith(f"error: {bad}"), err
     assert not (tmp_path / "p.html").exists()
+
+
+def test_accuracy_view_also_when_no_path_has_a_published_accuracy():
+    df = results(8).assign(exec_path=["", "fuse_in=768"] * 4, accuracy=np.nan, accuracy_metric="unknown")
+    data = explorer.payload(df)
+    assert data["accuracy"] is True  # a path sweep: the view shows every point in the unknown strip
+    assert data["columns"]["accuracy"]["values"] == [None] * 8
+    assert not explorer.payload(results(8))["accuracy"]  # one path per workload: no accuracy view

@@ -70,6 +70,8 @@ DIRECTIONS: dict[str, str] = {
 }
 #: columns that split the rows into separate fronts (those present), as accelsim.pareto does
 FRONT_KEYS = ("workload", "exec_path", "scope")
+#: columns kept per point even when every row has the same value (the views read them)
+ALWAYS_SHOWN = frozenset(REQUIRED + FRONT_KEYS + ("accuracy", "accuracy_metric"))
 #: columns of the sweep's bookkeeping, not offered on the axes
 SETTING_COLUMNS = ("objective", "tolerance", "max_candidates", "error")
 
@@ -318,6 +320,8 @@ def payload(df: pd.DataFrame, layers: "pd.DataFrame | None" = None, *, layer_poi
     from ..sweep.pareto import error_rows
 
     check_columns(df, source or "results")
+    if layer_points not in ("auto", "front", "all"):
+        raise ConfigError(f"layer points {layer_points!r}: choose auto, front or all")
     bad = error_rows(df).to_numpy()
     res = df[~bad].reset_index(drop=True)
     drawable = np.isfinite(res[[DEFAULT_X, DEFAULT_Y]].to_numpy(float)).all(axis=1)
@@ -327,8 +331,6 @@ def payload(df: pd.DataFrame, layers: "pd.DataFrame | None" = None, *, layer_poi
     if "exec_path" in res.columns:
         res["exec_path"] = res["exec_path"].fillna("").astype(str)
     on_front = front_mask(res)
-    if layer_points not in ("auto", "front", "all"):
-        raise ConfigError(f"layer points {layer_points!r}: choose auto, front or all")
     every = layer_points == "all" or (layer_points == "auto" and len(res) <= MAX_LAYER_POINTS)
     chosen = list(range(len(res))) if every and layers is not None else np.flatnonzero(on_front).tolist()
     layer_data: dict[str, Any] = {"names": [], "short": [], "ops": [], "points": {}}
@@ -345,7 +347,7 @@ def payload(df: pd.DataFrame, layers: "pd.DataFrame | None" = None, *, layer_poi
         if col in skip:
             continue
         s = res[col]
-        if s.nunique(dropna=False) <= 1 and col not in REQUIRED and col not in FRONT_KEYS:
+        if s.nunique(dropna=False) <= 1 and col not in ALWAYS_SHOWN:
             const[col] = _constant(s)
             continue
         columns[col] = _column(s)

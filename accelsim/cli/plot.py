@@ -6,13 +6,14 @@
     accelsim plot macs -w segformer-b2 -o macs
     accelsim plot accuracy paths.csv --x energy_j [--gpu reports/gpu] -o acc
     accelsim plot gpu-share [--gpu reports/gpu] -o share
+    accelsim plot html results.csv --layers layers.csv -o sweep.html   # interactive explorer
 """
 
 from __future__ import annotations
 
 import click
 
-from .common import OBJECTIVE_CHOICES, load_cli_workload, scope_option, simulate_workload, workload_options
+from .common import OBJECTIVE_CHOICES, load_cli_workload, output_option, scope_option, simulate_workload, workload_options
 
 
 def _checked_figure(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -175,6 +176,39 @@ def register(cli: click.Group) -> None:
         fig = plot_accuracy_tradeoff(df, x=x, y=y, label_col=label_col, gpu_df=gpu_df, title=title, named=named)
         _save(fig, out, "accuracy")
         _write_data(accuracy_table(df, x, y, label_col, named), data)
+
+    @plot_group.command("html")
+    @click.argument("results", type=click.Path(dir_okay=False))
+    @click.option("--layers", "layers_path", default=None, metavar="FILE",
+                  help="the sweep's per-layer rows (`accelsim sweep --layers FILE`): click breakdowns")
+    @click.option("--layer-points", type=click.Choice(["auto", "front", "all"]), default="auto", show_default=True,
+                  help="points whose breakdown the page holds: all, the Pareto front, or auto "
+                       "(all up to 2,000 points, else the front)")
+    @click.option("--recompute", is_flag=True,
+                  help="without --layers: simulate the Pareto-front points again for their breakdowns")
+    @click.option("--title", default=None)
+    @output_option("-o", "out", default="sweep.html", show_default=True, metavar="FILE",
+                   help="the page (.html)")
+    def html(results, layers_path, layer_points, recompute, title, out) -> None:
+        """Interactive explorer of a sweep: one self-contained HTML page (opens offline).
+
+        Scatter of any two result columns with Pareto fronts, hover for a point's parameters
+        and costs, click for its per-layer breakdown, filters, and the accuracy view of path
+        sweeps."""
+        from ..errors import ConfigError
+        from ..plots.explorer import check_columns, check_layer_columns, write_explorer
+        from .pareto import read_results
+
+        if not str(out).lower().endswith((".html", ".htm")):
+            raise ConfigError(f"{out}: the page must be an .html file")
+        df = read_results(results)
+        check_columns(df, results)
+        layers = read_results(layers_path) if layers_path else None
+        if layers is not None:
+            check_layer_columns(layers, layers_path)
+        path = write_explorer(df, out, layers, layer_points=layer_points, recompute=recompute, title=title,
+                              source=str(results), log=lambda s: click.echo(s, err=True))
+        click.echo(f"wrote {path}", err=True)
 
     @plot_group.command("gpu-share")
     @click.option("--gpu", "gpu_path", default=None, metavar="FILES",

@@ -272,6 +272,9 @@ def report_figures(data: ReportData, figdir: Path) -> dict[str, str]:
 
     save("energy_throughput", plots.plot_energy_throughput, data.sweep, named=[BREAKDOWN_ARCH],
          title=f"Configurations A..M, {data.scope} scope")
+    page = explorer_page(data, figdir)
+    if page:
+        figs["explorer"] = page
     for w, wl in data.workloads.items():
         save(f"macs_{w}", plots.plot_mac_distribution, wl, title=f"{w}: MAC distribution")
     for w, res in data.breakdowns.items():
@@ -282,6 +285,21 @@ def report_figures(data: ReportData, figdir: Path) -> dict[str, str]:
     if data.gpu is not None:
         save("gpu_share", plots.plot_gpu_share, data.gpu)
     return figs
+
+
+def explorer_page(data: ReportData, figdir: Path) -> str | None:
+    """The sweep's interactive explorer (``figures/study13.html``; the front points' per-layer
+    breakdowns recomputed), or ``None`` without plotly (the ``html`` extra)."""
+    try:
+        import plotly  # noqa: F401
+    except ImportError:
+        return None
+    from ..plots.explorer import write_explorer
+
+    name = Path(SWEEP_FILE).stem + ".html"
+    write_explorer(data.sweep, figdir / name, recompute=True, source=SWEEP_FILE,
+                   title=f"The 13 study configurations, {data.scope} scope")
+    return f"figures/{name}"
 
 
 # ------------------------------------------------------------------ text
@@ -351,6 +369,9 @@ def render(tables: dict[str, str], figs: dict[str, str], data: ReportData, paths
         "workload.",
         "",
         fig("energy_throughput", "energy per op vs throughput per mm2"), "",
+        *([f"Interactive: [the same sweep in the explorer]({figs['explorer']}) (hover a point for its "
+           "parameters and costs, click it for its per-layer breakdown, filter, pick the axes; "
+           "`accelsim plot html`).", ""] if "explorer" in figs else []),
     ]
     for w in data.sweep["workload"].drop_duplicates():
         lines += [f"### {w}", "", tables[f"sweep_{w}"], ""]

@@ -186,7 +186,7 @@ SS_BAD = [
     ("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
      "Stride height, Stride width,\nc1, 8, 8, 3, 3, 4, 4, 1, 2,\n",
      "fields 'Stride height'=1 and 'Stride width'=2 differ"),
-    ("Layer, M, N, K,\nfc, 8, 8,\n", "row 2 (fc): expected the 4 fields Layer, M, N, K"),
+    ("Layer, M, N, K,\nfc, 8, 8,\n", "row 2 (fc): expected the fields M, N, K; got 8, 8, (empty)"),
     ("Layer, M, N, K,\nfc, 0, 8, 8,\n", "field 'M' must be a positive integer, got '0'"),
     ("\n\n", "empty file"),
 ]

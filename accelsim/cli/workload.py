@@ -142,3 +142,6 @@ def register(cli: click.Group) -> None:
         dilated = dict(wl.meta).get("dilated")
         if dilated:
             click.echo(f"note: dilated convs run as their effective kernel: {dilated}", err=True)
+        converted = dict(wl.meta).get("converted")
+        if converted:
+            click.echo(f"note: {converted}", err=True)

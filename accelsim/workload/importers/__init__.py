@@ -16,7 +16,7 @@ from typing import Iterator
 from ...errors import WorkloadError
 from ...safeio import about, clip, exists, reading
 from ..ir import Workload
-from .common import MissingWeightsWarning, UnmappedOpWarning
+from .common import IgnoredFieldsWarning, MissingWeightsWarning, UnmappedOpWarning
 
 #: file suffix -> what reads it (a folder is read as Timeloop problem files)
 SUPPORTED_SUFFIXES = {".onnx": "ONNX model (onnx extra)",
@@ -25,7 +25,7 @@ SUPPORTED_SUFFIXES = {".onnx": "ONNX model (onnx extra)",
                       ".yml": "Timeloop problem, one layer (or a folder of them)",
                       ".csv": "SCALE-Sim topology, conv or GEMM form"}
 
-__all__ = ["SUPPORTED_SUFFIXES", "MissingWeightsWarning", "UnmappedOpWarning", "from_onnx", "from_torch",
+__all__ = ["SUPPORTED_SUFFIXES", "IgnoredFieldsWarning", "MissingWeightsWarning", "UnmappedOpWarning", "from_onnx", "from_torch",
            "import_model_file"]
 
 
@@ -96,5 +96,5 @@ def _held_back() -> Iterator[None]:
             for lg, was in zip(loggers, before):
                 lg.disabled = was
     for w in caught:
-        if issubclass(w.category, (UnmappedOpWarning, MissingWeightsWarning)):
+        if issubclass(w.category, (UnmappedOpWarning, MissingWeightsWarning, IgnoredFieldsWarning)):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

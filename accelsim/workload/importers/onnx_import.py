@@ -24,7 +24,7 @@ from typing import Any, Mapping, Sequence
 
 from ...errors import WorkloadError
 from ..ir import INPUT, Layer, Op, Workload, norm_layer, pool_layer, softmax_layer
-from .common import (LayerSink, MissingWeightsWarning, account_weights, conv_layer, einsum_layer, elementwise_layer,
+from .common import (IgnoredFieldsWarning, LayerSink, MissingWeightsWarning, account_weights, conv_layer, einsum_layer, elementwise_layer,
                      fuses_into, matmul_layer, nchw, part_tag, prod, token_pq)
 
 _ACT = {"Relu": "relu", "Gelu": "gelu", "Sigmoid": "sigmoid", "Tanh": "tanh",
@@ -78,6 +78,8 @@ def _load(path: Path, onnx: Any) -> tuple[Any, dict[str, str]]:
         missing: dict[str, str] = {}
         for tensor in model.graph.initializer:
             if not uses_external_data(tensor):
+                if prod(tensor.dims) > 0 and not _has_data(tensor):
+                    missing[tensor.name] = ""  # dims declared, no data field at all
                 continue
             location = next((e.value for e in tensor.external_data if e.key == "location"), "")
             if not (path.parent / location).is_file():
@@ -91,12 +93,51 @@ def _load(path: Path, onnx: Any) -> tuple[Any, dict[str, str]]:
     return model, missing
 
 
+_DATA_FIELDS = ("raw_data", "float_data", "int32_data", "string_data", "int64_data", "double_data",
+                "uint64_data")
+
+
+def _has_data(tensor: Any) -> bool:
+    """True when an (internal) initializer holds any value field."""
+    return any(len(getattr(tensor, f)) for f in _DATA_FIELDS)
+
+
 def _missing_text(missing: Mapping[str, str], sizes: Mapping[str, int]) -> str:
     """One line: how many initializers (and elements) lack data, and in which files."""
-    files = ", ".join(dict.fromkeys(missing.values()))
+    files = ", ".join(f for f in dict.fromkeys(missing.values()) if f)
+    declared = [t for t, f in missing.items() if not f]
     elems = sum(sizes.get(t, 0) for t in missing)
-    return (f"{len(missing)} of {len(sizes)} initializers ({elems:,} elements) have no data: "
-            f"external file(s) {files} not found")
+    why = []
+    if files:
+        why.append(f"external file(s) {files} not found")
+    if declared:
+        names = ", ".join(declared[:3]) + (", ..." if len(declared) > 3 else "")
+        why.append(f"{len(declared)} declared with dims and no data field ({names})")
+    return f"{len(missing)} of {len(sizes)} initializers ({elems:,} elements) have no data: {'; '.join(why)}"
+
+
+def _strip_unknown_attributes(model: Any, onnx: Any) -> dict[str, int]:
+    """Remove attributes that the ONNX schema of their (default-domain) op does not define
+    (Stream's ``act_size`` on ``Gemm``), in place; returns ``"attr (Op)" -> count``. Only
+    shapes are read, and inference uses the schema's attributes alone."""
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    removed: dict[str, int] = {}
+    for node in model.graph.node:
+        if node.domain not in ("", "ai.onnx") or opset is None:
+            continue
+        try:
+            known = set(onnx.defs.get_schema(node.op_type, opset, "").attributes)
+        except Exception:  # an op unknown to onnx: the checker names it
+            continue
+        keep = [a for a in node.attribute if a.name in known]
+        if len(keep) != len(node.attribute):
+            for a in node.attribute:
+                if a.name not in known:
+                    key = f"{a.name} ({node.op_type})"
+                    removed[key] = removed.get(key, 0) + 1
+            del node.attribute[:]
+            node.attribute.extend(keep)
+    return removed
 
 
 def _invalid(path: Path, exc: Exception) -> str:
@@ -240,6 +281,10 @@ def from_onnx(path: "str | Path", name: str | None = None, input_shapes: Mapping
     init_sizes = {i.name: prod(i.dims) for i in g.initializer}
     _fix_inputs(model, set(init_sizes), input_shapes, path)
     probe = _shape_only(model, missing, onnx)
+    if probe is model:
+        probe = onnx.ModelProto()
+        probe.CopyFrom(model)
+    stripped = _strip_unknown_attributes(probe, onnx)
     _check(probe, onnx, path)
     shapes = _shapes(probe, onnx, path)
     sink = LayerSink()
@@ -276,9 +321,14 @@ def from_onnx(path: "str | Path", name: str | None = None, input_shapes: Mapping
         raise WorkloadError(f"{path}: no operation on the graph input was found")
     if warn:
         sink.warn(f"from_onnx({path.name})")
+        attrs = "; unknown attributes ignored: " + ", ".join(
+            f"{k} x{v}" for k, v in sorted(stripped.items())) if stripped else ""
         if missing:
             warnings.warn(f"from_onnx({path.name}): {_missing_text(missing, init_sizes)}; "
-                          "imported from shapes alone", MissingWeightsWarning, stacklevel=2)
+                          f"imported from shapes alone{attrs}", MissingWeightsWarning, stacklevel=2)
+        elif stripped:
+            warnings.warn(f"from_onnx({path.name}): {attrs[2:]}; imported from shapes",
+                          IgnoredFieldsWarning, stacklevel=2)
     first = next(i for i in g.input if i.name not in init_sizes)
     ishape = shapes.get(first.name, [])
     size = (ishape[-2], ishape[-1]) if len(ishape) == 4 else (1, max(ishape[-1:] or [1]))
@@ -286,7 +336,9 @@ def from_onnx(path: "str | Path", name: str | None = None, input_shapes: Mapping
             "folded_constant_ops": folded, "unmapped": sink.unmapped_text()}
     if missing:
         meta.update(weights="shapes only", missing_weights=",".join(missing),
-                    missing_weight_files=",".join(dict.fromkeys(missing.values())))
+                    missing_weight_files=",".join(f for f in dict.fromkeys(missing.values()) if f))
+    if stripped:
+        meta["ignored_attributes"] = ",".join(sorted(stripped))
     return Workload(name=name or path.stem, family=family, variant=g.name or path.stem,
                     input_size=size, num_classes=num_classes, layers=tuple(sink.layers),
                     dataset=dataset, meta=meta)

@@ -24,6 +24,7 @@ from typing import Any, Mapping, Sequence
 
 from ...errors import WorkloadError
 from ..ir import INPUT, Layer, Op, Workload, norm_layer, pool_layer, softmax_layer
+from . import onnx_patterns
 from .common import (IgnoredFieldsWarning, LayerSink, MissingWeightsWarning, account_weights, conv_layer, einsum_layer, elementwise_layer,
                      fuses_into, matmul_layer, nchw, part_tag, prod, token_pq)
 
@@ -293,7 +294,17 @@ def from_onnx(path: "str | Path", name: str | None = None, input_shapes: Mapping
         raise WorkloadError(f"{path}: the graph has no non-initializer input")
     weights = _Weights(init_sizes)
     folded = 0
+    groups = onnx_patterns.find(list(g.node), onnx_patterns.dynamic_tensors(g, set(init_sizes), _SHAPE),
+                                {o.name for o in g.output})
+    inside = {i for grp in groups.values() for i in grp.members}
     for idx, node in enumerate(g.node):
+        if idx in groups:
+            grp = groups[idx]
+            layer = sink.add(_group_layer(grp, sink, shapes, producer, weights))
+            producer[grp.out] = layer.name
+            continue
+        if idx in inside:
+            continue
         srcs = tuple(dict.fromkeys(producer[t] for t in node.input if t in producer))
         is_mac = node.op_type in ("Conv", "ConvTranspose", "Gemm", "MatMul", "Einsum")
         if node.op_type in _SHAPE or (not srcs and not is_mac):
@@ -342,6 +353,32 @@ def from_onnx(path: "str | Path", name: str | None = None, input_shapes: Mapping
     return Workload(name=name or path.stem, family=family, variant=g.name or path.stem,
                     input_size=size, num_classes=num_classes, layers=tuple(sink.layers),
                     dataset=dataset, meta=meta)
+
+
+def _group_layer(grp: "onnx_patterns.Group", sink: LayerSink, shapes: dict[str, list[int]],
+                 producer: dict[str, str], weights: _Weights) -> Layer:
+    """The one layer of a recognised decomposition (GELU, SiLU, LayerNorm, softmax, a
+    MatMul with its bias Add), as the PyTorch importer records that call."""
+    x, y = shapes[grp.x], shapes[grp.out]
+    src = producer.get(grp.x)
+    srcs = (src,) if src else ()
+    prod_layer = sink.by_name.get(src or "")
+    name = sink.unique(f"{(src or 'input').rsplit('/', 1)[0]}/{grp.kind}")
+    tags = (("part", part_tag(name)),)
+    if grp.kind in ("gelu", "silu"):
+        return elementwise_layer(name, Op.ELTWISE, y, fn=grp.kind, inputs=srcs,
+                                 fused=fuses_into(prod_layer, grp.kind)).with_(tags=tags)
+    if grp.kind == "softmax":
+        return softmax_layer(name, y[-1], p=max(prod(y) // max(y[-1], 1), 1), fn="softmax",
+                             inputs=srcs).with_(tags=tags)
+    if grp.kind == "layernorm":
+        p, q = token_pq(x[:-1])
+        layer = norm_layer(name, x[-1], p, q, "layernorm" if grp.params else "layernorm_noaffine",
+                           fuses_into(prod_layer, "layernorm"), inputs=srcs)
+        return weights.attach(layer, grp.params).with_(tags=tags)
+    w, bias = grp.params
+    layer = matmul_layer(name, x, shapes[w], False, True, srcs, bias=True)
+    return weights.attach(layer, [w, bias]).with_(tags=tags)
 
 
 def _map_node(node: Any, lname: str, srcs: tuple[str, ...], shapes: dict[str, list[int]],

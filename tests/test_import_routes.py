@@ -10,6 +10,7 @@ with the same layer list it is equal, as the cost model is deterministic)."""
 from __future__ import annotations
 
 import collections
+import copy
 import warnings
 
 import pytest
@@ -39,7 +40,7 @@ class Block(nn.Module):
     def __init__(self, d, h, act):
         super().__init__()
         self.n1, self.attn, self.n2 = nn.LayerNorm(d), Attn(d, h), nn.LayerNorm(d)
-        self.fc1, self.act, self.fc2 = nn.Linear(d, 4 * d), act, nn.Linear(4 * d, d)
+        self.fc1, self.act, self.fc2 = nn.Linear(d, 4 * d), copy.deepcopy(act), nn.Linear(4 * d, d)
 
     def forward(self, x):
         x = x + self.attn(self.n1(x))
@@ -77,6 +78,9 @@ def test_same_layers_and_latency_by_every_route(tmp_path, act, opset):
         routes = {"torch": from_torch(model, x), "onnx": import_model_file(tmp_path / "m.onnx"),
                   "pt2": import_model_file(tmp_path / "m.pt2")}
     ref = routes["torch"]
+    # .pt2 layers are named by the graph's nn_module_stack, as the eager import names them
+    assert [layer.name for layer in routes["pt2"].layers] == [layer.name for layer in ref.layers]
+    assert ref.layer("blocks.0.attn.qkv").op is Op.LINEAR and ref.layers[0].name == "patch"
     fn = "gelu" if act.startswith("gelu") else "silu"
     assert _kinds(ref)[("eltwise", fn)] == 2 and _kinds(ref)[("norm", "layernorm")] == 5
     latency = {}

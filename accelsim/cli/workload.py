@@ -127,7 +127,10 @@ def register(cli: click.Group) -> None:
     @click.option("--include-root", "include_root", default=None, metavar="DIR",
                   help="folder that Timeloop include_text may read (default: the problem's folder and "
                        "the one above it)")
-    def workload_import(model_file: str, out: str, name: str | None, include_root: str | None) -> None:
+    @click.option("--input", "input_size", default=None, metavar="HxW",
+                  help="input size of an ONNX or .pt2 model whose spatial sizes are symbolic (dynamic)")
+    def workload_import(model_file: str, out: str, name: str | None, include_root: str | None,
+                        input_size: str | None) -> None:
         """Import MODEL_FILE into a layer-list YAML that loads like any workload: .onnx, .pt2,
         a Timeloop problem .yaml (or a folder of them), a ZigZag/Stream workload .yaml, a
         SCALE-Sim topology .csv."""
@@ -138,7 +141,10 @@ def register(cli: click.Group) -> None:
             raise WorkloadError(f"model import is not available in this installation ({exc})") from None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            wl = import_model_file(model_file, name=name, include_root=include_root)
+            from ..workload.registry import parse_size
+
+            wl = import_model_file(model_file, name=name, include_root=include_root,
+                                   input_hw=parse_size(input_size))
         for w in caught:  # one line each (missing weight data, ops kept as 'other' layers)
             click.echo(f"warning: {w.message}", err=True)
         path = save_workload_yaml(wl, out)

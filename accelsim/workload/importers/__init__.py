@@ -47,9 +47,12 @@ def from_onnx(path, **kwargs) -> Workload:
 
 
 def import_model_file(path: "str | Path", name: str | None = None, warn: bool = True,
-                      include_root: "str | Path | None" = None) -> Workload:
+                      include_root: "str | Path | None" = None,
+                      input_hw: "tuple[int, int] | None" = None) -> Workload:
     """Import a model file by its suffix (see :data:`SUPPORTED_SUFFIXES`), or a folder of
     Timeloop problem files (``include_root``: where their ``include_text`` may read).
+    ``input_hw``: the (H, W) of an ONNX or ``.pt2`` model whose spatial input sizes are
+    symbolic.
 
     Every failure is one :class:`~accelsim.errors.WorkloadError` naming the file; warnings
     and log output of torch and onnx are held back (only the importers' own warnings are
@@ -70,7 +73,7 @@ def import_model_file(path: "str | Path", name: str | None = None, warn: bool = 
     check_input(path, MAX_MODEL_BYTES, f"{suffix} model file")  # a FIFO or device: refused unread
     with _held_back(), reading(path), about(path):
         if suffix == ".onnx":
-            return from_onnx(path, name=name, warn=warn)
+            return from_onnx(path, name=name, warn=warn, input_hw=input_hw)
         if suffix in (".yaml", ".yml"):
             return _peer_yaml(path, name, include_root)
         if suffix == ".csv":
@@ -79,7 +82,7 @@ def import_model_file(path: "str | Path", name: str | None = None, warn: bool = 
             return from_scalesim(path, name=name)
         from .torch_import import from_exported_program
 
-        return from_exported_program(path, name=name, warn=warn)
+        return from_exported_program(path, name=name, warn=warn, input_hw=input_hw)
 
 
 def _peer_yaml(path: Path, name: str | None, include_root: "str | Path | None") -> Workload:

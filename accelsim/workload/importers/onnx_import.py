@@ -173,9 +173,10 @@ def _check(model: Any, onnx: Any, path: Path) -> None:
 
 
 def _fix_inputs(model: Any, initializers: set[str], input_shapes: Mapping[str, Any] | None,
-                path: Path) -> None:
+                path: Path, input_hw: "tuple[int, int] | None" = None) -> None:
     """Give every graph input a concrete shape: ``input_shapes`` overrides, a symbolic
-    leading (batch) dim becomes 1, any other symbolic dim is an error."""
+    leading (batch) dim becomes 1, the last two symbolic dims of a 4-D input take
+    ``input_hw``, any other symbolic dim is an error."""
     for inp in model.graph.input:
         if inp.name in initializers:
             continue
@@ -191,9 +192,13 @@ def _fix_inputs(model: Any, initializers: set[str], input_shapes: Mapping[str, A
                 continue
             if i == 0:
                 d.dim_value = 1
+            elif input_hw is not None and len(dims) == 4 and i >= 2:
+                d.dim_value = int(input_hw[i - 2])
             else:
-                raise WorkloadError(f"{path}: input {inp.name!r} dim {i} is symbolic "
-                                    f"({d.dim_param or '?'}); pass input_shapes={{'{inp.name}': [...]}}")
+                shown = [x.dim_value if x.dim_value > 0 else (x.dim_param or "?") for x in dims]
+                raise WorkloadError(f"{path}: input {inp.name!r} has symbolic sizes {shown} (dim {i}: "
+                                    f"{d.dim_param or '?'}); give the input size with --input HxW "
+                                    f"(input_hw=(H, W)) or input_shapes={{'{inp.name}': [...]}}")
 
 
 def _shapes(model: Any, onnx: Any, path: Path) -> dict[str, list[int]]:
@@ -269,7 +274,7 @@ class _Weights:
 
 def from_onnx(path: "str | Path", name: str | None = None, input_shapes: Mapping[str, Any] | None = None,
               warn: bool = True, family: str = "imported", num_classes: int = 0,
-              dataset: str = "") -> Workload:
+              dataset: str = "", input_hw: "tuple[int, int] | None" = None) -> Workload:
     """Read an ONNX file into a :class:`Workload` (one layer per compute node).
 
     ``input_shapes`` fixes symbolic input dims (``{"pixel_values": [1, 3, 512, 512]}``).
@@ -280,7 +285,7 @@ def from_onnx(path: "str | Path", name: str | None = None, input_shapes: Mapping
     model, missing = _load(path, onnx)
     g = model.graph
     init_sizes = {i.name: prod(i.dims) for i in g.initializer}
-    _fix_inputs(model, set(init_sizes), input_shapes, path)
+    _fix_inputs(model, set(init_sizes), input_shapes, path, input_hw)
     probe = _shape_only(model, missing, onnx)
     if probe is model:
         probe = onnx.ModelProto()

@@ -177,8 +177,9 @@ class _Entries:
             raise ArchiveError(f"{self.path}: {name} is not text") from None
 
     def json(self, name: str) -> dict:
+        raw = self.raw(name, MAX_JSON_BYTES)
         try:
-            doc = json.loads(self.raw(name, MAX_JSON_BYTES))
+            doc = json.loads(raw)
         except (ValueError, RecursionError) as exc:
             raise ArchiveError(f"{self.path}: {name} is not JSON: {describe(exc)}") from None
         if not isinstance(doc, dict):

@@ -121,8 +121,8 @@ def _columns(header: list[str], source: str) -> tuple[str, dict[str, int], list[
 def _int(cell: str, key: str, where: str) -> int:
     text = cell.strip()
     if not text.isdigit() or len(text) > 18 or int(text) < 1:
-        raise WorkloadError(f"{where}: field '{SHOWN[key]}' must be a positive integer, got "
-                            f"{clip(text, 40)!r}")
+        raise WorkloadError(f"{where}: field '{SHOWN[key]}' must be a positive integer"
+                            f"{' of at most 18 digits' if len(text) > 18 else ''}, got {clip(text, 40)!r}")
     return int(text)
 
 

@@ -41,6 +41,8 @@ naming the file, the row, the field and what is allowed.
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 import math
 import re
 import warnings
@@ -182,7 +184,7 @@ def _conv_layer(name: str, v: dict[str, int], where: str) -> tuple[Layer, str]:
 
 def _rows(text: str, source: str):
     """(line number, cells) of the non-blank rows, each cell bounded."""
-    reader = csv.reader(text.splitlines())
+    reader = csv.reader(io.StringIO(text))
     try:
         for row in reader:
             if any(cell.strip() for cell in row):
@@ -198,9 +200,9 @@ def from_scalesim(path: "str | Path", name: str | None = None) -> Workload:
     """A :class:`Workload` from a SCALE-Sim topology CSV (conv or GEMM form, by header)."""
     path = Path(path)
     text = read_text(path, MAX_BYTES, "SCALE-Sim topology")  # regular file, bounded; errors name it
-    rows = list(_rows(text, str(path)))
+    rows = list(itertools.islice(_rows(text, str(path)), MAX_ROWS + 2))  # never more than the limit
     if len(rows) > MAX_ROWS + 1:
-        raise WorkloadError(f"{path}: {len(rows) - 1:,} layer rows; at most {MAX_ROWS:,} are read")
+        raise WorkloadError(f"{path}: more than {MAX_ROWS:,} layer rows; at most {MAX_ROWS:,} are read")
     first = rows[0] if rows else None
     if first is None:
         raise WorkloadError(f"{path}: empty file: a SCALE-Sim topology has a header and one row "

@@ -165,6 +165,13 @@ def test_export_cli(tmp_path, capsys):
     assert err.startswith(f"error: {tmp_path / 'all.yaml'}: a single problem file holds one layer") and \
         len(err.splitlines()) == 1
     assert main(["workload", "export", "resnet50", "--to", "zigzag", "-o", str(tmp_path / "z.txt")]) == 2
+    capsys.readouterr()
+    assert main(["workload", "export", "resnet50", "--to", "timeloop", "-o", str(tmp_path / "tl")]) == 0
+    assert main(["workload", "export", "resnet50", "--to", "timeloop", "-o", str(tmp_path / "tl")]) == 2
+    assert "the folder already holds problem files (0000_conv1.yaml ...)" in capsys.readouterr().err
+    assert main(["workload", "import", str(tmp_path / "one.yaml"), "-o", str(tmp_path / "x.yaml"),
+                 "--input", "64x64"]) == 2
+    assert "--input (input_hw) applies to .onnx and .pt2 models" in capsys.readouterr().err
 
 
 def _write(tmp_path, name, text):

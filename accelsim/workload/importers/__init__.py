@@ -58,6 +58,9 @@ def import_model_file(path: "str | Path", name: str | None = None, warn: bool = 
     and log output of torch and onnx are held back (only the importers' own warnings are
     passed on), so a bad file prints one line."""
     path = Path(path)
+    if input_hw is not None and (path.suffix.lower() not in (".onnx", ".pt2") or path.is_dir()):
+        raise WorkloadError(f"{path}: --input (input_hw) applies to .onnx and .pt2 models with symbolic sizes; "
+                            "the peers' layer files give their sizes themselves")
     if path.is_dir():
         from .timeloop import from_timeloop
 

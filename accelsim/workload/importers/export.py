@@ -97,6 +97,12 @@ def export_timeloop(wl: Workload, out: "str | Path", layer: str | None = None) -
             real.write_text(_dump(problems[0][1]))
         return [out], skipped
     folder = check_folder(out, "Timeloop problem folder")
+    stale = sorted(p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+    if stale:
+        from ...errors import WorkloadError
+
+        raise WorkloadError(f"{out}: the folder already holds problem files ({stale[0]} ...), which a folder "
+                            "import would read with the new ones; choose an empty or new folder")
     written = []
     width = max(4, len(str(len(problems))))
     for i, (x, doc) in enumerate(problems):

@@ -66,6 +66,13 @@ def test_graph_walk_is_bounded(dynamic, monkeypatch):
     monkeypatch.setattr(pt2_archive, "MAX_RUN_S", -1.0)  # any run is over the budget
     with pytest.raises(WorkloadError, match=r"the graph ran for over -1 s \(stopped at node 0 of 4\)"):
         import_model_file(dynamic / "dyn.pt2", input_hw=(16, 16))
+    monkeypatch.setattr(pt2_archive, "MAX_RUN_S", 60.0)
+    # the conv of a 16 x 16 input is 8 * 3 * 9 * 256 = 55,296 MACs (the estimate is exact at stride 1)
+    monkeypatch.setattr(pt2_archive, "MAX_NODE_MACS", 55_295)
+    with pytest.raises(WorkloadError, match=r"node 0 \(aten.conv2d.default\) would run about 5.53e\+04 MACs"):
+        import_model_file(dynamic / "dyn.pt2", input_hw=(16, 16))
+    monkeypatch.setattr(pt2_archive, "MAX_NODE_MACS", 55_296)
+    assert import_model_file(dynamic / "dyn.pt2", input_hw=(16, 16)).macs == _macs(16, 16)
     monkeypatch.setattr(pt2_archive, "MAX_NODES", 3)
     with pytest.raises(WorkloadError, match="has over 3 nodes"):
         import_model_file(dynamic / "dyn.pt2", input_hw=(16, 16))

@@ -50,6 +50,8 @@ MAX_DIM = FIELD_LIMITS["p"]
 MAX_RANK = 8
 #: most elements of one input, one zero-filled weight, or one node's result (2^28 = 1 GiB of float32)
 MAX_ELEMENTS = 2**28
+#: most multiply-accumulates one node may ask for (estimated from its operands before it runs)
+MAX_NODE_MACS = 2**40
 #: the pattern every node target must match before anything is looked up: lower-case ATen
 #: names (one leading underscore at most, no dunders), plain overload names
 _OP = re.compile(r"^torch\.ops\.aten\.(_?[a-z][a-z0-9_]{0,63})\.([A-Za-z][A-Za-z0-9_]{0,63})$")
@@ -406,6 +408,35 @@ def _bind(outputs: Any, result: Any, env: dict, path: Path) -> None:
             raise ArchiveError(f"{path}: output kind {short(kind)} is not read by the safe .pt2 reader")
 
 
+def node_macs(op: Any, args: list, kwargs: dict) -> int:
+    """An upper estimate of the MACs a MAC node will run, from its operand shapes (0 for
+    other nodes): convolutions (stride taken into account), linear and the matmul family,
+    and attention."""
+    import torch
+
+    name = op._schema.name.split("::")[-1]
+    named = {a.name: v for a, v in zip(op._schema.arguments, args)}
+    named.update(kwargs)
+    tensors = [v for v in (*args, *kwargs.values()) if isinstance(v, torch.Tensor)]
+    if len(tensors) < 2:
+        return 0
+    a, b = tensors[0], tensors[1]
+    if name.startswith(("conv", "convolution")) and a.dim() >= 3:
+        stride = named.get("stride") or [1]
+        step = 1
+        for v in (stride if isinstance(stride, (list, tuple)) else [stride]):
+            step *= max(int(v), 1)
+        return int(a.numel() // max(int(a.shape[1]), 1)) * int(b.numel()) // step
+    if name == "linear":
+        return int(a.numel()) * int(b.shape[0])
+    if name in ("mm", "addmm", "matmul", "bmm", "baddbmm", "addbmm"):
+        x, y = (tensors[1], tensors[2]) if name in ("addmm", "baddbmm", "addbmm") and len(tensors) > 2 else (a, b)
+        return int(x.numel()) * (int(y.shape[-1]) if y.dim() >= 2 else 1)
+    if name.startswith("scaled_dot_product") and b.dim() >= 2:
+        return 2 * int(a.numel()) * int(b.shape[-2])
+    return 0
+
+
 def module_scopes(nodes: list) -> list[tuple[tuple[str, bool], ...]]:
     """Per node, the module path stack from its ``nn_module_stack`` metadata (outermost
     first, the root left out), each path with whether it is a leaf module (no other
@@ -546,6 +577,10 @@ def program(archive: Archive, input_hw: "tuple[int, int] | None" = None) -> tupl
                 if self.scope is not None:
                     self.scope(scope)
                 args, kwargs = _call_args(op, node.get("inputs"), env, path)
+                macs = node_macs(op, args, kwargs)
+                if macs > MAX_NODE_MACS:
+                    raise ArchiveError(f"{path}: node {i} ({target.removeprefix('torch.ops.')}) would run about "
+                                       f"{macs:.3g} MACs; at most {MAX_NODE_MACS:.3g} per node are run")
                 try:
                     result = op(*args, **kwargs)
                 except Exception as exc:  # any failure of the op on these inputs

@@ -279,3 +279,48 @@ def test_include_text_is_bounded_and_kept_inside_the_root(tmp_path, capsys):
     assert main(["workload", "import", str(p), "-o", out]) == 2
     capsys.readouterr()
     assert main(["workload", "import", str(p), "-o", out, "--include-root", str(tmp_path)]) == 0
+
+
+# ------------------------------------------------------------------ property: any MAC layer survives the trip
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+from accelsim.workload import Layer, Workload  # noqa: E402
+
+_dims = st.integers(1, 64)
+
+
+@st.composite
+def mac_layers(draw):
+    kind = draw(st.sampled_from(["conv", "dw", "grouped", "linear", "matmul"]))
+    p, q, n = draw(_dims), draw(_dims), draw(st.integers(1, 4))
+    if kind == "linear":
+        return Layer("l", Op.LINEAR, k=draw(_dims), c=draw(_dims), p=p, q=q, n=n, batch=draw(st.integers(1, 4)))
+    if kind == "matmul":
+        return Layer("m", Op.MATMUL, k=draw(_dims), c=draw(_dims), p=p, q=q, n=n, batch=draw(st.integers(1, 8)))
+    r, s, stride = draw(st.integers(1, 7)), draw(st.integers(1, 7)), draw(st.integers(1, 4))
+    pad = draw(st.integers(0, 3))
+    if kind == "dw":
+        g = draw(_dims)
+        return Layer("d", Op.DWCONV2D, k=g, c=g, p=p, q=q, r=r, s=s, stride=stride, padding=pad, groups=g, n=n)
+    g = draw(st.integers(1, 4)) if kind == "grouped" else 1
+    return Layer("c", Op.CONV2D, k=g * draw(_dims), c=g * draw(_dims), p=p, q=q, r=r, s=s, stride=stride,
+                 padding=pad, groups=g, n=n)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(layer=mac_layers())
+def test_any_mac_layer_survives_both_exports(tmp_path_factory, layer):
+    folder = tmp_path_factory.mktemp("trip")
+    pre = Layer("pre", Op.CONV2D, k=8, c=3, p=8, q=8, r=3, s=3, inputs=("input",))
+    wl = Workload(name="w", family="test", variant="t", input_size=(10, 10), num_classes=0,
+                  layers=(pre, layer.with_(inputs=("pre",))))
+    back_zz = import_model_file(export_zigzag(wl, folder / "w.yaml")[0])
+    z = back_zz.layers[1]
+    assert z.inputs == ("pre",)
+    # ZigZag keeps everything the layer's MACs and mapping depend on (a matmul's n folds into batch)
+    assert (z.op, z.macs, z.k, z.c, z.r, z.s, z.stride, z.groups, z.p, z.q) == \
+        (layer.op, layer.macs, layer.k, layer.c, layer.r, layer.s, layer.stride, layer.groups, layer.p, layer.q)
+    if layer.op in (Op.CONV2D, Op.DWCONV2D):
+        assert (z.padding, z.n) == (layer.padding, layer.n)
+    export_timeloop(wl, folder / "tl")
+    assert same_mac_layers(wl.layers, import_model_file(folder / "tl").layers) == []

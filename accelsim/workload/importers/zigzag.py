@@ -124,7 +124,10 @@ class _Layer:
         if not isinstance(src, dict):
             raise WorkloadError(f"{where}: field 'operand_source' must be a mapping such as {{I: 3, W: 4}}")
         self.source = {str(k).upper(): v for k, v in src.items()}
-        self.name = str(doc.get("name") or f"Layer{self.id}")
+        name = doc.get("name")
+        if name is not None and (not isinstance(name, (str, int)) or isinstance(name, bool) or len(str(name)) > 200):
+            raise WorkloadError(f"{where}: field 'name' must be text of at most 200 characters, got {short(name)}")
+        self.name = str(name) if name not in (None, "") else f"Layer{self.id}"
         self.kind = str(doc.get("operator_type") or "")
 
     def int_field(self, key: str, least: int) -> int:
@@ -261,7 +264,9 @@ def from_zigzag(data: Any, source: str, name: str) -> Workload:
 def to_zigzag(layers: Sequence[Layer]) -> tuple[list[dict], list[str]]:
     """ZigZag workload layers for ``layers`` (MAC layers, pools and element-wise layers with
     two inputs), and the names of the layers the format cannot express (skipped; their
-    consumers read what the skipped layer read)."""
+    consumers read what the skipped layer read). ZigZag marks a constant operand by naming
+    the layer itself as its source, so a ``matmul`` whose operands both come from the
+    network input (no producing layer) comes back as a ``linear``."""
     ids: dict[str, int] = {}
     alias: dict[str, str] = {}
     out: list[dict] = []

@@ -144,3 +144,28 @@ def test_hostile_topologies_are_bounded(tmp_path, capsys):
     assert main(["workload", "import", str(big), "-o", out]) == 2
     assert "bytes is over the limit of 67,108,864 bytes for a SCALE-Sim topology" in _one_line(capsys, big)
     assert time.perf_counter() - t0 < 60  # the 100,001-row file is parsed once, then refused
+
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+
+@st.composite
+def conv_rows(draw):
+    h, w = draw(st.integers(1, 300)), draw(st.integers(1, 300))
+    fh, fw = draw(st.integers(1, min(h, 11))), draw(st.integers(1, min(w, 11)))
+    if draw(st.booleans()):  # SCALE-Sim's GEMM-as-conv form, either orientation
+        fh, fw = (1, w) if draw(st.booleans()) else (h, 1)
+    return h, w, fh, fw, draw(st.integers(1, 64)), draw(st.integers(1, 64)), draw(st.integers(1, 4))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(row=conv_rows(), name=st.sampled_from(["conv", "DP_conv"]))
+def test_any_conv_row_has_scalesims_macs(tmp_path_factory, row, name):
+    path = tmp_path_factory.mktemp("ss") / "t.csv"
+    path.write_text(V2 + f"{name},{','.join(map(str, row))},\n")
+    (layer,) = from_scalesim(path).layers
+    h, w, fh, fw, ch, nf, st_ = row
+    # SCALE-Sim splits a DP row into `ch` single-channel convs of `nf` filters
+    expected = ch * _scalesim_macs(h, w, fh, fw, 1, nf, st_) if name.startswith("DP") else \
+        _scalesim_macs(h, w, fh, fw, ch, nf, st_)
+    assert layer.macs == expected

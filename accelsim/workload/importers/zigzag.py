@@ -195,10 +195,11 @@ def _layer(z: _Layer, inputs: tuple[str, ...], w_static: bool) -> Layer:
             hw = kw or {"in_h": max((p - 1) * stride + r - 2 * pad, 1), "in_w": max((q - 1) * stride + s - 2 * pad, 1)}
             return pool_layer(z.name, chans, p, q, r, s, stride, pad, _POOL_TYPES[z.kind.lower().replace("_", "")],
                               inputs=inputs, n=n, **hw)
-        g = z.size.get("G", 1) if "G" in o & i & w else 1
+        grouped = "G" in o & i & w
+        g = z.size.get("G", 1) if grouped else 1
         k = z.prod((o & w) - i - {"G"})
         c = z.prod(red - {row[1], col[1]})
-        op = Op.DWCONV2D if g > 1 and k == 1 and c == 1 else Op.CONV2D
+        op = Op.DWCONV2D if grouped and k == 1 and c == 1 else Op.CONV2D
         return Layer(z.name, op, k=k * g, c=c * g, p=p, q=q, r=r, s=s, stride=stride, padding=pad, groups=g, n=n,
                      inputs=inputs, **kw)
     # a GEMM: rows (I and O), columns (W and O), reduction, batch (all three)

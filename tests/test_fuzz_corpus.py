@@ -81,6 +81,9 @@ READERS = {  # kind -> (file suffix, argv with {case})
     "spec": (".yaml", ["sweep", "{case}", "--workers", "1", "--no-progress"]),
     "results": (".csv", ["pareto", "{case}"]),
     "import": (".pt2", ["workload", "import", "{case}", "-o", "{tmp}/out.yaml"]),
+    "import_onnx": (".onnx", ["workload", "import", "{case}", "-o", "{tmp}/out.yaml"]),
+    "import_scalesim": (".csv", ["workload", "import", "{case}", "-o", "{tmp}/out.yaml"]),
+    "import_peer_yaml": (".yaml", ["workload", "import", "{case}", "-o", "{tmp}/out.yaml"]),
 }
 
 

@@ -142,10 +142,12 @@ def test_symbolic_spatial_dims_need_input_shapes(tmp_path):
     nodes = [helper.make_node("Conv", ["x", "W"], ["y"], name="conv")]
     path = _save(tmp_path, nodes, [_vi("x", [1, 3, "H", "W"])], [_vi("y", [1, 4, "H", "W"])],
                  [_init("W", 4, 3, 1, 1)])
-    with pytest.raises(WorkloadError, match=r"input 'x' dim 2 is symbolic \(H\); pass input_shapes"):
+    with pytest.raises(WorkloadError, match=r"input 'x' has symbolic sizes \[1, 3, 'H', 'W'\] \(dim 2: H\); "
+                                            r"give the input size with --input HxW"):
         from_onnx(path)
     wl = from_onnx(path, input_shapes={"x": [1, 3, 8, 8]})
     assert wl.macs == 4 * 3 * 8 * 8  # 1x1 conv: K*C*P*Q
+    assert from_onnx(path, input_hw=(8, 6)).macs == 4 * 3 * 8 * 6
 
 
 def test_import_then_yaml_round_trip(cnn, tmp_path):

@@ -161,7 +161,7 @@ def test_import_then_simulate(tmp_path, capsys, resnet50):
 
 TL_BAD = [
     ("problem:\n  instance: {C: 8, M: 8, densities: {A: 0.5}}\n",
-     "field 'problem.instance.densities' is not a CNN-layer instance key; allowed: N, C, M, K"),
+     "sparse problems are not supported (densities of A in 'problem.instance.densities')"),
     ("problem:\n  instance: {C: 8, M: eight}\n",
      "field 'problem.instance.M' must be an integer >= 1, got 'eight'"),
     ("problem:\n  instance: {C: 8, M: 8, K: 8}\n", "fields 'problem.instance.M' and 'problem.instance.K'"),
@@ -170,7 +170,7 @@ TL_BAD = [
     ("problem:\n  shape: {name: gemm_ABZ, dimensions: [M, N, K, X]}\n  instance: {M: 8}\n",
      "field 'problem.shape': shape 'gemm_ABZ' with dimensions ['M', 'N', 'K', 'X'] is not a "
      "CNN-layer problem"),
-    ("problem:\n  shape: gemm\n  instance: {M: 8}\n", "field 'problem.shape' is 'gemm'; allowed"),
+    ("problem:\n  shape: einsum\n  instance: {M: 8}\n", "field 'problem.shape' is 'einsum'; allowed"),
     ("{% set x = 1 %}\nproblem:\n  instance: {C: 1}\n", "line 1: Jinja template"),
     ("architecture: {}\n", "field 'problem' is missing"),
     ("problem:\n  instance: [1, 2\n", "malformed YAML at line"),
@@ -186,7 +186,7 @@ SS_BAD = [
     ("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
      "Stride height, Stride width,\nc1, 8, 8, 3, 3, 4, 4, 1, 2,\n",
      "fields 'Stride height'=1 and 'Stride width'=2 differ"),
-    ("Layer, M, N, K,\nfc, 8, 8,\n", "row 2 (fc): expected the 4 fields Layer, M, N, K"),
+    ("Layer, M, N, K,\nfc, 8, 8,\n", "row 2 (fc): expected the fields M, N, K; got 8, 8, (empty)"),
     ("Layer, M, N, K,\nfc, 0, 8, 8,\n", "field 'M' must be a positive integer, got '0'"),
     ("\n\n", "empty file"),
 ]

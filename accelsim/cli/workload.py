@@ -125,9 +125,16 @@ def register(cli: click.Group) -> None:
     @click.argument("model_file")
     @output_option("-o", "out", required=True, help="layer-list YAML to write")
     @click.option("--name", default=None, help="workload name (default: the file stem)")
-    def workload_import(model_file: str, out: str, name: str | None) -> None:
+    @click.option("--include-root", "include_root", default=None, metavar="DIR",
+                  help="folder that Timeloop include_text may read (default: the problem's folder and "
+                       "the one above it)")
+    @click.option("--input", "input_size", default=None, metavar="HxW",
+                  help="input size of an ONNX or .pt2 model whose spatial sizes are symbolic (dynamic)")
+    def workload_import(model_file: str, out: str, name: str | None, include_root: str | None,
+                        input_size: str | None) -> None:
         """Import MODEL_FILE into a layer-list YAML that loads like any workload: .onnx, .pt2,
-        a Timeloop problem .yaml (or a folder of them), a SCALE-Sim topology .csv."""
+        a Timeloop problem .yaml (or a folder of them), a ZigZag/Stream workload .yaml, a
+        SCALE-Sim topology .csv."""
         try:
             from ..workload.importers import import_model_file
             from ..workload.yamlio import save_workload_yaml
@@ -135,7 +142,10 @@ def register(cli: click.Group) -> None:
             raise WorkloadError(f"model import is not available in this installation ({exc})") from None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            wl = import_model_file(model_file, name=name)
+            from ..workload.registry import parse_size
+
+            wl = import_model_file(model_file, name=name, include_root=include_root,
+                                   input_hw=parse_size(input_size))
         for w in caught:  # one line each (missing weight data, ops kept as 'other' layers)
             click.echo(f"warning: {w.message}", err=True)
         path = save_workload_yaml(wl, out)
@@ -143,3 +153,39 @@ def register(cli: click.Group) -> None:
         dilated = dict(wl.meta).get("dilated")
         if dilated:
             click.echo(f"note: dilated convs run as their effective kernel: {dilated}", err=True)
+        converted = dict(wl.meta).get("converted")
+        if converted:
+            click.echo(f"note: {converted}", err=True)
+
+    @workload_group.command("export")
+    @click.argument("name")
+    @click.option("--to", "fmt", type=click.Choice(["timeloop", "zigzag"]), required=True,
+                  help="timeloop: v0.4 problem files (a folder, or one .yaml with --layer); "
+                       "zigzag: one ZigZag/Stream workload YAML")
+    @click.option("-o", "out", required=True, metavar="PATH", help="folder or .yaml file to write")
+    @click.option("--layer", default=None, help="Timeloop: write this layer only (to a .yaml file)")
+    @click.option("--input", "input_size", default=None, metavar="HxW",
+                  help="input size, e.g. 512x512 (default: the model's)")
+    def workload_export(name: str, fmt: str, out: str, layer: str | None, input_size: str | None) -> None:
+        """Write NAME (registry name or layer-list YAML) in a peer's format, to run the same
+        problem in Timeloop or ZigZag/Stream. Layers the format cannot express are skipped
+        and counted."""
+        from ..safeio import check_folder, check_output
+        from ..workload.importers.export import export_timeloop, export_zigzag
+
+        if fmt == "zigzag":
+            check_output(out, "ZigZag workload", (".yaml", ".yml"))
+        elif Path(out).suffix.lower() in (".yaml", ".yml"):
+            check_output(out, "Timeloop problem file", (".yaml", ".yml"))
+        else:
+            check_folder(out, "Timeloop problem folder")
+        wl = load_workload(name, input_size=input_size)
+        if fmt == "zigzag":
+            path, skipped = export_zigzag(wl, out)
+            done = f"wrote {path}: {len(wl.layers) - len(skipped)} layers"
+        else:
+            files, skipped = export_timeloop(wl, out, layer)
+            done = f"wrote {len(files)} Timeloop problem file(s) to {out}"
+        if skipped:
+            done += f"; skipped {len(skipped)} layer(s) the format cannot express (e.g. {skipped[0]})"
+        click.echo(done, err=True)

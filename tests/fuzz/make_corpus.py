@@ -467,6 +467,112 @@ def peer_format_cases(c: Corpus) -> None:
         c.case("scalesim", name, argv, c.file("scalesim", name + ".csv", data))
 
 
+def peer_hostile_cases(c: Corpus) -> None:
+    """Hostile peer-format inputs: .pt2 sizes, op names and zip members; SCALE-Sim headers;
+    Timeloop include_text trees; ZigZag workload YAML; AccelForge einsum templates."""
+    argv = ["workload", "import", "{case}", "-o", "{tmp}/out.yaml"]
+    good = c.root / "ok" / "tiny.pt2"
+    with zipfile.ZipFile(good) as zf:
+        entries = {i.filename: zf.read(i) for i in zf.infolist()}
+    root = next(iter(entries)).split("/")[0]
+    model_key, weights_key = f"{root}/models/model.json", f"{root}/data/weights/model_weights_config.json"
+
+    def pt2(name: str, member: str, change: Callable[[dict], None], expect: str) -> None:
+        e = dict(entries)
+        doc = json.loads(e[member])
+        change(doc)
+        e[member] = json.dumps(doc).encode()
+        c.case("pt2_hostile", name, argv, c.file("pt2_hostile", name + ".pt2", _zip(e)), [expect])
+
+    def x_sizes(sizes: list) -> Callable[[dict], None]:
+        return lambda d: d["graph_module"]["graph"]["tensor_values"]["x"].update(
+            sizes=sizes, strides=[{"as_int": 1}] * len(sizes))
+
+    def target(t: str) -> Callable[[dict], None]:
+        return lambda d: d["graph_module"]["graph"]["nodes"][0].update(target=t)
+
+    def weight_sizes(d: dict) -> None:
+        meta = next(iter(d["config"].values()))
+        meta["tensor_meta"].update(sizes=[{"as_int": 2**20}, {"as_int": 2**20}], strides=[{"as_int": 0}] * 2)
+
+    pt2("input_2p40", model_key, x_sizes([{"as_int": 2**40}]), "per dimension")
+    pt2("input_4d_2p20", model_key, x_sizes([{"as_int": 2**20}] * 4), "elements; at most")
+    pt2("input_bool", model_key, x_sizes([{"as_int": True}, {"as_int": 3}, {"as_int": 8}, {"as_int": 8}]),
+        "not an int64 size")
+    pt2("input_int64_overflow", model_key, x_sizes([{"as_int": 2**64}, {"as_int": 3}, {"as_int": 8}, {"as_int": 8}]),
+        "not an int64 size")
+    pt2("weight_2p42_elements", weights_key, weight_sizes, "elements; at most")
+    for name, t in (("op_class_init", "torch.ops.aten.__class__.__init__"), ("op_dict_clear", "torch.ops.aten.__dict__.clear"),
+                    ("op_dir_append", "torch.ops.aten.__dir__.append"), ("op_upper_case", "torch.ops.aten.Conv2d.default"),
+                    ("op_not_listed", "torch.ops.aten.cholesky.default")):
+        pt2(name, model_key, target(t), "ATen operator")
+    encrypted = bytearray(_zip(entries))  # the model member marked encrypted (flag bit 0), both headers
+    info = zipfile.ZipFile(io.BytesIO(bytes(encrypted))).getinfo(model_key)
+    encrypted[info.header_offset + 6] |= 0x1
+    central = encrypted.find(b"PK\x01\x02")
+    while central >= 0:
+        if encrypted[central + 46:central + 46 + len(model_key)] == model_key.encode():
+            encrypted[central + 8] |= 0x1
+        central = encrypted.find(b"PK\x01\x02", central + 4)
+    c.case("pt2_hostile", "encrypted_member", argv, c.file("pt2_hostile", "encrypted_member.pt2", bytes(encrypted)),
+           ["is encrypted"])
+
+    head = "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
+    scalesim = {
+        "v3_layout": ("Layer name,IFMAP Height Intraline Factor,IFMAP Width Intraline Factor,Channel Intraline Factor,\n"
+                      "Conv1,2,2,16,\n", "SCALE-Sim v3 layout file"),
+        "column_twice": ("Layer name, M, N, K, K,\nfc,1,2,3,4,\n", "twice"),
+        "no_name_column": ("M, N, K,\n1,2,3,\n", "neither"),
+        "cell_5000": (head + "c" * 5000 + ",8,8,3,3,4,4,1,\n", "a cell of over"),
+        "field_over_csv_limit": (head + "c" * 140_000 + ",8,8,3,3,4,4,1,\n", "not CSV"),
+        "gemm_as_conv_prime_rows": (head + "g,2000003,64,1,64,1,8,1,\n", "cannot be split"),
+        "fold_prime": (head + "u,2000005,3,3,3,8,8,1,\n", "cannot be folded"),
+        "digits_19": (head + "c,9999999999999999999,8,3,3,4,4,1,\n", "positive integer"),
+    }
+    for name, (text, expect) in scalesim.items():
+        c.case("scalesim_header", name, argv, c.file("scalesim_header", name + ".csv", text), [expect])
+
+    problem = "problem:\n  instance: {C: 8, M: 8}\n"
+    for level in range(6):
+        body = f"{{{{include_text('bomb{level + 1}.yaml')}}}}\n" * 16 if level < 5 else "# leaf\n"
+        c.file("timeloop_include", f"bomb{level}.txt", body)
+        if level:
+            c.file("timeloop_include", f"bomb{level}.yaml", body)
+    timeloop = {
+        "fan_out_bomb": "{{include_text('bomb1.yaml')}}\n" + problem,
+        "absolute_passwd": "{{include_text('/etc/passwd')}}\n" + problem,
+        "climb_out": "{{include_text('../../../../../../../../etc/hostname')}}\n" + problem,
+        "densities": "problem:\n  instance: {C: 8, M: 8, densities: {Inputs: 0.5}}\n",
+        "gemm_odd_shape": "problem:\n  shape: {name: mttkrp, dimensions: [I, J, K, L]}\n  instance: {I: 2}\n",
+        "accelforge_jinja": ("workload:\n  rank_sizes:\n    {% set B = B | default(1) %}\n    B: {{B}}\n  einsums:\n"
+                             "  - name: Matmul\n    tensor_accesses:\n    - {name: I, projection: [m, k]}\n"),
+    }
+    expects = {"fan_out_bomb": "include_text pastes", "absolute_passwd": "is outside", "climb_out": "is outside",
+               "densities": "sparse problems are not supported", "gemm_odd_shape": "nor a plain GEMM",
+               "accelforge_jinja": "AccelForge workload"}
+    for name, text in timeloop.items():
+        c.case("timeloop_include", name, argv, c.file("timeloop_include", name + ".yaml", text), [expects[name]])
+
+    layer = {"id": 0, "operator_type": "Conv", "equation": "O[b][k][oy][ox]+=W[k][c][fy][fx]*I[b][c][iy][ix]",
+             "dimension_relations": ["ix=1*ox+1*fx", "iy=1*oy+1*fy"], "loop_dims": ["B", "K", "C", "OY", "OX", "FY", "FX"],
+             "loop_sizes": [1, 8, 8, 8, 8, 3, 3], "operand_precision": {"O": 16}, "operand_source": {"I": 0, "W": 0}}
+    zigzag = {
+        "equation_text": ({**layer, "equation": "import os"}, "equation"),
+        "sizes_mismatch": ({**layer, "loop_sizes": [1, 8]}, "same length"),
+        "size_huge": ({**layer, "loop_sizes": [1, 2**41, 8, 8, 8, 3, 3]}, "loop_sizes"),
+        "size_text": ({**layer, "loop_sizes": [1, "8", 8, 8, 8, 3, 3]}, "loop_sizes"),
+        "relation_bad": ({**layer, "dimension_relations": ["ix=ox**fx"]}, "dimension_relations"),
+        "source_unknown": ({**layer, "operand_source": {"I": 7, "W": 0}}, "operand_source.I"),
+        "padding_differs": ({**layer, "pr_loop_dims": ["IY", "IX"], "padding": [[1, 1], [2, 2]]}, "padding"),
+        "id_text": ({**layer, "id": "zero"}, "'id'"),
+        "over_limit_k": ({**layer, "loop_sizes": [1, 2**21, 8, 8, 8, 3, 3]}, "field 'k'"),
+    }
+    for name, (doc, expect) in zigzag.items():
+        c.case("zigzag", name, argv, c.file("zigzag", name + ".yaml", dump([doc])), [expect])
+    c.case("zigzag", "id_twice", argv, c.file("zigzag", "id_twice.yaml", dump([layer, layer])), ["repeats id"])
+    c.case("zigzag", "layer_not_map", argv, c.file("zigzag", "layer_not_map.yaml", dump([layer, 3])), ["mapping"])
+
+
 def mapping_file_cases(c: Corpus) -> None:
     """Mappings written by hand for `accelsim map --mapping` (ResNet-50 layer3.1.conv2 on E)."""
     argv = ["map", "-w", "resnet50", "--layer", "layer3.1.conv2", "--mapping", "{case}"]
@@ -544,7 +650,7 @@ def main(root: Path = CORPUS) -> Corpus:
     ok_files(c)
     for make in (arch_cases, tech_cases, layer_list_cases, workload_cases, spec_cases, constraint_cases,
                  exec_path_cases, cli_cases, results_cases, import_cases, peer_format_cases,
-                 mapping_file_cases):
+                 mapping_file_cases, peer_hostile_cases):
         make(c)
     # a spec's relative paths (cache: cache_is_file.yaml) resolve next to the spec
     shutil.copy(root / "ok" / "cache_is_file.yaml", root / "spec" / "cache_is_file.yaml")

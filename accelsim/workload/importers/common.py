@@ -29,6 +29,11 @@ class MissingWeightsWarning(UserWarning):
     used their shapes only (listed once per import)."""
 
 
+class IgnoredFieldsWarning(UserWarning):
+    """Fields of a peer's file that the import read and did not use (a batch size, a
+    sparsity ratio, extra ONNX attributes), listed once per import."""
+
+
 def prod(values: Iterable[int]) -> int:
     return int(math.prod(int(v) for v in values))
 

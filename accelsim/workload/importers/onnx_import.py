@@ -24,7 +24,8 @@ from typing import Any, Mapping, Sequence
 
 from ...errors import WorkloadError
 from ..ir import INPUT, Layer, Op, Workload, norm_layer, pool_layer, softmax_layer
-from .common import (LayerSink, MissingWeightsWarning, account_weights, conv_layer, einsum_layer, elementwise_layer,
+from . import onnx_patterns
+from .common import (IgnoredFieldsWarning, LayerSink, MissingWeightsWarning, account_weights, conv_layer, einsum_layer, elementwise_layer,
                      fuses_into, matmul_layer, nchw, part_tag, prod, token_pq)
 
 _ACT = {"Relu": "relu", "Gelu": "gelu", "Sigmoid": "sigmoid", "Tanh": "tanh",
@@ -78,6 +79,8 @@ def _load(path: Path, onnx: Any) -> tuple[Any, dict[str, str]]:
         missing: dict[str, str] = {}
         for tensor in model.graph.initializer:
             if not uses_external_data(tensor):
+                if prod(tensor.dims) > 0 and not _has_data(tensor):
+                    missing[tensor.name] = ""  # dims declared, no data field at all
                 continue
             location = next((e.value for e in tensor.external_data if e.key == "location"), "")
             if not (path.parent / location).is_file():
@@ -91,12 +94,51 @@ def _load(path: Path, onnx: Any) -> tuple[Any, dict[str, str]]:
     return model, missing
 
 
+_DATA_FIELDS = ("raw_data", "float_data", "int32_data", "string_data", "int64_data", "double_data",
+                "uint64_data")
+
+
+def _has_data(tensor: Any) -> bool:
+    """True when an (internal) initializer holds any value field."""
+    return any(len(getattr(tensor, f)) for f in _DATA_FIELDS)
+
+
 def _missing_text(missing: Mapping[str, str], sizes: Mapping[str, int]) -> str:
     """One line: how many initializers (and elements) lack data, and in which files."""
-    files = ", ".join(dict.fromkeys(missing.values()))
+    files = ", ".join(f for f in dict.fromkeys(missing.values()) if f)
+    declared = [t for t, f in missing.items() if not f]
     elems = sum(sizes.get(t, 0) for t in missing)
-    return (f"{len(missing)} of {len(sizes)} initializers ({elems:,} elements) have no data: "
-            f"external file(s) {files} not found")
+    why = []
+    if files:
+        why.append(f"external file(s) {files} not found")
+    if declared:
+        names = ", ".join(declared[:3]) + (", ..." if len(declared) > 3 else "")
+        why.append(f"{len(declared)} declared with dims and no data field ({names})")
+    return f"{len(missing)} of {len(sizes)} initializers ({elems:,} elements) have no data: {'; '.join(why)}"
+
+
+def _strip_unknown_attributes(model: Any, onnx: Any) -> dict[str, int]:
+    """Remove attributes that the ONNX schema of their (default-domain) op does not define
+    (Stream's ``act_size`` on ``Gemm``), in place; returns ``"attr (Op)" -> count``. Only
+    shapes are read, and inference uses the schema's attributes alone."""
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    removed: dict[str, int] = {}
+    for node in model.graph.node:
+        if node.domain not in ("", "ai.onnx") or opset is None:
+            continue
+        try:
+            known = set(onnx.defs.get_schema(node.op_type, opset, "").attributes)
+        except Exception:  # an op unknown to onnx: the checker names it
+            continue
+        keep = [a for a in node.attribute if a.name in known]
+        if len(keep) != len(node.attribute):
+            for a in node.attribute:
+                if a.name not in known:
+                    key = f"{a.name} ({node.op_type})"
+                    removed[key] = removed.get(key, 0) + 1
+            del node.attribute[:]
+            node.attribute.extend(keep)
+    return removed
 
 
 def _invalid(path: Path, exc: Exception) -> str:
@@ -131,9 +173,10 @@ def _check(model: Any, onnx: Any, path: Path) -> None:
 
 
 def _fix_inputs(model: Any, initializers: set[str], input_shapes: Mapping[str, Any] | None,
-                path: Path) -> None:
+                path: Path, input_hw: "tuple[int, int] | None" = None) -> None:
     """Give every graph input a concrete shape: ``input_shapes`` overrides, a symbolic
-    leading (batch) dim becomes 1, any other symbolic dim is an error."""
+    leading (batch) dim becomes 1, the last two symbolic dims of a 4-D input take
+    ``input_hw``, any other symbolic dim is an error."""
     for inp in model.graph.input:
         if inp.name in initializers:
             continue
@@ -149,9 +192,13 @@ def _fix_inputs(model: Any, initializers: set[str], input_shapes: Mapping[str, A
                 continue
             if i == 0:
                 d.dim_value = 1
+            elif input_hw is not None and len(dims) == 4 and i >= 2:
+                d.dim_value = int(input_hw[i - 2])
             else:
-                raise WorkloadError(f"{path}: input {inp.name!r} dim {i} is symbolic "
-                                    f"({d.dim_param or '?'}); pass input_shapes={{'{inp.name}': [...]}}")
+                shown = [x.dim_value if x.dim_value > 0 else (x.dim_param or "?") for x in dims]
+                raise WorkloadError(f"{path}: input {inp.name!r} has symbolic sizes {shown} (dim {i}: "
+                                    f"{d.dim_param or '?'}); give the input size with --input HxW "
+                                    f"(input_hw=(H, W)) or input_shapes={{'{inp.name}': [...]}}")
 
 
 def _shapes(model: Any, onnx: Any, path: Path) -> dict[str, list[int]]:
@@ -227,7 +274,7 @@ class _Weights:
 
 def from_onnx(path: "str | Path", name: str | None = None, input_shapes: Mapping[str, Any] | None = None,
               warn: bool = True, family: str = "imported", num_classes: int = 0,
-              dataset: str = "") -> Workload:
+              dataset: str = "", input_hw: "tuple[int, int] | None" = None) -> Workload:
     """Read an ONNX file into a :class:`Workload` (one layer per compute node).
 
     ``input_shapes`` fixes symbolic input dims (``{"pixel_values": [1, 3, 512, 512]}``).
@@ -238,8 +285,12 @@ def from_onnx(path: "str | Path", name: str | None = None, input_shapes: Mapping
     model, missing = _load(path, onnx)
     g = model.graph
     init_sizes = {i.name: prod(i.dims) for i in g.initializer}
-    _fix_inputs(model, set(init_sizes), input_shapes, path)
+    _fix_inputs(model, set(init_sizes), input_shapes, path, input_hw)
     probe = _shape_only(model, missing, onnx)
+    if probe is model:
+        probe = onnx.ModelProto()
+        probe.CopyFrom(model)
+    stripped = _strip_unknown_attributes(probe, onnx)
     _check(probe, onnx, path)
     shapes = _shapes(probe, onnx, path)
     sink = LayerSink()
@@ -248,7 +299,17 @@ def from_onnx(path: "str | Path", name: str | None = None, input_shapes: Mapping
         raise WorkloadError(f"{path}: the graph has no non-initializer input")
     weights = _Weights(init_sizes)
     folded = 0
+    groups = onnx_patterns.find(list(g.node), onnx_patterns.dynamic_tensors(g, set(init_sizes), _SHAPE),
+                                {o.name for o in g.output})
+    inside = {i for grp in groups.values() for i in grp.members}
     for idx, node in enumerate(g.node):
+        if idx in groups:
+            grp = groups[idx]
+            layer = sink.add(_group_layer(grp, sink, shapes, producer, weights))
+            producer[grp.out] = layer.name
+            continue
+        if idx in inside:
+            continue
         srcs = tuple(dict.fromkeys(producer[t] for t in node.input if t in producer))
         is_mac = node.op_type in ("Conv", "ConvTranspose", "Gemm", "MatMul", "Einsum")
         if node.op_type in _SHAPE or (not srcs and not is_mac):
@@ -276,9 +337,14 @@ def from_onnx(path: "str | Path", name: str | None = None, input_shapes: Mapping
         raise WorkloadError(f"{path}: no operation on the graph input was found")
     if warn:
         sink.warn(f"from_onnx({path.name})")
+        attrs = "; unknown attributes ignored: " + ", ".join(
+            f"{k} x{v}" for k, v in sorted(stripped.items())) if stripped else ""
         if missing:
             warnings.warn(f"from_onnx({path.name}): {_missing_text(missing, init_sizes)}; "
-                          "imported from shapes alone", MissingWeightsWarning, stacklevel=2)
+                          f"imported from shapes alone{attrs}", MissingWeightsWarning, stacklevel=2)
+        elif stripped:
+            warnings.warn(f"from_onnx({path.name}): {attrs[2:]}; imported from shapes",
+                          IgnoredFieldsWarning, stacklevel=2)
     first = next(i for i in g.input if i.name not in init_sizes)
     ishape = shapes.get(first.name, [])
     size = (ishape[-2], ishape[-1]) if len(ishape) == 4 else (1, max(ishape[-1:] or [1]))
@@ -286,10 +352,38 @@ def from_onnx(path: "str | Path", name: str | None = None, input_shapes: Mapping
             "folded_constant_ops": folded, "unmapped": sink.unmapped_text()}
     if missing:
         meta.update(weights="shapes only", missing_weights=",".join(missing),
-                    missing_weight_files=",".join(dict.fromkeys(missing.values())))
+                    missing_weight_files=",".join(f for f in dict.fromkeys(missing.values()) if f))
+    if stripped:
+        meta["ignored_attributes"] = ",".join(sorted(stripped))
     return Workload(name=name or path.stem, family=family, variant=g.name or path.stem,
                     input_size=size, num_classes=num_classes, layers=tuple(sink.layers),
                     dataset=dataset, meta=meta)
+
+
+def _group_layer(grp: "onnx_patterns.Group", sink: LayerSink, shapes: dict[str, list[int]],
+                 producer: dict[str, str], weights: _Weights) -> Layer:
+    """The one layer of a recognised decomposition (GELU, SiLU, LayerNorm, softmax, a
+    MatMul with its bias Add), as the PyTorch importer records that call."""
+    x, y = shapes[grp.x], shapes[grp.out]
+    src = producer.get(grp.x)
+    srcs = (src,) if src else ()
+    prod_layer = sink.by_name.get(src or "")
+    name = sink.unique(f"{(src or 'input').rsplit('/', 1)[0]}/{grp.kind}")
+    tags = (("part", part_tag(name)),)
+    if grp.kind in ("gelu", "silu"):
+        return elementwise_layer(name, Op.ELTWISE, y, fn=grp.kind, inputs=srcs,
+                                 fused=fuses_into(prod_layer, grp.kind)).with_(tags=tags)
+    if grp.kind == "softmax":
+        return softmax_layer(name, y[-1], p=max(prod(y) // max(y[-1], 1), 1), fn="softmax",
+                             inputs=srcs).with_(tags=tags)
+    if grp.kind == "layernorm":
+        p, q = token_pq(x[:-1])
+        layer = norm_layer(name, x[-1], p, q, "layernorm" if grp.params else "layernorm_noaffine",
+                           fuses_into(prod_layer, "layernorm"), inputs=srcs)
+        return weights.attach(layer, grp.params).with_(tags=tags)
+    w, bias = grp.params
+    layer = matmul_layer(name, x, shapes[w], False, True, srcs, bias=True)
+    return weights.attach(layer, [w, bias]).with_(tags=tags)
 
 
 def _map_node(node: Any, lname: str, srcs: tuple[str, ...], shapes: dict[str, list[int]],

@@ -178,6 +178,18 @@ class _Recorder:
         name = self.src(t)
         return self.sink.by_name.get(name) if name else None
 
+    def enter_scope(self, scope: tuple[tuple[str, bool], ...]) -> None:
+        """Set the module stack from a recorded one (a ``.pt2`` node's ``nn_module_stack``:
+        paths outermost first, each with its leaf flag), above the root frame. Frames of a
+        module still open are kept, so its ops count on; a module entered again is a new
+        call."""
+        root, frames = self.stack[:1], []
+        old = self.stack[1:]
+        for i, (path, leaf) in enumerate(scope):
+            same = i < len(old) and old[i].path == path and (i == 0 or frames[i - 1] is old[i - 1])
+            frames.append(old[i] if same else _Frame(path, leaf))
+        self.stack[:] = root + frames
+
     # ---------------------------------------------------------------- names
     def name(self, suffix: str) -> str:
         """Module path for the first op of a leaf module, else ``path.suffix`` (deduplicated)."""
@@ -607,7 +619,7 @@ def _import_torch():
 
 def from_torch(module: Any, example_input: Any, name: str | None = None, family: str = "imported",
                variant: str | None = None, num_classes: int = 0, dataset: str = "",
-               warn: bool = True) -> Workload:
+               warn: bool = True, _scoped: bool = False) -> Workload:
     """Run ``module`` once on ``example_input`` and return its layers as a :class:`Workload`.
 
     ``example_input`` is a tensor, a tuple of positional tensors, or a dict of keyword
@@ -645,6 +657,8 @@ def from_torch(module: Any, example_input: Any, name: str | None = None, family:
             return out
 
     handles = _install_hooks(module, rec)
+    if _scoped:  # a module that reports its own module stack per op (an archived graph)
+        module.scope = rec.enter_scope
     was_training = module.training
     _set_mode(module, False)
     try:
@@ -700,9 +714,13 @@ def _install_hooks(module: Any, rec: _Recorder) -> list:
     return handles
 
 
-def from_exported_program(path: Any, name: str | None = None, warn: bool = True) -> Workload:
+def from_exported_program(path: Any, name: str | None = None, warn: bool = True,
+                          input_hw: "tuple[int, int] | None" = None) -> Workload:
     """Import a ``torch.export`` archive (``.pt2``) by running its graph once on inputs of the
-    recorded shapes. Layer names are the ATen op names (the graph is flat).
+    recorded shapes (``input_hw`` for symbolic spatial sizes). Layers are named by the module
+    paths of the graph's ``nn_module_stack`` metadata, as :func:`from_torch` names them
+    (``blocks.0.attn.qkv``; ops of a module that is not a leaf ``path.<op>``); nodes without
+    it take the op name.
 
     The archive is read by :mod:`.pt2_archive`, which never unpickles and never runs code
     from the file (archives holding pickled weights, constants or custom objects are
@@ -712,5 +730,5 @@ def from_exported_program(path: Any, name: str | None = None, warn: bool = True)
     _import_torch()
     from .pt2_archive import program, read_archive
 
-    module, inputs = program(read_archive(path))
-    return from_torch(module, inputs, name=name or Path(path).stem, warn=warn)
+    module, inputs = program(read_archive(path), input_hw)
+    return from_torch(module, inputs, name=name or Path(path).stem, warn=warn, _scoped=True)

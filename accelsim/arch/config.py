@@ -166,11 +166,27 @@ TECH_VALUE_LIMIT = 1e9
 
 
 class EnergyEntry(_Strict):
-    """A per-access energy (or another per-unit figure) with its unit and source."""
+    """A per-access energy (or another per-unit figure) with its unit and source; an uncertain
+    one also has a sourced ``range: [low, high]`` (low <= value <= high, both finite) and
+    ``range_source`` (the sensitivity analysis varies the value over it)."""
 
     value: float = Field(ge=0, le=TECH_VALUE_LIMIT, allow_inf_nan=False)
     unit: str
     source: str
+    range: list[float] | None = None
+    range_source: str | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> "EnergyEntry":
+        if self.range is not None:
+            if len(self.range) != 2:
+                raise ValueError("range must be two numbers [low, high]")
+            low, high = self.range
+            if not all(math.isfinite(x) and 0 <= x <= TECH_VALUE_LIMIT for x in (low, high)):
+                raise ValueError(f"range must be two finite numbers in [0, {TECH_VALUE_LIMIT:g}]")
+            if not low <= self.value <= high:
+                raise ValueError(f"range [{low:g}, {high:g}] must hold the value {self.value:g} (low <= value <= high)")
+        return self
 
 
 class ReferenceEntry(EnergyEntry):

@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..arch.area import scope_area_mm2
 from ..arch.config import ArchConfig, TechConfig, load_arch, load_tech, sram_scale, voltage_scale
+from ..arch.noc import mesh
 from ..errors import AccelsimError
 from ..workload.ir import INPUT, Layer, Op, Workload
 from . import equations as eq
@@ -71,11 +72,12 @@ def problem_vector(layer: Layer, input_from_dram: bool = False,
 
 
 def arch_vector(arch: ArchConfig, scope: str = DEFAULT_SCOPE) -> np.ndarray:
-    """Architecture numbers in bytes and bytes/cycle (SPEC.md 2); NoC hops of a square mesh.
+    """Architecture numbers in bytes and bytes/cycle (SPEC.md 2); NoC hops of the PE mesh.
 
-    In the accelerator scope the supply into the PE ports is ideal (SPEC.md 4, scope of the
+    In the accelerator scope the bandwidth into the PE ports is ideal (SPEC.md 4, scope of the
     study's figures): the global-buffer, NoC and DRAM bandwidths are infinite, so only the
-    PEs' own compute, buffer-fill ports and PPU bound a layer (docs/cost_model.md, Scope).
+    PEs' own compute, buffer-fill ports and PPU bound a layer, and there is no DRAM
+    (``A_OFFCHIP`` = 0); docs/cost_model.md, Scope.
     """
     kib = 1024.0
     vec = np.zeros(eq.N_ARCH, dtype=np.float64)
@@ -94,9 +96,10 @@ def arch_vector(arch: ArchConfig, scope: str = DEFAULT_SCOPE) -> np.ndarray:
     vec[eq.A_DRAM_BW] = arch.dram_bytes_per_cycle
     if scope == "accelerator":
         vec[[eq.A_GB_BW, eq.A_NOC_BW, eq.A_DRAM_BW]] = math.inf
+    vec[eq.A_OFFCHIP] = 0.0 if scope == "accelerator" else 1.0
     vec[eq.A_PPU] = arch.ppu_elems_per_cycle
-    # average hops from the GB port to a PE of a side x side mesh: 1 + (side-1)/2 per axis x 2
-    vec[eq.A_HOPS] = math.ceil(math.sqrt(arch.num_pe))
+    # mean hops from the GB port to a PE of the PE array's mesh (accelsim.arch.noc)
+    vec[eq.A_HOPS] = mesh(arch.num_pe).unicast_hops
     return vec
 
 
@@ -107,8 +110,9 @@ def energy_vector(arch: ArchConfig, tech: TechConfig, area_mm2: float,
     Each is charged per the event that causes it (docs/cost_model.md, Energy model): per MAC,
     per vector op (accumulation), per MAC slot and busy cycle (control), per buffer access of
     the PE's port width from a bank of the PE's capacity, per drained output (PPU), per bit
-    (GB, NoC, DRAM), per cycle (leakage of ``area_mm2``). In the accelerator scope the GB,
-    NoC and DRAM cost nothing (ideal supply, docs/cost_model.md, Scope).
+    (GB, NoC, DRAM), per cycle (leakage of ``area_mm2``). In the accelerator scope DRAM
+    costs nothing (there is none); the GB and NoC cost per access in both scopes
+    (docs/cost_model.md, Scope).
     """
     vs = voltage_scale(arch, tech)
     x = tech.sram_exponent
@@ -128,14 +132,31 @@ def energy_vector(arch: ArchConfig, tech: TechConfig, area_mm2: float,
                         * sram_scale(arch.global_buffer_kb, tech.ref("global_buffer_kb"), x))
     vec[eq.E_WRITE_FACTOR] = tech.sram_write_factor
     vec[eq.E_NOC_BIT_HOP] = tech.e("noc_pj_per_bit_hop") * vs
-    vec[eq.E_CTRL_SLOT] = tech.e("control_per_mac_slot_cycle_pj") * vs
+    per_slot, per_pe = control_split(tech)
+    vec[eq.E_CTRL_SLOT] = per_slot * vs
+    vec[eq.E_CTRL_PE] = per_pe * vs
     vec[eq.E_PPU_OP] = tech.e("ppu_op_pj") * vs
     vec[eq.E_DRAM_BIT] = tech.e(f"dram_{arch.dram_type}_pj_per_bit")  # off-chip: not V-scaled
-    if scope == "accelerator":
-        vec[[eq.E_GB_BIT, eq.E_NOC_BIT_HOP, eq.E_DRAM_BIT]] = 0.0
+    if scope == "accelerator":  # no DRAM; the GB and NoC still cost per access (Scope, choice 1)
+        vec[eq.E_DRAM_BIT] = 0.0
     # leakage: mW/mm2 x mm2 / GHz = pJ per cycle
     vec[eq.E_LEAK_CYCLE] = tech.e("leakage_mw_per_mm2") * area_mm2 / arch.frequency_ghz
     return vec
+
+
+def control_split(tech: TechConfig) -> tuple[float, float]:
+    """(pJ per MAC slot and busy cycle, pJ per PE and busy cycle) of control and clocking.
+
+    The silicon's 23 fJ per MAC (``control_per_mac_slot_cycle_pj``) was measured on a PE of
+    ``lanes`` x ``buffer_port_bits`` / 8 = 1024 slots; ``control_per_pe_cycle_pj`` of it is per PE
+    (sequencer, address generation, clock-tree root, idle PPU), the rest per slot. A full
+    1024-slot PE thus keeps the measured total; a 256-slot PE pays the per-PE part over 4x
+    fewer MACs (docs/cost_model.md, Energy model)."""
+    total = tech.e("control_per_mac_slot_cycle_pj")
+    slots = tech.ref("lanes") * tech.ref("buffer_port_bits") / 8
+    per_pe = min(tech.e("control_per_pe_cycle_pj"), total * slots) if "control_per_pe_cycle_pj" in tech.energy \
+        else 0.0
+    return total - per_pe / slots, per_pe
 
 
 @dataclass(frozen=True)

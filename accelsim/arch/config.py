@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from ..errors import AccelsimError, ConfigError
 from ..safeio import about, exists, load_yaml, short
@@ -85,7 +85,8 @@ class ArchConfig(_Strict):
     noc_bandwidth: float = _num("noc_bandwidth", "NoC bytes per cycle into the PE array")
     dram_bandwidth_gbps: float = _num("dram_bandwidth_gbps", "DRAM bandwidth, GB/s (1e9 bytes/s)")
     dram_type: Literal["lpddr4", "hbm2", "hbm3"] = Field(description="DRAM interface (energy per bit in the tech file)")
-    ppu_elems_per_cycle: float = _num("ppu_elems_per_cycle", "post-processing elements per cycle per PE")
+    ppu_elems_per_cycle: float | None = _num("ppu_elems_per_cycle", "post-processing elements per cycle per PE; "
+                                      "defaults to k0 (one element per lane) when not set", default=None)
     frequency_ghz: float = _num("frequency_ghz", "clock, GHz")
     bits: int = Field(gt=0, le=32, description="data width of weights and activations, bits")
     accum_bits: int = Field(gt=0, le=64, description="accumulator width, bits")
@@ -95,6 +96,22 @@ class ArchConfig(_Strict):
                                   "folder or else to the shipped arch_configs/")
     pe_array_area_mm2: float | None = _num("pe_array_area_mm2", "synthesised PE-array area, mm2, if known",
                                            default=None)
+
+    #: True when ``ppu_elems_per_cycle`` was not given and follows ``k0`` (also after :meth:`replace`)
+    _ppu_follows_k0: bool = PrivateAttr(default=False)
+
+    @model_validator(mode="after")
+    def _derived(self) -> "ArchConfig":
+        """Derived settings follow their parents: ``ppu_elems_per_cycle`` defaults to ``k0``."""
+        if self.ppu_elems_per_cycle is None:
+            object.__setattr__(self, "ppu_elems_per_cycle", float(self.k0))
+            self._ppu_follows_k0 = True
+        return self
+
+    @property
+    def ppu_follows_k0(self) -> bool:
+        """True when ``ppu_elems_per_cycle`` is derived from ``k0`` (not set in the file)."""
+        return self._ppu_follows_k0
 
     @model_validator(mode="after")
     def _tiles_fit(self) -> "ArchConfig":
@@ -141,6 +158,9 @@ class ArchConfig(_Strict):
         missing = object()
         changed = {k: v for k, v in changes.items()
                    if k not in ("name", "description") and data.get(k, missing) != v}
+        if self._ppu_follows_k0 and "ppu_elems_per_cycle" not in changes:
+            data["ppu_elems_per_cycle"] = None  # derived: follows the new k0
+            changed.pop("ppu_elems_per_cycle", None)
         data.update(changes)
         if AREA_PARAMS & set(changed) and "pe_array_area_mm2" not in changes:
             data["pe_array_area_mm2"] = None  # the synthesised area no longer applies

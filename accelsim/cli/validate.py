@@ -14,10 +14,12 @@ def register(cli: click.Group) -> None:
         from ..report.validation import write_validation
 
         path, rows = write_validation(out, progress=lambda s: click.echo(f"checking {s}", err=True))
-        failed = [r for r in rows if not r.passed]
-        click.echo(f"{len(rows) - len(failed)} of {len(rows)} checks pass; wrote {path}", err=True)
-        for r in failed:
-            click.echo(f"FAIL {r.group}: {r.figure} = {r.fmt.format(r.model)}, published {r.published} "
+        failed = [r for r in rows if not r.passed and not r.conflict]
+        conflicts = [r for r in rows if r.conflict]
+        click.echo(f"{sum(r.passed for r in rows)} of {len(rows)} checks pass, {len(conflicts)} stated "
+                   f"conflicts; wrote {path}", err=True)
+        for r in conflicts + failed:
+            click.echo(f"{r.result} {r.group}: {r.figure} = {r.fmt.format(r.model)}, published {r.published} "
                        f"({r.tolerance})", err=True)
         if failed:
             raise SystemExit(1)

@@ -429,6 +429,14 @@ def candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, order, out):
 
 
 @register_jitable
+def objective_cycles(arch, out):
+    """Cycles a candidate (cost vector ``out``) counts for the objectives: its own cycles, or
+    when ``A_BACKLOG`` PPU cycles are queued ahead of its drains, the time until its PPU has
+    served them too, max(cycles, PPU cycles + backlog) (docs/cost_model.md, Objectives)."""
+    return max(out[O_CYCLES], out[O_PPU_CYC] + arch[A_BACKLOG])
+
+
+@register_jitable
 def objective_value(objective, cycles, energy, compute):
     """Value of ``objective`` (smaller is better): latency -> cycles, energy -> pJ,
     edp -> cycles x pJ, compute -> compute cycles (tests)."""
@@ -668,9 +676,12 @@ def lower_bounds(prob, arch, en, pk, pp, pc, pg, pt, qt, need_energy, ctx):
                     ctx[o + 14] = us * e_sp
                     m += 1
         ctx[B_NCLS] = m
+    # latency search behind a PPU backlog: the layer ends when its PPU has also served the
+    # backlog (objective cycles; leakage stays on the layer's own cycles)
+    c_obj = max(cycles, ppu_cyc + arch[A_BACKLOG])
     if not need_energy:
-        return cycles, 0.0, compute
-    return cycles, energy + cycles * en[E_LEAK_CYCLE], compute
+        return c_obj, 0.0, compute
+    return c_obj, energy + cycles * en[E_LEAK_CYCLE], compute
 
 
 @register_jitable
@@ -707,7 +718,7 @@ def refetch_bounds(prob, arch, ctx, pt, qt, kt_lo, kt_hi, ct_lo, ct_hi):
     dram_cyc = (ctx[B_DRAM] + x_dram) / arch[A_DRAM_BW]
     cycles = (max(max(max(ctx[B_COMPUTE], ctx[B_PPU]), fill_port / port), max(gb_cyc, dram_cyc))
               + fill_drain(prob, arch, kt_lo, ct_lo, pt, qt))
-    return cycles, ctx[B_ENERGY] + x_en + cycles * ctx[B_LEAK]
+    return max(cycles, ctx[B_PPU] + arch[A_BACKLOG]), ctx[B_ENERGY] + x_en + cycles * ctx[B_LEAK]
 
 
 def nonmac_cost(ops, in_bytes, out_bytes, in_dram, out_dram, is_copy, fused, arch, en, out):

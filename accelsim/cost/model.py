@@ -179,6 +179,14 @@ class Packed:
                    (scope, *arch_fingerprint(arch, tech)), scope)
 
 
+    def with_backlog(self, cycles: float) -> "Packed":
+        """This architecture searched behind ``cycles`` PPU cycles queued ahead of a layer's drains
+        (the latency objective's view of the fused PPU work downstream, :func:`ppu_backlogs`)."""
+        vec = self.arch_vec.copy()
+        vec[eq.A_BACKLOG] = cycles
+        return replace(self, arch_vec=vec, fingerprint=(*self.fingerprint, ("ppu_backlog", float(cycles))))
+
+
 def arch_fingerprint(arch: ArchConfig, tech: TechConfig | None = None) -> tuple:
     """Everything about ``arch`` that decides a cost: its parameters and a SHA-256 of its
     technology file's values, so an edited tech file is never mistaken for the old one
@@ -475,6 +483,90 @@ def fuse_into_hosts(layers: "tuple[Layer, ...]", costs: list[LayerCost], packed:
     return out
 
 
+def _hosts(layers: "tuple[Layer, ...]", costs: list[LayerCost]) -> tuple[list[int], dict[int, float]]:
+    """MAC layer indices in order and the PPU cycles of the non-MAC layers each one hosts
+    (:func:`fuse_into_hosts`: a non-MAC layer joins the MAC layer before it, or the first)."""
+    mac_idx = [i for i, c in enumerate(costs) if c.macs]
+    work = dict.fromkeys(mac_idx, 0.0)
+    last = mac_idx[0] if mac_idx else -1
+    for i, layer in enumerate(layers):
+        if i in work:
+            last = i
+        elif not layer.is_mac and last >= 0:
+            work[last] += costs[i].cycles
+    return mac_idx, work
+
+
+def ppu_backlogs(layers: "tuple[Layer, ...]", costs: list[LayerCost]) -> dict[int, float]:
+    """Accelerator scope: for each MAC layer, the PPU backlog its latency search must see.
+
+    With the FIFO PPU queue of :func:`fuse_into_hosts`, MAC layer m taking c_m cycles of which
+    its drains keep the PPU busy d_m, and hosting w_m cycles of non-MAC work, the network takes
+    T = max over j of F_j, F_j = sum_{m<j} c_m + sum_{m>=j} (d_m + w_m) (Lindley's recursion
+    unrolled; j = M gives sum c). With the other layers fixed, T = A_m + max(c_m, d_m + b_m),
+    A_m = max_{j>m} F_j - c_m, b_m = max_{j<=m} F_j - d_m - A_m: layer m minimises the network
+    latency by minimising max(c_m, d_m + b_m), the objective cycles of a search behind a
+    backlog b_m (:func:`accelsim.cost.equations.objective_cycles`). Returns b_m > 0 only."""
+    mac_idx, work = _hosts(layers, costs)
+    if not mac_idx:
+        return {}
+    c = [costs[m].cycles for m in mac_idx]
+    d = [costs[m].terms.get("ppu", 0.0) + work[m] for m in mac_idx]  # d_m + w_m
+    n = len(mac_idx)
+    f = [0.0] * (n + 1)
+    prefix = 0.0
+    suffix = sum(d)
+    for j in range(n + 1):
+        f[j] = prefix + suffix
+        if j < n:
+            prefix += c[j]
+            suffix -= d[j]
+    best_left = [0.0] * n   # max_{j<=m} F_j
+    best_right = [0.0] * n  # max_{j>m} F_j
+    run = -math.inf
+    for m in range(n):
+        run = max(run, f[m])
+        best_left[m] = run
+    run = -math.inf
+    for m in range(n - 1, -1, -1):
+        run = max(run, f[m + 1])
+        best_right[m] = run
+    out = {}
+    for k, m in enumerate(mac_idx):
+        own = costs[m].terms.get("ppu", 0.0)
+        b = (best_left[k] - own) - (best_right[k] - c[k])
+        if b > 1e-9 * max(1.0, c[k]):
+            out[m] = b
+    return out
+
+
+def _remap_behind_backlogs(workload: Workload, costs: list[LayerCost], a: ArchConfig, packed: Packed,
+                           objective: str, max_candidates: int | None, memo: MutableMapping,
+                           sources: set[str], sinks: set[str], tolerance: float) -> tuple[list[int], int]:
+    """Latency objective, accelerator scope: map again every MAC layer whose mapping changes the
+    exposed PPU work downstream (:func:`ppu_backlogs`), last first, until no backlog changes a
+    mapping (at most 8 rounds). Returns the indices re-mapped and the candidates searched."""
+    layers = workload.layers
+    fresh = 0
+    changed: list[int] = []
+    for _ in range(8):
+        moved = False
+        for m, b in sorted(ppu_backlogs(layers, costs).items(), reverse=True):
+            layer = layers[m]
+            cost, searched = _lookup_or_map(layer, a, objective, max_candidates, layer.name in sources,
+                                            layer.name in sinks, memo, packed.with_backlog(b), "accelerator",
+                                            tolerance)
+            fresh += cost.candidates if searched else 0
+            if cost.mapping != costs[m].mapping:
+                costs[m] = cost
+                changed.append(m)
+                moved = True
+                break  # backlogs of the other layers change with this one
+        if not moved:
+            break
+    return changed, fresh
+
+
 def simulate(workload: "Workload | str", arch: "ArchConfig | str", objective: str = "latency",
              max_candidates: int | None = None, memo: MutableMapping | None = None, *,
              scope: str = DEFAULT_SCOPE, tolerance: float = DEFAULT_TOLERANCE,
@@ -512,6 +604,9 @@ def simulate(workload: "Workload | str", arch: "ArchConfig | str", objective: st
         if searched:
             fresh += cost.candidates
         costs.append(cost)
+    if scope == "accelerator" and objective == "latency" and any(c.macs for c in costs):
+        fresh += _remap_behind_backlogs(workload, costs, a, packed, objective, max_candidates, memo,
+                                        sources, sinks, tolerance)[1]
     if scope == "accelerator":
         costs = fuse_into_hosts(workload.layers, costs, packed)
     cycles = float(sum(c.cycles for c in costs))

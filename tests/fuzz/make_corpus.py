@@ -141,6 +141,7 @@ def arch_cases(c: Corpus) -> None:
         "frequency_tiny": {**base, "frequency_ghz": 1e-300}, "dram_bw_tiny": {**base, "dram_bandwidth_gbps": 1e-300},
         "missing_field": {k: v for k, v in base.items() if k != "k0"}, "unknown_key": {**base, "colour": "red"},
         "buffer_too_small": {**base, "weight_buffer_kb": 0.001},
+        "ppu_negative": {**base, "ppu_elems_per_cycle": -1}, "ppu_text": {**base, "ppu_elems_per_cycle": "k0"},
         "tech_missing": {**base, "tech": "tech/nosuch.yaml"}, "tech_folder": {**base, "tech": "tech"},
     }
     c.yaml_cases("arch", base, argv, fields, extra)

@@ -38,8 +38,10 @@ class Check:
     source: str
     scope: str
     fmt: str = "{:.4g}"
-    #: for an energy figure: the model value without the PE array's NoC (see :data:`STUDY_ENERGY`)
+    #: for an energy figure: the model value without the PE array's NoC (see :data:`STUDY_EXCLUDED`)
     without_noc: float | None = None
+    #: for an energy figure: the model value with the NoC at the bottom of its sourced range
+    at_low_noc: float | None = None
 
     @property
     def ratio(self) -> float:
@@ -139,17 +141,38 @@ def workload_checks() -> list[Check]:
     return out
 
 
-def study_results(memo: dict | None = None) -> dict[str, Any]:
+#: the bottom of the NoC energy's sourced range (SPEC.md section 5: 0.1-0.3 pJ/bit/hop)
+LOW_NOC_PJ_PER_BIT_HOP = 0.1
+
+
+def study_results(memo: dict | None = None, noc_pj_per_bit_hop: float | None = None) -> dict[str, Any]:
     """SegFormer-B2 ADE20K 512x512 on configurations E, B and D in the accelerator scope
-    (the results the calibration and silicon checks read)."""
+    (the results the calibration and silicon checks read); with ``noc_pj_per_bit_hop``, under a
+    copy of their technology file with that NoC energy (mapped afresh)."""
+    import tempfile
+
+    import yaml
+
     import accelsim
+    from ..arch.config import load_tech
 
     memo = {} if memo is None else memo
     wl = accelsim.load_workload("segformer-b2")
-    return {a: accelsim.simulate(wl, a, memo=memo, scope="accelerator") for a in ("E", "B", "D")}
+    if noc_pj_per_bit_hop is None:
+        return {a: accelsim.simulate(wl, a, memo=memo, scope="accelerator") for a in ("E", "B", "D")}
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for a in ("E", "B", "D"):
+            arch = accelsim.load_arch(a)
+            tech = load_tech(arch).model_dump(exclude_none=True)
+            tech["energy"]["noc_pj_per_bit_hop"]["value"] = noc_pj_per_bit_hop
+            path = Path(tmp) / f"tech_{a}.yaml"
+            path.write_text(yaml.safe_dump(tech))
+            out[a] = accelsim.simulate(wl, arch.replace(tech=str(path), name=a), memo=memo, scope="accelerator")
+    return out
 
 
-def calibration_checks(res: dict[str, Any]) -> list[Check]:
+def calibration_checks(res: dict[str, Any], low: dict[str, Any] | None = None) -> list[Check]:
     """The reference study's calibration point: SegFormer-B2 ADE20K 512x512 on configuration E,
     and the B-versus-D efficiency statement, all in the accelerator scope (``res``: see
     :func:`study_results`)."""
@@ -184,12 +207,17 @@ def calibration_checks(res: dict[str, Any]) -> list[Check]:
                  escope),
         ]
 
-    def per_op(name: str, without: tuple[str, ...] = ()) -> float:
-        return study_energy(res[name].layers, without).sum() / res[name].flops
+    def per_op(name: str, without: tuple[str, ...] = (), results: dict[str, Any] = res) -> float:
+        return study_energy(results[name].layers, without).sum() / results[name].flops
 
     with_noc = energy_rows(study_energy(lay), per_op("B"), per_op("D"))
     no_noc = energy_rows(study_energy(lay, ("noc",)), per_op("B", ("noc",)), per_op("D", ("noc",)))
     energy = [replace(a, without_noc=b.model) for a, b in zip(with_noc, no_noc)]
+    if low is not None:  # the same figures with the NoC at the bottom of its range
+        lay_low = low["E"].layers
+        assert list(lay_low["name"]) == list(lay["name"])
+        lows = energy_rows(study_energy(lay_low), per_op("B", results=low), per_op("D", results=low))
+        energy = [replace(a, at_low_noc=b.model) for a, b in zip(energy, lows)]
     b, d = res["B"].summary(), res["D"].summary()
     return [
         _rel(g, "latency on E (ms)", e.latency_s * 1e3, 3.6, 0.10, f"{src}: 3.6 ms per inference", scope),
@@ -210,7 +238,7 @@ def calibration_checks(res: dict[str, Any]) -> list[Check]:
     ]
 
 
-def silicon_checks(res_e: Any, memo: dict | None = None) -> list[Check]:
+def silicon_checks(res_e: Any, memo: dict | None = None, low_e: Any = None) -> list[Check]:
     """SPEC.md section 5: the PE energy per MAC of the silicon's PE and, from ``res_e``
     (SegFormer-B2 on E, accelerator scope), the TOPS/W at 0.67 V."""
     from ..cost import map_layer
@@ -220,8 +248,8 @@ def silicon_checks(res_e: Any, memo: dict | None = None) -> list[Check]:
     fuse = Layer("decode_head.linear_fuse", Op.CONV2D, k=768, c=3072, p=128, q=128)
     cost = map_layer(fuse, "B", scope=scope, memo=memo)
     pe = sum(cost.energy[c] for c in ("mac", "accumulation", "weight_buffer", "input_buffer", "control", "ppu"))
-    def tops_w(without: tuple[str, ...] = ()) -> float:  # ops per joule / 1e12
-        return res_e.flops / study_energy(res_e.layers, without).sum() / 1e12
+    def tops_w(without: tuple[str, ...] = (), r: Any = res_e) -> float:  # ops per joule / 1e12
+        return r.flops / study_energy(r.layers, without).sum() / 1e12
 
     from dataclasses import replace
 
@@ -230,7 +258,8 @@ def silicon_checks(res_e: Any, memo: dict | None = None) -> list[Check]:
               "SPEC.md section 5: about 110-120 fJ (band 100-130)", scope, " fJ", "{:.1f}"),
         replace(_band(g, "SegFormer-B2 on E, TOPS/W at 0.67 V", tops_w(), 13.2, 19.9,
                       "Keller et al. JSSC 2023: INT8 13.2-19.9 TOPS/W on BERT and DeiT",
-                      "accelerator (PE array + NoC)", "", "{:.2f}"), without_noc=tops_w(("noc",))),
+                      "accelerator (PE array + NoC)", "", "{:.2f}"), without_noc=tops_w(("noc",)),
+                at_low_noc=None if low_e is None else tops_w(r=low_e)),
     ]
 
 
@@ -252,8 +281,9 @@ def validation_rows(progress: Callable[[str], None] = lambda s: None) -> list[Ch
     rows = workload_checks()
     progress("calibration point")
     res = study_results(memo)
-    rows += calibration_checks(res)
-    rows += silicon_checks(res["E"], memo)
+    low = study_results(noc_pj_per_bit_hop=LOW_NOC_PJ_PER_BIT_HOP)
+    rows += calibration_checks(res, low)
+    rows += silicon_checks(res["E"], memo, low["E"])
     progress("area fit")
     return rows + area_checks()
 
@@ -290,12 +320,22 @@ def render(rows: list[Check], zigzag: str | None = None) -> str:
             "mesh NoC (0.2 pJ/bit/hop, SPEC.md section 5), so larger PE buffers can save energy. With the "
             "NoC in the PE-array energy the study measured, the rows below leave their tolerance; without "
             "the NoC they pass. No constant was changed to hide this: the NoC energy is the midpoint of "
-            "its sourced 0.1-0.3 pJ/bit/hop range, and the PE-internal energies are the silicon's. The "
-            "rows conflict by:", "",
+            "its sourced 0.1-0.3 pJ/bit/hop range, and the PE-internal energies are the silicon's. "
+            + (f"Even at the bottom of that range ({LOW_NOC_PJ_PER_BIT_HOP:g} pJ/bit/hop, every layer mapped "
+               "again) the rows marked *still out* stay outside their tolerance, so no sourced value of the "
+               "NoC energy satisfies both the calibration and a refill cost. "
+               if any(r.at_low_noc is not None and not r.low <= r.at_low_noc <= r.high for r in conflicts)
+               else f"At the bottom of that range ({LOW_NOC_PJ_PER_BIT_HOP:g} pJ/bit/hop) every row passes. ")
+            + "The rows conflict by:", "",
         ]
         for r in conflicts:
+            low = ""
+            if r.at_low_noc is not None:
+                inside = r.low <= r.at_low_noc <= r.high
+                low = (f"; at {LOW_NOC_PJ_PER_BIT_HOP:g} pJ/bit/hop {r.fmt.format(r.at_low_noc)}"
+                       + (" (passes)" if inside else " (*still out*)"))
             lines.append(f"- {r.figure}: model {r.fmt.format(r.model)}, published {r.published} "
-                         f"({r.tolerance}): {r.gap()}; without the NoC {r.fmt.format(r.without_noc)}.")
+                         f"({r.tolerance}): {r.gap()}; without the NoC {r.fmt.format(r.without_noc)}{low}.")
         lines.append("")
     lines += ["## Independent model: ZigZag", ""]
     if zigzag:

@@ -76,3 +76,22 @@ def test_arch_show_prints_units_sram_and_the_area_used(capsys):
     assert rows["on_chip_sram_total_kb"]["value"] == (128 + 32 + 32) * 16 + 2048
     assert rows["pe_array_area_mm2_used"]["value"] == 1.9 and "synthesised" in rows["pe_array_area_mm2_used"]["unit"]
     assert "follows k0" in rows["ppu_elems_per_cycle"]["unit"]
+
+
+def test_tech_ranges_are_checked(tmp_path):
+    from accelsim.arch.config import load_tech
+    from accelsim.errors import ConfigError
+
+    tech = yaml.safe_load((arch_dir() / "tech" / "5nm.yaml").read_text())
+    entry = tech["energy"]["control_per_pe_cycle_pj"]
+    assert entry["range"][0] <= entry["value"] <= entry["range"][1] and entry["range_source"]
+    tech["energy"]["noc_pj_per_bit_hop"].update(range=[0.1, 0.3], range_source="SPEC.md section 5")
+    (tmp_path / "ok.yaml").write_text(yaml.safe_dump(tech))
+    assert load_tech(tmp_path / "ok.yaml").energy["noc_pj_per_bit_hop"].range == [0.1, 0.3]
+    for bad, fragment in (([0.3, 0.5], "must hold the value"), ([0.1], "two numbers"),
+                          ([0.1, float("inf")], "finite")):
+        tech["energy"]["noc_pj_per_bit_hop"]["range"] = bad
+        (tmp_path / "bad.yaml").write_text(yaml.safe_dump(tech))
+        with pytest.raises(ConfigError, match=fragment) as err:
+            load_tech(tmp_path / "bad.yaml")
+        assert "energy.noc_pj_per_bit_hop" in str(err.value) and "range" in str(err.value)

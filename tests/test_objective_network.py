@@ -60,3 +60,28 @@ def test_the_tail_resize_is_seen_by_linear_pred(workloads):
     assert backlog[pred] == pytest.approx(resize_cycles, rel=1e-9)
     edp = accelsim.simulate(wl, "E", objective="edp", tolerance=0.0, memo=MEMO)
     assert res.latency_s <= edp.latency_s
+
+
+@pytest.mark.parametrize("layer_name", ["decode_head.linear_pred", "decode_head.linear_fuse",
+                                        "backbone.block1.0.mlp.dwconv.dwconv"])
+@pytest.mark.parametrize("backlog", [1e4, 3e5])
+def test_backlog_search_is_exact(workloads, layer_name, backlog):
+    """Branch and bound behind a PPU backlog finds the same optimum as the unpruned search:
+    its bounds take max(cycles, PPU cycles + backlog) exactly as the candidates do."""
+    import numpy as np
+
+    from accelsim.cost import equations as eq
+    from accelsim.cost.mapper import search
+    from accelsim.cost.model import Packed, problem_vector
+
+    layer = workloads["segformer-b2"].layer(layer_name)
+    packed = Packed.of(accelsim.load_arch("E")).with_backlog(backlog)
+    prob = problem_vector(layer)
+    outs = []
+    for prune in (True, False):
+        out = np.zeros(eq.N_OUT)
+        best, _ = search(prob, packed.arch_vec, packed.energy_vec, eq.OBJ_LATENCY, 0, out, prune, 0.01)
+        outs.append((list(best), out))
+    assert outs[0][0] == outs[1][0]
+    value = max(outs[0][1][eq.O_CYCLES], outs[0][1][eq.O_PPU_CYC] + backlog)
+    assert value >= backlog  # the layer cannot end before its PPU has served the backlog

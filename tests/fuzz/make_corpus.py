@@ -136,6 +136,7 @@ def arch_cases(c: Corpus) -> None:
     fields = {f: (INTEGER if f in ints else NUMBER) for f, v in base.items()
               if isinstance(v, (int, float)) and not isinstance(v, bool)}
     fields.update({"dram_type": ["text", "list", "null"], "name": ["list", "map"], "tech": ["list", "map"]})
+    fields["pe_array_area_mm2"] = [w for w in NUMBER if w != "null"]  # optional: null means "not known"
     extra = {
         "num_pe_1e12": {**base, "num_pe": 10**12}, "voltage_1e200": {**base, "voltage_v": 1e200},
         "frequency_tiny": {**base, "frequency_ghz": 1e-300}, "dram_bw_tiny": {**base, "dram_bandwidth_gbps": 1e-300},

@@ -108,6 +108,14 @@ class ArchConfig(_Strict):
             self._ppu_follows_k0 = True
         return self
 
+    def __eq__(self, other: object) -> bool:
+        """Equal parameters are the same architecture, whether ``ppu_elems_per_cycle`` was
+        written in the file or followed ``k0`` (a config written back to YAML equals itself)."""
+        return isinstance(other, ArchConfig) and self.model_dump() == other.model_dump()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.model_dump().items()))
+
     @property
     def ppu_follows_k0(self) -> bool:
         """True when ``ppu_elems_per_cycle`` is derived from ``k0`` (not set in the file)."""

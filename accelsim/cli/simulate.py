@@ -110,15 +110,15 @@ def console_text(res: Any, wl: Any, arch: Any, top: int | None) -> str:
 
 def system_scope_line(wl: Any, arch: Any, acc: Any, objective: str, max_candidates: int | None,
                       tolerance: float) -> str:
-    """One line on what the system scope (global buffer, NoC and DRAM) adds to ``acc``, an
+    """One line on what the system scope (DRAM, global-buffer and NoC bandwidth) adds to ``acc``, an
     accelerator-scope result, so that view is never hidden."""
     import accelsim
 
     sys_ = accelsim.simulate(wl, arch, objective=objective, max_candidates=max_candidates, scope="system",
                              tolerance=tolerance)
     dram = sys_.energy_breakdown["dram"] / sys_.energy_j if sys_.energy_j else 0.0
-    return (f"system scope (adds the {arch.global_buffer_kb / 1024:g} MiB global buffer, NoC and "
-            f"{arch.dram_type.upper()} DRAM at {arch.dram_bandwidth_gbps:g} GB/s): "
+    return (f"system scope (adds the {arch.global_buffer_kb / 1024:g} MiB global buffer's and the NoC's "
+            f"bandwidth limits and {arch.dram_type.upper()} DRAM at {arch.dram_bandwidth_gbps:g} GB/s): "
             f"{_fmt(sys_.latency_s * 1e3)} ms ({sys_.latency_s / acc.latency_s:.2f}x), "
             f"{_fmt(sys_.energy_j * 1e3)} mJ ({sys_.energy_j / acc.energy_j:.2f}x), DRAM {dram:.1%} of its "
             "energy; --scope system shows its breakdown")

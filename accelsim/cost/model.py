@@ -322,7 +322,7 @@ def map_layer(layer: Layer, arch: "ArchConfig | str", objective: str = "latency"
               packed: Packed | None = None, scope: str = DEFAULT_SCOPE,
               tolerance: float = DEFAULT_TOLERANCE) -> LayerCost:
     """Best mapping and cost of one layer (SPEC.md 3-5) in ``scope`` (``"accelerator"``:
-    ideal off-chip supply, the study's scope; ``"system"``: global buffer and DRAM).
+    no DRAM, unbounded GB/NoC bandwidth, the study's scope; ``"system"``: with DRAM and bandwidths).
 
     ``input_from_dram`` / ``output_to_dram`` force the input to be read from / the output
     written to DRAM (network input, graph sinks); otherwise activations that fit half the
@@ -573,7 +573,7 @@ def simulate(workload: "Workload | str", arch: "ArchConfig | str", objective: st
              progress: bool = False) -> SimResult:
     """Map every layer of ``workload`` on ``arch`` and total cycles, latency, energy and area.
 
-    ``scope``: ``"accelerator"`` (default; the synthesised accelerator with an ideal off-chip
+    ``scope``: ``"accelerator"`` (default; the study's accelerator without DRAM, unbounded GB/NoC
     supply, non-MAC layers run on the PPU overlapped with the MAC layers) or ``"system"``
     (with the global buffer's and DRAM's bandwidth and energy, non-MAC layers as separate
     passes); see docs/cost_model.md, Scope. ``tolerance``: see :func:`map_layer`. ``memo``

@@ -19,7 +19,7 @@ one-line :class:`~accelsim.errors.ConfigError` naming the file and the field::
       - segformer-b2
       - {name: swin-t-upernet, input: 512x512, classes: 150, exec_paths: ["", "fpn_in=1536"]}
     objective: latency              # mapping-search objective: latency | energy | edp
-    scope: accelerator              # accelerator (ideal off-chip supply) | system (GB + DRAM)
+    scope: accelerator              # accelerator (no DRAM, unbounded GB/NoC) | system (+ DRAM, bandwidths)
     tolerance: 0.01                 # within 1 % of the best objective, the secondary one decides
     output: results.csv             # .csv, .parquet or .json
 

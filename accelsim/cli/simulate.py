@@ -49,6 +49,10 @@ def summary_lines(res: Any, wl: Any, arch: Any) -> list[str]:
     size = f"{wl.input_size[0]}x{wl.input_size[1]}"
     path = f", exec path {res.exec_path}" if res.exec_path else ""
     cycles = f"{res.cycles / 1e6:,.4g} M cycles at {arch.frequency_ghz:g} GHz"
+    from ..arch.area import pe_array_area
+
+    source = pe_array_area(arch)[1]  # which PE-array area the costs use: "synthesised" or "fit"
+    area = f"PE array, {source}" + (" + global buffer" if res.scope == "system" else "")
     return [
         f"{res.workload} on arch {res.arch}, {res.scope} scope ({size}, {wl.num_classes} classes, "
         f"{len(res.layers)} layers{path}; mapping objective {res.objective})",
@@ -56,7 +60,7 @@ def summary_lines(res: Any, wl: Any, arch: Any) -> list[str]:
         f"  energy               {_fmt(s['energy_j'] * 1e3):>10} mJ",
         f"  energy per op        {_fmt(s['energy_per_op_j'] * 1e15):>10} fJ/op     op = 1 FLOP = half a MAC",
         f"  throughput per area  {_fmt(s['throughput_ops_per_s_per_mm2'] / 1e12):>10} TOPS/mm2  "
-        f"area {_fmt(s['area_mm2'])} mm2",
+        f"area {_fmt(s['area_mm2'])} mm2 ({area})",
         f"  utilization          {_fmt(s['utilization'] * 100, 3):>10} %",
         f"  work                 {_fmt(s['macs'] / 1e9):>10} GMACs",
     ]

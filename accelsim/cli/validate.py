@@ -1,5 +1,6 @@
 """``accelsim validate``: check the model against every published figure it knows and write
-``reports/validation.md`` (exit status 1 when a check leaves its tolerance)."""
+``reports/validation.md`` (exit status 1 when a check leaves its tolerance without a stated
+conflict; conflicts are listed, see docs/cost_model.md, Scope)."""
 
 from __future__ import annotations
 

@@ -37,7 +37,10 @@ def tech_energies() -> dict[str, float]:
         # one bank per lane: 1 KiB / 4 lanes = 0.25 KiB vs the 128 KiB / 32 lanes = 4 KiB bank
         "wb": t.e("weight_buffer_read_pj") * (0.25 / 4) ** 0.6 * width,
         "gb_bit": t.e("global_buffer_read_pj") / 256 * (64 / 2048) ** 0.6,
-        "noc": t.e("noc_pj_per_bit_hop"), "ctrl": t.e("control_per_mac_slot_cycle_pj"),
+        "noc": t.e("noc_pj_per_bit_hop"),
+        # control: the measured 23 fJ per slot of the 1024-slot reference PE, less the per-PE part
+        "ctrl": t.e("control_per_mac_slot_cycle_pj") - t.e("control_per_pe_cycle_pj") / 1024,
+        "ctrl_pe": t.e("control_per_pe_cycle_pj"),
         "ppu_op": t.e("ppu_op_pj"),
         "dram_bit": t.e("dram_lpddr4_pj_per_bit"), "wf": t.sram_write_factor,
         "leak_cycle": t.e("leakage_mw_per_mm2") * arch_area_mm2(TINY) / 1.25,
@@ -81,7 +84,7 @@ def test_1x1_conv_that_fits():
                   weight_buffer=32 * e["wb"] + 64 * e["wb"] / 4 * e["wf"],
                   global_buffer=(96 + 96 * e["wf"]) * 8 * e["gb_bit"],
                   noc=128 * 1 * 8 * e["noc"], dram=64 * 8 * e["dram_bit"],
-                  control=16 * 16 * e["ctrl"],  # 16 busy cycles x 16 MAC slots
+                  control=16 * (16 * e["ctrl"] + e["ctrl_pe"]),  # 16 busy cycles x (16 MAC slots + the PE)
                   ppu=32 * e["ppu_op"],  # 32 outputs drained once
                   leakage=48 * e["leak_cycle"])
     check(cost, 48, terms, counts, energy)
@@ -111,7 +114,7 @@ def test_3x3_conv_c_not_multiple_of_c0():
                   weight_buffer=144 * e["wb"] + 216 * e["wb"] / 4 * e["wf"],
                   global_buffer=(312 + 232 * e["wf"]) * 8 * e["gb_bit"],
                   noc=328 * 8 * e["noc"], dram=216 * 8 * e["dram_bit"],
-                  control=72 * 16 * e["ctrl"], ppu=16 * e["ppu_op"],
+                  control=72 * (16 * e["ctrl"] + e["ctrl_pe"]), ppu=16 * e["ppu_op"],
                   leakage=134 * e["leak_cycle"])
     check(cost, 134, terms, counts, energy)
     assert cost.bound == "compute"
@@ -140,7 +143,7 @@ def test_depthwise_conv():
                   weight_buffer=144 * e["wb"] + 72 * e["wb"] / 4 * e["wf"],
                   global_buffer=(200 + 104 * e["wf"]) * 8 * e["gb_bit"],
                   noc=232 * 8 * e["noc"], dram=72 * 8 * e["dram_bit"],
-                  control=72 * 16 * e["ctrl"], ppu=32 * e["ppu_op"],
+                  control=72 * (16 * e["ctrl"] + e["ctrl_pe"]), ppu=32 * e["ppu_op"],
                   leakage=120 * e["leak_cycle"])
     check(cost, 120, terms, counts, energy)
     # depthwise costs far more PE energy per MAC than the dense 1x1 case (SPEC.md 3)

@@ -49,14 +49,21 @@ def test_segformer_b2_on_e(b2):
     assert n < len(b2.layers) // 2
 
 
+def _shapes(memo: dict) -> int:
+    """Memo entries of plain per-shape searches (the latency objective also stores the searches
+    of layers re-mapped behind a PPU backlog, keyed with it: docs/cost_model.md, Objectives)."""
+    return sum(1 for key in memo if key[1][-1][0] != "ppu_backlog")
+
+
 def test_memo_separates_arch_and_objective(b2):
     memo = {}
     e = simulate(b2, "E", memo=memo)
-    n = len(memo)
+    n = _shapes(memo)
+    assert len(memo) - n >= 1  # linear_pred, searched again behind the final resize
     simulate(b2, "E", objective="energy", memo=memo)
-    assert len(memo) == 2 * n
+    assert _shapes(memo) == 2 * n
     g = simulate(b2, "G", memo=memo)
-    assert len(memo) == 3 * n and g.area_mm2 != e.area_mm2
+    assert _shapes(memo) == 3 * n and g.area_mm2 != e.area_mm2
 
 
 class LazyMemo(MutableMapping):

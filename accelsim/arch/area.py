@@ -88,11 +88,50 @@ def arch_area_mm2(arch: ArchConfig) -> float:
     return scope_area_mm2(arch, "system")
 
 
+#: the parameters of the area fit and the Table II column each one is checked against
+FIT_PARAMS = ("num_pe", "k0", "c0", "weight_buffer_kb", "input_buffer_kb")
+
+
+class AreaExtrapolationWarning(UserWarning):
+    """The fitted area model is used outside the range of parameters it was fitted on."""
+
+
+@lru_cache(maxsize=1)
+def fit_ranges() -> dict[str, tuple[float, float]]:
+    """(min, max) of every fit parameter over Table II (the fit's range of validity)."""
+    df = fit_area().table
+    return {p: (float(df[p].min()), float(df[p].max())) for p in FIT_PARAMS}
+
+
+def outside_fit_range(arch: ArchConfig) -> list[str]:
+    """The fit parameters of ``arch`` outside Table II's range, as ``"k0 = 64 outside [16, 32]"``."""
+    out = []
+    for p, (lo, hi) in fit_ranges().items():
+        v = getattr(arch, p)
+        if not lo <= v <= hi:
+            out.append(f"{p} = {v:g} outside [{lo:g}, {hi:g}]")
+    return out
+
+
+def warn_if_extrapolated(arch: ArchConfig) -> None:
+    """Warn once per parameter (Python's default warning filter shows a message once per
+    process; a sweep's workers report to the parent, which warns once) when the fitted area of
+    ``arch`` lies outside Table II's range of parameters."""
+    import warnings
+
+    for item in outside_fit_range(arch):
+        param, rng = item.split(" = ")[0], item.split(" outside ")[1]
+        warnings.warn(f"area fit used outside Table II's range: {param} outside {rng} (the fitted "
+                      "PE-array area is an extrapolation there)", AreaExtrapolationWarning, stacklevel=3)
+
+
 def pe_array_area(arch: ArchConfig) -> tuple[float, str]:
     """(PE-array area in mm2, its source): the synthesised value when the config states one
-    (Table II for A..M, SPEC.md section 2), else the fitted model."""
+    (Table II for A..M, SPEC.md section 2), else the fitted model (``"fit"``; a warning names
+    any parameter outside Table II's range, :func:`warn_if_extrapolated`)."""
     if arch.pe_array_area_mm2 is not None:
         return float(arch.pe_array_area_mm2), "synthesised"
+    warn_if_extrapolated(arch)
     return pe_array_area_mm2(arch), "fit"
 
 

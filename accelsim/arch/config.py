@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from ..errors import AccelsimError, ConfigError
 from ..safeio import about, exists, load_yaml, short
@@ -86,7 +86,8 @@ class ArchConfig(_Strict):
     noc_bandwidth: float = _num("noc_bandwidth", "NoC bytes per cycle into the PE array")
     dram_bandwidth_gbps: float = _num("dram_bandwidth_gbps", "DRAM bandwidth, GB/s (1e9 bytes/s)")
     dram_type: Literal["lpddr4", "hbm2", "hbm3"] = Field(description="DRAM interface (energy per bit in the tech file)")
-    ppu_elems_per_cycle: float = _num("ppu_elems_per_cycle", "post-processing elements per cycle per PE")
+    ppu_elems_per_cycle: float | None = _num("ppu_elems_per_cycle", "post-processing elements per cycle per PE; "
+                                      "defaults to k0 (one element per lane) when not set", default=None)
     frequency_ghz: float = _num("frequency_ghz", "clock, GHz")
     bits: int = Field(gt=0, le=32, description="data width of weights and activations, bits")
     accum_bits: int = Field(gt=0, le=64, description="accumulator width, bits")
@@ -96,6 +97,30 @@ class ArchConfig(_Strict):
                                   "folder or else to the shipped arch_configs/")
     pe_array_area_mm2: float | None = _num("pe_array_area_mm2", "synthesised PE-array area, mm2, if known",
                                            default=None)
+
+    #: True when ``ppu_elems_per_cycle`` was not given and follows ``k0`` (also after :meth:`replace`)
+    _ppu_follows_k0: bool = PrivateAttr(default=False)
+
+    @model_validator(mode="after")
+    def _derived(self) -> "ArchConfig":
+        """Derived settings follow their parents: ``ppu_elems_per_cycle`` defaults to ``k0``."""
+        if self.ppu_elems_per_cycle is None:
+            object.__setattr__(self, "ppu_elems_per_cycle", float(self.k0))
+            self._ppu_follows_k0 = True
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        """Equal parameters are the same architecture, whether ``ppu_elems_per_cycle`` was
+        written in the file or followed ``k0`` (a config written back to YAML equals itself)."""
+        return isinstance(other, ArchConfig) and self.model_dump() == other.model_dump()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.model_dump().items()))
+
+    @property
+    def ppu_follows_k0(self) -> bool:
+        """True when ``ppu_elems_per_cycle`` is derived from ``k0`` (not set in the file)."""
+        return self._ppu_follows_k0
 
     @model_validator(mode="after")
     def _tiles_fit(self) -> "ArchConfig":
@@ -142,6 +167,9 @@ class ArchConfig(_Strict):
         missing = object()
         changed = {k: v for k, v in changes.items()
                    if k not in ("name", "description") and data.get(k, missing) != v}
+        if self._ppu_follows_k0 and "ppu_elems_per_cycle" not in changes:
+            data["ppu_elems_per_cycle"] = None  # derived: follows the new k0
+            changed.pop("ppu_elems_per_cycle", None)
         data.update(changes)
         if AREA_PARAMS & set(changed) and "pe_array_area_mm2" not in changes:
             data["pe_array_area_mm2"] = None  # the synthesised area no longer applies
@@ -187,8 +215,9 @@ RangeField = Field(default=None, min_length=2, max_length=2,
 
 
 class EnergyEntry(_Strict):
-    """A per-access energy (or another per-unit figure) with its unit and source; optionally
-    the range it may lie in (``range: [low, high]``) and that range's source (``range_source``)."""
+    """A per-access energy (or another per-unit figure) with its unit and source; an uncertain
+    one also has a sourced ``range: [low, high]`` (low <= value <= high, both finite) and
+    ``range_source`` (the sensitivity analysis varies the value over it)."""
 
     value: float = Field(ge=0, le=TECH_VALUE_LIMIT, allow_inf_nan=False)
     unit: str

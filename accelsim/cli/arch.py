@@ -21,6 +21,50 @@ def _summary_row(label: str) -> dict:
     }
 
 
+#: the unit of every parameter ``arch show`` prints (buffers are per PE unless named global)
+UNITS = {
+    "num_pe": "PEs", "k0": "lanes per PE", "c0": "multipliers per lane", "weight_buffer_kb": "KiB per PE",
+    "input_buffer_kb": "KiB per PE", "accum_depth": "positions", "accum_buffer_kb": "KiB per PE",
+    "global_buffer_kb": "KiB", "global_buffer_bandwidth": "B/cycle", "noc_bandwidth": "B/cycle",
+    "dram_bandwidth_gbps": "GB/s", "dram_type": "", "ppu_elems_per_cycle": "elements/cycle per PE",
+    "frequency_ghz": "GHz", "bits": "bits", "accum_bits": "bits", "tech_node_nm": "nm", "voltage_v": "V",
+    "tech": "path", "pe_array_area_mm2": "mm2 (synthesised, when known)",
+}
+
+
+def arch_rows(a) -> list[dict]:
+    """``arch show``'s rows: every parameter with its unit, then the derived figures: peak rate,
+    on-chip SRAM (per-PE buffers x num_pe, plus the global buffer), the NoC mesh and the areas,
+    naming which PE-array area the costs use."""
+    from ..arch.area import outside_fit_range, pe_array_area
+    from ..arch.noc import mesh
+
+    rows = [{"parameter": k, "value": v, "unit": UNITS.get(k, "")} for k, v in a.params().items()]
+    if a.ppu_follows_k0:
+        rows[[r["parameter"] for r in rows].index("ppu_elems_per_cycle")]["unit"] += " (not set: follows k0)"
+    pe_kb = a.weight_buffer_kb + a.input_buffer_kb + a.accum_buffer_kb
+    used, source = pe_array_area(a)
+    extrapolated = outside_fit_range(a)
+    rows += [
+        {"parameter": "macs_per_cycle", "value": a.macs_per_cycle, "unit": "MACs/cycle"},
+        {"parameter": "peak_macs_per_s", "value": f"{a.peak_macs_per_s:.4g}", "unit": "MACs/s"},
+        {"parameter": "peak_tops_8bit", "value": round(2 * a.peak_macs_per_s / 1e12, 3), "unit": "TOPS (1 op = 1 FLOP)"},
+        {"parameter": "pe_sram_total_kb", "value": round(pe_kb * a.num_pe, 3),
+         "unit": f"KiB: (weight + input + accumulation buffers) {pe_kb:g} KiB x {a.num_pe} PEs"},
+        {"parameter": "on_chip_sram_total_kb", "value": round(pe_kb * a.num_pe + a.global_buffer_kb, 3),
+         "unit": "KiB: PE buffers of all PEs + global buffer"},
+        {"parameter": "noc", "value": mesh(a.num_pe).describe(), "unit": ""},
+        {"parameter": "pe_array_area_mm2_fit", "value": round(pe_array_area_mm2(a), 4),
+         "unit": "mm2 (Table II fit" + (f"; extrapolated: {', '.join(extrapolated)})" if extrapolated else ")")},
+        {"parameter": "pe_array_area_mm2_used", "value": round(used, 4),
+         "unit": f"mm2 ({source}): the accelerator scope's area"},
+        {"parameter": "global_buffer_area_mm2", "value": round(global_buffer_area_mm2(a), 4), "unit": "mm2"},
+        {"parameter": "area_mm2", "value": round(arch_area_mm2(a), 4),
+         "unit": "mm2: PE array used + global buffer (the system scope's area)"},
+    ]
+    return rows
+
+
 def register(cli: click.Group) -> None:
     @cli.group("arch")
     def arch_group() -> None:
@@ -39,17 +83,8 @@ def register(cli: click.Group) -> None:
     def arch_show(arch: str, fmt: str) -> None:
         """Every parameter of ARCH (label or YAML), its area and peak MAC rate."""
         a = load_arch(arch)
-        rows = [{"parameter": k, "value": v} for k, v in a.params().items()]
-        rows += [
-            {"parameter": "macs_per_cycle", "value": a.macs_per_cycle},
-            {"parameter": "peak_macs_per_s", "value": f"{a.peak_macs_per_s:.4g}"},
-            {"parameter": "peak_tops_8bit", "value": round(2 * a.peak_macs_per_s / 1e12, 3)},
-            {"parameter": "pe_array_area_mm2_fit", "value": round(pe_array_area_mm2(a), 4)},
-            {"parameter": "global_buffer_area_mm2", "value": round(global_buffer_area_mm2(a), 4)},
-            {"parameter": "area_mm2", "value": round(arch_area_mm2(a), 4)},
-        ]
-        click.echo(f"architecture {a.name}: {a.description}" if fmt == "table" else "", nl=fmt == "table")
-        click.echo(frame_text(pd.DataFrame(rows), fmt))
+        click.echo(frame_text(pd.DataFrame(arch_rows(a)), fmt) if fmt != "table" else
+                   f"architecture {a.name}: {a.description}\n" + frame_text(pd.DataFrame(arch_rows(a)), fmt))
 
     @arch_group.command("area-fit")
     @output_option("-o", "--output", "out", default=None, metavar="FILE",

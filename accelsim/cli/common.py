@@ -13,8 +13,8 @@ if TYPE_CHECKING:  # pandas is imported by the commands that print tables, when 
 
 OBJECTIVE_CHOICES = ("latency", "energy", "edp")
 SCOPE_CHOICES = SCOPES
-SCOPE_HELP = ("what the numbers describe: the accelerator with an ideal off-chip supply (the "
-              "reference study's scope) or the system with global buffer and DRAM")
+SCOPE_HELP = ("what the numbers describe: the study's accelerator without DRAM, its global buffer and NoC "
+              "with unbounded bandwidth but paid per access, or the system with DRAM and bandwidth limits")
 
 
 def scope_option(default: "str | None" = DEFAULT_SCOPE, many: bool = False) -> Callable:

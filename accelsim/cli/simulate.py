@@ -49,6 +49,10 @@ def summary_lines(res: Any, wl: Any, arch: Any) -> list[str]:
     size = f"{wl.input_size[0]}x{wl.input_size[1]}"
     path = f", exec path {res.exec_path}" if res.exec_path else ""
     cycles = f"{res.cycles / 1e6:,.4g} M cycles at {arch.frequency_ghz:g} GHz"
+    from ..arch.area import pe_array_area
+
+    source = pe_array_area(arch)[1]  # which PE-array area the costs use: "synthesised" or "fit"
+    area = f"PE array, {source}" + (" + global buffer" if res.scope == "system" else "")
     return [
         f"{res.workload} on arch {res.arch}, {res.scope} scope ({size}, {wl.num_classes} classes, "
         f"{len(res.layers)} layers{path}; mapping objective {res.objective})",
@@ -56,7 +60,7 @@ def summary_lines(res: Any, wl: Any, arch: Any) -> list[str]:
         f"  energy               {_fmt(s['energy_j'] * 1e3):>10} mJ",
         f"  energy per op        {_fmt(s['energy_per_op_j'] * 1e15):>10} fJ/op     op = 1 FLOP = half a MAC",
         f"  throughput per area  {_fmt(s['throughput_ops_per_s_per_mm2'] / 1e12):>10} TOPS/mm2  "
-        f"area {_fmt(s['area_mm2'])} mm2",
+        f"area {_fmt(s['area_mm2'])} mm2 ({area})",
         f"  utilization          {_fmt(s['utilization'] * 100, 3):>10} %",
         f"  work                 {_fmt(s['macs'] / 1e9):>10} GMACs",
     ]
@@ -110,15 +114,15 @@ def console_text(res: Any, wl: Any, arch: Any, top: int | None) -> str:
 
 def system_scope_line(wl: Any, arch: Any, acc: Any, objective: str, max_candidates: int | None,
                       tolerance: float) -> str:
-    """One line on what the system scope (global buffer, NoC and DRAM) adds to ``acc``, an
+    """One line on what the system scope (DRAM, global-buffer and NoC bandwidth) adds to ``acc``, an
     accelerator-scope result, so that view is never hidden."""
     import accelsim
 
     sys_ = accelsim.simulate(wl, arch, objective=objective, max_candidates=max_candidates, scope="system",
                              tolerance=tolerance)
     dram = sys_.energy_breakdown["dram"] / sys_.energy_j if sys_.energy_j else 0.0
-    return (f"system scope (adds the {arch.global_buffer_kb / 1024:g} MiB global buffer, NoC and "
-            f"{arch.dram_type.upper()} DRAM at {arch.dram_bandwidth_gbps:g} GB/s): "
+    return (f"system scope (adds the {arch.global_buffer_kb / 1024:g} MiB global buffer's and the NoC's "
+            f"bandwidth limits and {arch.dram_type.upper()} DRAM at {arch.dram_bandwidth_gbps:g} GB/s): "
             f"{_fmt(sys_.latency_s * 1e3)} ms ({sys_.latency_s / acc.latency_s:.2f}x), "
             f"{_fmt(sys_.energy_j * 1e3)} mJ ({sys_.energy_j / acc.energy_j:.2f}x), DRAM {dram:.1%} of its "
             "energy; --scope system shows its breakdown")

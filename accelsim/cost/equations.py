@@ -24,13 +24,17 @@ from numba.extending import register_jitable
  P_IN_DRAM, P_OUT_DRAM) = range(14)
 N_PROB = 14
 # architecture (float64)
+# A_HOPS: average NoC hops from the global-buffer port to a PE (accelsim.arch.noc.Mesh);
+# A_OFFCHIP: 1 when DRAM exists (system scope), 0 in the accelerator scope (no DRAM traffic);
+# A_BACKLOG: PPU cycles queued ahead of the layer's drains (latency search, 0 otherwise)
 (A_NUM_PE, A_K0, A_C0, A_AD, A_BYTES, A_ACC_BYTES, A_WB, A_IB, A_AB, A_GB, A_GB_BW,
- A_NOC_BW, A_DRAM_BW, A_PPU, A_HOPS) = range(15)
-N_ARCH = 15
+ A_NOC_BW, A_DRAM_BW, A_PPU, A_HOPS, A_OFFCHIP, A_BACKLOG) = range(17)
+N_ARCH = 17
 # energies, pJ (dynamic ones voltage-scaled)
+# E_CTRL_SLOT per MAC slot and busy cycle, E_CTRL_PE per PE and busy cycle (docs/cost_model.md)
 (E_MAC, E_RMW, E_WB_READ, E_IB_READ, E_AB_BIT, E_GB_BIT, E_WRITE_FACTOR, E_NOC_BIT_HOP,
- E_CTRL_SLOT, E_PPU_OP, E_DRAM_BIT, E_LEAK_CYCLE) = range(12)
-N_EN = 12
+ E_CTRL_SLOT, E_PPU_OP, E_DRAM_BIT, E_LEAK_CYCLE, E_CTRL_PE) = range(13)
+N_EN = 13
 # outputs: cycle terms, energy components (pJ), access counts (bytes or accesses)
 (O_COMPUTE, O_IB_CYC, O_WB_CYC, O_GB_CYC, O_DRAM_CYC, O_PPU_CYC, O_FILL_DRAIN, O_CYCLES,
  O_E_MAC, O_E_ACC, O_E_WB, O_E_IB, O_E_GB, O_E_NOC, O_E_DRAM, O_E_CTRL, O_E_PPU, O_E_LEAK,
@@ -301,7 +305,9 @@ def candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, order, out):
     gb_in *= gf * b
     spill *= gf * accb  # 24-bit partial sums spilled to the GB, each way
     ab_acc *= outs  # accumulation-buffer writes (= reads) of partial sums between C tiles
-    psum = outs * nc_ne * accb if nc_ne > 1 else 0.0  # cross-PE reduction, each way
+    # cross-PE reduction over the mesh: each of the nc - 1 partial outputs of a C split moves
+    # one hop to the neighbouring PE of the chain, whose PPU adds it (Simba-style, no GB trip)
+    psum = outs * (nc_ne - 1) * accb
     out_b = outs * b
 
     # access counts (SPEC.md 5)
@@ -327,11 +333,18 @@ def candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, order, out):
         dram_in = gb_in
     dram_out = out_b if (prob[P_OUT_DRAM] or out_b > half) else 0.0
     dram_spill = spill if outs * nc_ne * accb > half else 0.0
+    if arch[A_OFFCHIP] == 0.0:  # accelerator scope: no DRAM, the global buffer is the source
+        dram_w = 0.0
+        dram_in = 0.0
+        dram_out = 0.0
+        dram_spill = 0.0
     dram_rd = dram_w + dram_in + dram_spill
     dram_wr = dram_out + dram_spill
-    gb_rd = gb_w + gb_in + psum + spill + dram_wr
-    gb_wr = out_b + psum + spill + dram_rd
-    noc_sent = gb_w + gb_in + out_b + 2.0 * psum + 2.0 * spill
+    gb_rd = gb_w + gb_in + spill + dram_wr
+    gb_wr = out_b + spill + dram_rd
+    # NoC (mesh, accelsim.arch.noc): GB -> PE traffic and outputs travel A_HOPS on average;
+    # a multicast tree adds one link per extra receiving PE; partial sums are reduced PE to PE
+    noc_sent = gb_w + gb_in + out_b + 2.0 * spill
     noc_recv_extra = (wb_fill - gb_w) + (ib_fill - gb_in)
 
     # cycle terms of the busiest PE (SPEC.md 4)
@@ -360,10 +373,11 @@ def candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, order, out):
     e_ib = ib_reads * en[E_IB_READ] + ib_fill * 8.0 * ib_bit * wf
     e_wb = wb_reads * en[E_WB_READ] + wb_fill * 8.0 * wb_bit * wf
     e_gb = (gb_rd + gb_wr * wf) * 8.0 * en[E_GB_BIT]
-    e_noc = (noc_sent * arch[A_HOPS] + noc_recv_extra) * 8.0 * en[E_NOC_BIT_HOP]
+    e_noc = (noc_sent * arch[A_HOPS] + noc_recv_extra + psum) * 8.0 * en[E_NOC_BIT_HOP]
     e_dram = (dram_rd + dram_wr) * 8.0 * en[E_DRAM_BIT]
-    # control and clocking: every MAC slot of a busy PE, every cycle it computes, idle slots too
-    e_ctrl = pe_cycles * k0 * c0 * en[E_CTRL_SLOT]
+    # control and clocking: every MAC slot of a busy PE, every cycle it computes, idle slots
+    # too, plus the PE's own sequencer, address generation, clock tree and idle PPU per cycle
+    e_ctrl = pe_cycles * (k0 * c0 * en[E_CTRL_SLOT] + en[E_CTRL_PE])
     # PPU: every output is drained once, plus one addition per extra C split (cross-PE reduction)
     e_ppu = outs * nc_ne * en[E_PPU_OP]
     e_leak = cycles * en[E_LEAK_CYCLE]
@@ -412,6 +426,14 @@ def candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, order, out):
     out[O_DRAM_W] = dram_w
     out[O_DRAM_IN] = dram_in
     out[O_DRAM_OUT] = dram_out
+
+
+@register_jitable
+def objective_cycles(arch, out):
+    """Cycles a candidate (cost vector ``out``) counts for the objectives: its own cycles, or
+    when ``A_BACKLOG`` PPU cycles are queued ahead of its drains, the time until its PPU has
+    served them too, max(cycles, PPU cycles + backlog) (docs/cost_model.md, Objectives)."""
+    return max(out[O_CYCLES], out[O_PPU_CYC] + arch[A_BACKLOG])
 
 
 @register_jitable
@@ -488,7 +510,8 @@ def ad_block_costs(prob, arch, en, pk, pp, pc, pg):
     kblk = k_n[0] * cdiv(k_sz[0], k0) + cdiv(k_sz[1], k0)
     cblk = c_n[0] * cdiv(c_sz[0], c0) + cdiv(c_sz[1], c0)
     cycles = float(gp * cdiv(k_sz[0], k0) * cdiv(c_sz[0], c0) * rs * ad)
-    energy = (float(prob[P_G] * kblk * cblk * rs * ad) * k0 * (c0 * (en[E_MAC] + en[E_CTRL_SLOT]) + en[E_RMW])
+    energy = (float(prob[P_G] * kblk * cblk * rs * ad) * (k0 * (c0 * (en[E_MAC] + en[E_CTRL_SLOT]) + en[E_RMW])
+                                                          + en[E_CTRL_PE])
               + float(prob[P_G] * prob[P_K] * cblk * rs) * en[E_WB_READ])
     return cycles, energy
 
@@ -561,25 +584,26 @@ def lower_bounds(prob, arch, en, pk, pp, pc, pg, pt, qt, need_energy, ctx):
     in_fill = in_gb if dw else in_gb * (k_n[0] + k_n[1])
     pe_in = float(gp * (kp if dw else cp) * rows[0] * cols) * b
     pe_w = float(gp * kp * cp * r * s) * b
-    psum = outs * nc_ne * accb if nc_ne > 1 else 0.0
+    psum = outs * (nc_ne - 1) * accb  # reduced PE to PE over the mesh, one hop each
     half = 0.5 * arch[A_GB]
+    off = arch[A_OFFCHIP]
     in_total = float(g_ * (k_ if dw else c_) * prob[P_H] * prob[P_W]) * b
-    w_big = 1.0 if w_total > half else 0.0  # operands streamed from DRAM on every re-fetch
-    in_big = 1.0 if in_total > half else 0.0
-    ps_big = 1.0 if outs * nc_ne * accb > half else 0.0
+    w_big = off if w_total > half else 0.0  # operands streamed from DRAM on every re-fetch
+    in_big = off if in_total > half else 0.0
+    ps_big = off if outs * nc_ne * accb > half else 0.0
     if w_big > 0.0:
         dram_w = w_total
     else:
-        dram_w = 0.0 if prob[P_DYN] else w_total
+        dram_w = 0.0 if prob[P_DYN] else w_total * off
     if in_big > 0.0:
         dram_in = in_gb
     else:
-        dram_in = in_total if prob[P_IN_DRAM] else 0.0
-    dram_out = out_b if (prob[P_OUT_DRAM] or out_b > half) else 0.0
+        dram_in = in_total * off if prob[P_IN_DRAM] else 0.0
+    dram_out = out_b * off if (prob[P_OUT_DRAM] or out_b > half) else 0.0
     dram_rd = dram_w + dram_in
-    gb_rd = w_total + in_gb + psum + dram_out
-    gb_wr = out_b + psum + dram_rd
-    noc_sent = w_total + in_gb + out_b + 2.0 * psum
+    gb_rd = w_total + in_gb + dram_out
+    gb_wr = out_b + dram_rd
+    noc_sent = w_total + in_gb + out_b
     gb_cyc = max((gb_rd + gb_wr) / arch[A_GB_BW], noc_sent / arch[A_NOC_BW])
     dram_cyc = (dram_rd + dram_out) / arch[A_DRAM_BW]
     cycles = max(max(max(compute, ppu_cyc), max(pe_in, pe_w) / port), max(gb_cyc, dram_cyc)) + fd
@@ -589,7 +613,7 @@ def lower_bounds(prob, arch, en, pk, pp, pc, pg, pt, qt, need_energy, ctx):
         energy = (pj_per_adb * adb_sum + float(g_ * p_ * q_ * kblk * cblk * r * s) * en[E_IB_READ]
                   + in_fill * (en[E_IB_READ] / port) * wf + w_fill * (en[E_WB_READ] / port) * wf
                   + (gb_rd + gb_wr * wf) * 8.0 * en[E_GB_BIT]
-                  + (noc_sent * arch[A_HOPS] + (w_fill - w_total) + (in_fill - in_gb)) * 8.0 * en[E_NOC_BIT_HOP]
+                  + (noc_sent * arch[A_HOPS] + (w_fill - w_total) + (in_fill - in_gb) + psum) * 8.0 * en[E_NOC_BIT_HOP]
                   + (dram_rd + dram_out) * 8.0 * en[E_DRAM_BIT] + outs * nc_ne * en[E_PPU_OP])
     if pt > 0 and ctx.shape[0] >= N_BOUND:
         ctx[B_COMPUTE] = compute
@@ -652,9 +676,12 @@ def lower_bounds(prob, arch, en, pk, pp, pc, pg, pt, qt, need_energy, ctx):
                     ctx[o + 14] = us * e_sp
                     m += 1
         ctx[B_NCLS] = m
+    # latency search behind a PPU backlog: the layer ends when its PPU has also served the
+    # backlog (objective cycles; leakage stays on the layer's own cycles)
+    c_obj = max(cycles, ppu_cyc + arch[A_BACKLOG])
     if not need_energy:
-        return cycles, 0.0, compute
-    return cycles, energy + cycles * en[E_LEAK_CYCLE], compute
+        return c_obj, 0.0, compute
+    return c_obj, energy + cycles * en[E_LEAK_CYCLE], compute
 
 
 @register_jitable
@@ -691,7 +718,7 @@ def refetch_bounds(prob, arch, ctx, pt, qt, kt_lo, kt_hi, ct_lo, ct_hi):
     dram_cyc = (ctx[B_DRAM] + x_dram) / arch[A_DRAM_BW]
     cycles = (max(max(max(ctx[B_COMPUTE], ctx[B_PPU]), fill_port / port), max(gb_cyc, dram_cyc))
               + fill_drain(prob, arch, kt_lo, ct_lo, pt, qt))
-    return cycles, ctx[B_ENERGY] + x_en + cycles * ctx[B_LEAK]
+    return max(cycles, ctx[B_PPU] + arch[A_BACKLOG]), ctx[B_ENERGY] + x_en + cycles * ctx[B_LEAK]
 
 
 def nonmac_cost(ops, in_bytes, out_bytes, in_dram, out_dram, is_copy, fused, arch, en, out):
@@ -714,8 +741,9 @@ def nonmac_cost(ops, in_bytes, out_bytes, in_dram, out_dram, is_copy, fused, arc
         out[O_ENERGY] = out[O_E_PPU]
         return
     half = 0.5 * arch[A_GB]
-    dram_rd = in_bytes if (in_dram or in_bytes > half) else 0.0
-    dram_wr = out_bytes if (out_dram or out_bytes > half) else 0.0
+    off = arch[A_OFFCHIP]  # 0 in the accelerator scope: no DRAM
+    dram_rd = in_bytes * off if (in_dram or in_bytes > half) else 0.0
+    dram_wr = out_bytes * off if (out_dram or out_bytes > half) else 0.0
     gb_rd = in_bytes + dram_wr
     gb_wr = out_bytes + dram_rd
     noc_sent = in_bytes + out_bytes

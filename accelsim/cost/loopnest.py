@@ -160,7 +160,7 @@ def _levels(geo: Geometry, arch: ArchConfig, avec) -> tuple[Level, ...]:
         spatial.append(Loop("P", g.spatial_p, True, f"P_pe = {g.p_pe} rows; weights multicast"))
     if g.spatial_c > 1:
         spatial.append(Loop("C", g.spatial_c, True, f"C_pe = {g.c_pe} (C0 blocks); partial sums "
-                                                      "reduced through the global buffer"))
+                                                      "reduced PE to PE over the mesh"))
     if g.spatial_g > 1:
         spatial.append(Loop("G", g.spatial_g, True, f"G_pe = {g.g_pe}"))
     fan = Level("inter_PE_spatial", (), tuple(spatial),
@@ -198,7 +198,7 @@ def _levels(geo: Geometry, arch: ArchConfig, avec) -> tuple[Level, ...]:
 def _traffic(cost: LayerCost, geo: Geometry, bytes_per: float) -> tuple[Traffic, ...]:
     c = cost.counts
     out_b = geo.g * geo.k * geo.p * geo.q * bytes_per
-    psum = c["psum_bytes"] + c["spill_bytes"]
+    psum = c["spill_bytes"]  # partial-sum spills through the GB; the cross-PE reduction is PE to PE
     dram_spill = c["dram_read_bytes"] - c["dram_weight_read_bytes"] - c["dram_input_read_bytes"]
     return (
         Traffic("DRAM -> global buffer", c["dram_weight_read_bytes"], c["dram_input_read_bytes"],
@@ -209,6 +209,7 @@ def _traffic(cost: LayerCost, geo: Geometry, bytes_per: float) -> tuple[Traffic,
         Traffic("PEs -> global buffer", None, None, out_b, psum),
         Traffic("NoC sent (multicast once)", c["gb_weight_read_bytes"], c["gb_input_read_bytes"],
                 out_b, 2 * psum),
+        Traffic("PE -> neighbour PE (C-split reduction, 1 hop)", None, None, None, c["psum_bytes"]),
         Traffic("PE buffer fills (all PEs)", c["weight_buffer_fill_bytes"],
                 c["input_buffer_fill_bytes"], None, None),
         Traffic("PE buffer reads", c["weight_buffer_reads"], c["input_buffer_reads"], None,

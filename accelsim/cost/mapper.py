@@ -35,10 +35,10 @@ import numpy as np
 from numba.extending import register_jitable
 
 from .equations import (A_ACC_BYTES, A_AB, A_AD, A_BYTES, A_C0, A_IB, A_K0, A_NUM_PE, A_WB, N_ARCH,
-                        N_BOUND, N_EN, N_OUT, N_PROB, O_COMPUTE, O_CYCLES, O_ENERGY, OBJ_EDP, OBJ_ENERGY,
+                        N_BOUND, N_EN, N_OUT, N_PROB, O_COMPUTE, O_ENERGY, OBJ_EDP, OBJ_ENERGY,
                         ORDERS, P_C, P_DW, P_G, P_K, P_P, P_Q, P_R, P_S, P_ST, TOL, ad_block_costs,
                         ad_blocks, candidate_cost, cdiv, fill_drain, is_better, lower_bounds,
-                        objective_value, order_code, refetch_bounds, secondary_objective, split_extent,
+                        objective_cycles, objective_value, order_code, refetch_bounds, secondary_objective, split_extent,
                         tiles_fit)
 from .jit import is_cached, jit
 
@@ -431,10 +431,11 @@ def _search(prob, arch, en, objective, max_candidates, best_out, prune, toleranc
                                 return best, count
                             count += 1
                             candidate_cost(prob, arch, en, pk, pp, pc, pg, kt, ct, pt, qt, ORDERS[o], out)
-                            a2 = objective_value(cobj, out[O_CYCLES], out[O_ENERGY], out[O_COMPUTE])
+                            cyc = objective_cycles(arch, out)
+                            a2 = objective_value(cobj, cyc, out[O_ENERGY], out[O_COMPUTE])
                             if a2 > limit:
                                 continue
-                            a1 = objective_value(obj, out[O_CYCLES], out[O_ENERGY], out[O_COMPUTE])
+                            a1 = objective_value(obj, cyc, out[O_ENERGY], out[O_COMPUTE])
                             cand[0] = pk
                             cand[1] = pp
                             cand[2] = pc

@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..arch.area import scope_area_mm2
 from ..arch.config import ArchConfig, TechConfig, load_arch, load_tech, sram_scale, voltage_scale
+from ..arch.noc import mesh
 from ..errors import AccelsimError
 from ..workload.ir import INPUT, Layer, Op, Workload
 from . import equations as eq
@@ -71,11 +72,12 @@ def problem_vector(layer: Layer, input_from_dram: bool = False,
 
 
 def arch_vector(arch: ArchConfig, scope: str = DEFAULT_SCOPE) -> np.ndarray:
-    """Architecture numbers in bytes and bytes/cycle (SPEC.md 2); NoC hops of a square mesh.
+    """Architecture numbers in bytes and bytes/cycle (SPEC.md 2); NoC hops of the PE mesh.
 
-    In the accelerator scope the supply into the PE ports is ideal (SPEC.md 4, scope of the
+    In the accelerator scope the bandwidth into the PE ports is ideal (SPEC.md 4, scope of the
     study's figures): the global-buffer, NoC and DRAM bandwidths are infinite, so only the
-    PEs' own compute, buffer-fill ports and PPU bound a layer (docs/cost_model.md, Scope).
+    PEs' own compute, buffer-fill ports and PPU bound a layer, and there is no DRAM
+    (``A_OFFCHIP`` = 0); docs/cost_model.md, Scope.
     """
     kib = 1024.0
     vec = np.zeros(eq.N_ARCH, dtype=np.float64)
@@ -94,9 +96,10 @@ def arch_vector(arch: ArchConfig, scope: str = DEFAULT_SCOPE) -> np.ndarray:
     vec[eq.A_DRAM_BW] = arch.dram_bytes_per_cycle
     if scope == "accelerator":
         vec[[eq.A_GB_BW, eq.A_NOC_BW, eq.A_DRAM_BW]] = math.inf
+    vec[eq.A_OFFCHIP] = 0.0 if scope == "accelerator" else 1.0
     vec[eq.A_PPU] = arch.ppu_elems_per_cycle
-    # average hops from the GB port to a PE of a side x side mesh: 1 + (side-1)/2 per axis x 2
-    vec[eq.A_HOPS] = math.ceil(math.sqrt(arch.num_pe))
+    # mean hops from the GB port to a PE of the PE array's mesh (accelsim.arch.noc)
+    vec[eq.A_HOPS] = mesh(arch.num_pe).unicast_hops
     return vec
 
 
@@ -107,8 +110,9 @@ def energy_vector(arch: ArchConfig, tech: TechConfig, area_mm2: float,
     Each is charged per the event that causes it (docs/cost_model.md, Energy model): per MAC,
     per vector op (accumulation), per MAC slot and busy cycle (control), per buffer access of
     the PE's port width from a bank of the PE's capacity, per drained output (PPU), per bit
-    (GB, NoC, DRAM), per cycle (leakage of ``area_mm2``). In the accelerator scope the GB,
-    NoC and DRAM cost nothing (ideal supply, docs/cost_model.md, Scope).
+    (GB, NoC, DRAM), per cycle (leakage of ``area_mm2``). In the accelerator scope DRAM
+    costs nothing (there is none); the GB and NoC cost per access in both scopes
+    (docs/cost_model.md, Scope).
     """
     vs = voltage_scale(arch, tech)
     x = tech.sram_exponent
@@ -128,14 +132,31 @@ def energy_vector(arch: ArchConfig, tech: TechConfig, area_mm2: float,
                         * sram_scale(arch.global_buffer_kb, tech.ref("global_buffer_kb"), x))
     vec[eq.E_WRITE_FACTOR] = tech.sram_write_factor
     vec[eq.E_NOC_BIT_HOP] = tech.e("noc_pj_per_bit_hop") * vs
-    vec[eq.E_CTRL_SLOT] = tech.e("control_per_mac_slot_cycle_pj") * vs
+    per_slot, per_pe = control_split(tech)
+    vec[eq.E_CTRL_SLOT] = per_slot * vs
+    vec[eq.E_CTRL_PE] = per_pe * vs
     vec[eq.E_PPU_OP] = tech.e("ppu_op_pj") * vs
     vec[eq.E_DRAM_BIT] = tech.e(f"dram_{arch.dram_type}_pj_per_bit")  # off-chip: not V-scaled
-    if scope == "accelerator":
-        vec[[eq.E_GB_BIT, eq.E_NOC_BIT_HOP, eq.E_DRAM_BIT]] = 0.0
+    if scope == "accelerator":  # no DRAM; the GB and NoC still cost per access (Scope, choice 1)
+        vec[eq.E_DRAM_BIT] = 0.0
     # leakage: mW/mm2 x mm2 / GHz = pJ per cycle
     vec[eq.E_LEAK_CYCLE] = tech.e("leakage_mw_per_mm2") * area_mm2 / arch.frequency_ghz
     return vec
+
+
+def control_split(tech: TechConfig) -> tuple[float, float]:
+    """(pJ per MAC slot and busy cycle, pJ per PE and busy cycle) of control and clocking.
+
+    The silicon's 23 fJ per MAC (``control_per_mac_slot_cycle_pj``) was measured on a PE of
+    ``lanes`` x ``buffer_port_bits`` / 8 = 1024 slots; ``control_per_pe_cycle_pj`` of it is per PE
+    (sequencer, address generation, clock-tree root, idle PPU), the rest per slot. A full
+    1024-slot PE thus keeps the measured total; a 256-slot PE pays the per-PE part over 4x
+    fewer MACs (docs/cost_model.md, Energy model)."""
+    total = tech.e("control_per_mac_slot_cycle_pj")
+    slots = tech.ref("lanes") * tech.ref("buffer_port_bits") / 8
+    per_pe = min(tech.e("control_per_pe_cycle_pj"), total * slots) if "control_per_pe_cycle_pj" in tech.energy \
+        else 0.0
+    return total - per_pe / slots, per_pe
 
 
 @dataclass(frozen=True)
@@ -158,6 +179,14 @@ class Packed:
         area = scope_area_mm2(arch, scope, tech)
         return cls(arch, arch_vector(arch, scope), energy_vector(arch, tech, area, scope), area,
                    (scope, *arch_fingerprint(arch, tech)), scope)
+
+
+    def with_backlog(self, cycles: float) -> "Packed":
+        """This architecture searched behind ``cycles`` PPU cycles queued ahead of a layer's drains
+        (the latency objective's view of the fused PPU work downstream, :func:`ppu_backlogs`)."""
+        vec = self.arch_vec.copy()
+        vec[eq.A_BACKLOG] = cycles
+        return replace(self, arch_vec=vec, fingerprint=(*self.fingerprint, ("ppu_backlog", float(cycles))))
 
 
 def arch_fingerprint(arch: ArchConfig, tech: TechConfig | None = None) -> tuple:
@@ -297,7 +326,7 @@ def map_layer(layer: Layer, arch: "ArchConfig | str", objective: str = "latency"
               packed: Packed | None = None, scope: str = DEFAULT_SCOPE,
               tolerance: float = DEFAULT_TOLERANCE) -> LayerCost:
     """Best mapping and cost of one layer (SPEC.md 3-5) in ``scope`` (``"accelerator"``:
-    ideal off-chip supply, the study's scope; ``"system"``: global buffer and DRAM).
+    no DRAM, unbounded GB/NoC bandwidth, the study's scope; ``"system"``: with DRAM and bandwidths).
 
     ``input_from_dram`` / ``output_to_dram`` force the input to be read from / the output
     written to DRAM (network input, graph sinks); otherwise activations that fit half the
@@ -465,13 +494,97 @@ def fuse_into_hosts(layers: "tuple[Layer, ...]", costs: list[LayerCost], packed:
     return out
 
 
+def _hosts(layers: "tuple[Layer, ...]", costs: list[LayerCost]) -> tuple[list[int], dict[int, float]]:
+    """MAC layer indices in order and the PPU cycles of the non-MAC layers each one hosts
+    (:func:`fuse_into_hosts`: a non-MAC layer joins the MAC layer before it, or the first)."""
+    mac_idx = [i for i, c in enumerate(costs) if c.macs]
+    work = dict.fromkeys(mac_idx, 0.0)
+    last = mac_idx[0] if mac_idx else -1
+    for i, layer in enumerate(layers):
+        if i in work:
+            last = i
+        elif not layer.is_mac and last >= 0:
+            work[last] += costs[i].cycles
+    return mac_idx, work
+
+
+def ppu_backlogs(layers: "tuple[Layer, ...]", costs: list[LayerCost]) -> dict[int, float]:
+    """Accelerator scope: for each MAC layer, the PPU backlog its latency search must see.
+
+    With the FIFO PPU queue of :func:`fuse_into_hosts`, MAC layer m taking c_m cycles of which
+    its drains keep the PPU busy d_m, and hosting w_m cycles of non-MAC work, the network takes
+    T = max over j of F_j, F_j = sum_{m<j} c_m + sum_{m>=j} (d_m + w_m) (Lindley's recursion
+    unrolled; j = M gives sum c). With the other layers fixed, T = A_m + max(c_m, d_m + b_m),
+    A_m = max_{j>m} F_j - c_m, b_m = max_{j<=m} F_j - d_m - A_m: layer m minimises the network
+    latency by minimising max(c_m, d_m + b_m), the objective cycles of a search behind a
+    backlog b_m (:func:`accelsim.cost.equations.objective_cycles`). Returns b_m > 0 only."""
+    mac_idx, work = _hosts(layers, costs)
+    if not mac_idx:
+        return {}
+    c = [costs[m].cycles for m in mac_idx]
+    d = [costs[m].terms.get("ppu", 0.0) + work[m] for m in mac_idx]  # d_m + w_m
+    n = len(mac_idx)
+    f = [0.0] * (n + 1)
+    prefix = 0.0
+    suffix = sum(d)
+    for j in range(n + 1):
+        f[j] = prefix + suffix
+        if j < n:
+            prefix += c[j]
+            suffix -= d[j]
+    best_left = [0.0] * n   # max_{j<=m} F_j
+    best_right = [0.0] * n  # max_{j>m} F_j
+    run = -math.inf
+    for m in range(n):
+        run = max(run, f[m])
+        best_left[m] = run
+    run = -math.inf
+    for m in range(n - 1, -1, -1):
+        run = max(run, f[m + 1])
+        best_right[m] = run
+    out = {}
+    for k, m in enumerate(mac_idx):
+        own = costs[m].terms.get("ppu", 0.0)
+        b = (best_left[k] - own) - (best_right[k] - c[k])
+        if b > 1e-9 * max(1.0, c[k]):
+            out[m] = b
+    return out
+
+
+def _remap_behind_backlogs(workload: Workload, costs: list[LayerCost], a: ArchConfig, packed: Packed,
+                           objective: str, max_candidates: int | None, memo: MutableMapping,
+                           sources: set[str], sinks: set[str], tolerance: float) -> tuple[list[int], int]:
+    """Latency objective, accelerator scope: map again every MAC layer whose mapping changes the
+    exposed PPU work downstream (:func:`ppu_backlogs`), last first, until no backlog changes a
+    mapping (at most 8 rounds). Returns the indices re-mapped and the candidates searched."""
+    layers = workload.layers
+    fresh = 0
+    changed: list[int] = []
+    for _ in range(8):
+        moved = False
+        for m, b in sorted(ppu_backlogs(layers, costs).items(), reverse=True):
+            layer = layers[m]
+            cost, searched = _lookup_or_map(layer, a, objective, max_candidates, layer.name in sources,
+                                            layer.name in sinks, memo, packed.with_backlog(b), "accelerator",
+                                            tolerance)
+            fresh += cost.candidates if searched else 0
+            if cost.mapping != costs[m].mapping:
+                costs[m] = cost
+                changed.append(m)
+                moved = True
+                break  # backlogs of the other layers change with this one
+        if not moved:
+            break
+    return changed, fresh
+
+
 def simulate(workload: "Workload | str", arch: "ArchConfig | str", objective: str = "latency",
              max_candidates: int | None = None, memo: MutableMapping | None = None, *,
              scope: str = DEFAULT_SCOPE, tolerance: float = DEFAULT_TOLERANCE,
              progress: bool = False, tech: TechConfig | None = None) -> SimResult:
     """Map every layer of ``workload`` on ``arch`` and total cycles, latency, energy and area.
 
-    ``scope``: ``"accelerator"`` (default; the synthesised accelerator with an ideal off-chip
+    ``scope``: ``"accelerator"`` (default; the study's accelerator without DRAM, unbounded GB/NoC
     supply, non-MAC layers run on the PPU overlapped with the MAC layers) or ``"system"``
     (with the global buffer's and DRAM's bandwidth and energy, non-MAC layers as separate
     passes); see docs/cost_model.md, Scope. ``tolerance``: see :func:`map_layer`. ``memo``
@@ -503,6 +616,9 @@ def simulate(workload: "Workload | str", arch: "ArchConfig | str", objective: st
         if searched:
             fresh += cost.candidates
         costs.append(cost)
+    if scope == "accelerator" and objective == "latency" and any(c.macs for c in costs):
+        fresh += _remap_behind_backlogs(workload, costs, a, packed, objective, max_candidates, memo,
+                                        sources, sinks, tolerance)[1]
     if scope == "accelerator":
         costs = fuse_into_hosts(workload.layers, costs, packed)
     cycles = float(sum(c.cycles for c in costs))

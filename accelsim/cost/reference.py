@@ -120,7 +120,7 @@ def evaluate(prob, arch, en, split, tiles, order) -> tuple[float, float, float]:
     gb_in, gb_w = sum(in_groups.values()) * b, sum(w_groups.values()) * b
     outs = G * K * P * Q
     spill = tot("spill") * accb
-    psum = outs * ncne * accb if ncne > 1 else 0.0
+    psum = outs * (ncne - 1) * accb  # reduced PE to PE, one mesh hop each
     out_b = outs * b
     half = arch[eq.A_GB] / 2
     w_total = G * K * C * R * S * b
@@ -129,10 +129,11 @@ def evaluate(prob, arch, en, split, tiles, order) -> tuple[float, float, float]:
     dram_in = (in_total if in_dram else 0.0) if in_total <= half else gb_in
     dram_out = out_b if (out_dram or out_b > half) else 0.0
     dram_spill = spill if outs * ncne * accb > half else 0.0
-    dram_rd, dram_wr = dram_w + dram_in + dram_spill, dram_out + dram_spill
-    gb_rd = gb_w + gb_in + psum + spill + dram_wr
-    gb_wr = out_b + psum + spill + dram_rd
-    noc = gb_w + gb_in + out_b + 2 * psum + 2 * spill
+    off = arch[eq.A_OFFCHIP]  # 0: accelerator scope, no DRAM
+    dram_rd, dram_wr = (dram_w + dram_in + dram_spill) * off, (dram_out + dram_spill) * off
+    gb_rd = gb_w + gb_in + spill + dram_wr
+    gb_wr = out_b + spill + dram_rd
+    noc = gb_w + gb_in + out_b + 2 * spill
     port = c0 * b
     compute = max(d["compute"] for d in pe.values())
     terms = [compute, max(d["i"] for d in pe.values()) * b / port,
@@ -150,9 +151,9 @@ def evaluate(prob, arch, en, split, tiles, order) -> tuple[float, float, float]:
               + tot("ibr") * en[eq.E_IB_READ] + ib_fill * en[eq.E_IB_READ] / port * wf_
               + tot("wbr") * en[eq.E_WB_READ] + wb_fill * en[eq.E_WB_READ] / port * wf_
               + (gb_rd + gb_wr * wf_) * 8 * en[eq.E_GB_BIT]
-              + (noc * arch[eq.A_HOPS] + (wb_fill - gb_w) + (ib_fill - gb_in)) * 8 * en[eq.E_NOC_BIT_HOP]
+              + (noc * arch[eq.A_HOPS] + (wb_fill - gb_w) + (ib_fill - gb_in) + psum) * 8 * en[eq.E_NOC_BIT_HOP]
               + (dram_rd + dram_wr) * 8 * en[eq.E_DRAM_BIT]
-              + tot("compute") * k0 * c0 * en[eq.E_CTRL_SLOT] + outs * ncne * en[eq.E_PPU_OP]
+              + tot("compute") * (k0 * c0 * en[eq.E_CTRL_SLOT] + en[eq.E_CTRL_PE]) + outs * ncne * en[eq.E_PPU_OP]
               + cycles * en[eq.E_LEAK_CYCLE])
     return cycles, energy, compute
 

@@ -1,8 +1,9 @@
 """Model settings shared by the cost model, sweeps and the CLI (no heavy imports).
 
 ``scope`` says what the numbers describe (docs/cost_model.md, Scope): ``"accelerator"``,
-the synthesised accelerator with an ideal off-chip supply (the reference study's scope),
-or ``"system"``, the accelerator with its global buffer and DRAM. ``tolerance`` is the
+the reference study's accelerator without DRAM (PE array, mesh NoC and global buffer, whose
+bandwidths are unbounded but whose accesses cost energy), or ``"system"``, the accelerator with
+DRAM and the global-buffer, NoC and DRAM bandwidths bounding layers. ``tolerance`` is the
 relative band on the primary objective within which the secondary objective decides
 (docs/cost_model.md, Objectives).
 """
@@ -18,8 +19,9 @@ SCOPES = ("accelerator", "system")
 DEFAULT_SCOPE = "accelerator"
 #: one phrase per scope for reports and tables
 SCOPE_TEXT = {
-    "accelerator": "the PE array with an ideal off-chip supply, as the reference study measured it",
-    "system": "the accelerator plus its global buffer, NoC and DRAM bandwidth and energy",
+    "accelerator": ("the study's accelerator without DRAM: PE array, mesh NoC and global buffer, "
+                    "unbounded bandwidth, every access paid"),
+    "system": "the accelerator plus DRAM and the global-buffer, NoC and DRAM bandwidth limits",
 }
 #: 1 %: a tenth of the model's 10 % calibration band, so the choice it makes between near-equal
 #: mappings is below what the model can resolve (docs/cost_model.md, Objectives)

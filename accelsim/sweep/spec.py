@@ -20,7 +20,7 @@ one-line :class:`~accelsim.errors.ConfigError` naming the file and the field::
       - {name: swin-t-upernet, input: 512x512, classes: 150, exec_paths: ["", "fpn_in=1536"]}
       - {name: segformer-b2, paths: b2_paths.yaml}      # or families: [published, switch]
     objective: latency              # mapping-search objective: latency | energy | edp
-    scope: accelerator              # accelerator (ideal off-chip supply) | system (GB + DRAM), or a list of both
+    scope: accelerator              # accelerator (no DRAM, unbounded GB/NoC) | system (+ DRAM, bandwidths), or a list of both
     tolerance: 0.01                 # within 1 % of the best objective, the secondary one decides
     output: results.csv             # .csv, .parquet or .json
 

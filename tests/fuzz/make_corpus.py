@@ -136,11 +136,13 @@ def arch_cases(c: Corpus) -> None:
     fields = {f: (INTEGER if f in ints else NUMBER) for f, v in base.items()
               if isinstance(v, (int, float)) and not isinstance(v, bool)}
     fields.update({"dram_type": ["text", "list", "null"], "name": ["list", "map"], "tech": ["list", "map"]})
+    fields["pe_array_area_mm2"] = [w for w in NUMBER if w != "null"]  # optional: null means "not known"
     extra = {
         "num_pe_1e12": {**base, "num_pe": 10**12}, "voltage_1e200": {**base, "voltage_v": 1e200},
         "frequency_tiny": {**base, "frequency_ghz": 1e-300}, "dram_bw_tiny": {**base, "dram_bandwidth_gbps": 1e-300},
         "missing_field": {k: v for k, v in base.items() if k != "k0"}, "unknown_key": {**base, "colour": "red"},
         "buffer_too_small": {**base, "weight_buffer_kb": 0.001},
+        "ppu_negative": {**base, "ppu_elems_per_cycle": -1}, "ppu_text": {**base, "ppu_elems_per_cycle": "k0"},
         "tech_missing": {**base, "tech": "tech/nosuch.yaml"}, "tech_folder": {**base, "tech": "tech"},
     }
     c.yaml_cases("arch", base, argv, fields, extra)

@@ -20,8 +20,8 @@ import click
 import pandas as pd
 
 from ..errors import AccelsimError
-from .common import (OBJECTIVE_CHOICES, emit, emit_table, frame_text, mac_layer, output_format, output_option,
-                     scope_option, simulate_workload, tolerance_option, workload_options)
+from .common import (CANDIDATES, COUNT, OBJECTIVE_CHOICES, emit, emit_table, frame_text, mac_layer, output_format,
+                     output_option, scope_option, simulate_workload, tolerance_option, workload_options)
 
 DEFAULT_TOP = 10
 
@@ -145,9 +145,9 @@ def register(cli: click.Group) -> None:
                   help="mapping-search objective")
     @scope_option()
     @tolerance_option()
-    @click.option("--max-candidates", type=click.IntRange(min=1), default=None,
+    @click.option("--max-candidates", type=CANDIDATES, default=None,
                   help="cap on mapping candidates per layer (default: exhaustive)")
-    @click.option("--top", type=click.IntRange(min=0), default=DEFAULT_TOP, show_default=True,
+    @click.option("--top", type=click.IntRange(0, COUNT), default=DEFAULT_TOP, show_default=True,
                   help="console: the N slowest layers after the totals")
     @click.option("--all", "all_layers", is_flag=True, help="console: every layer, in execution order")
     @click.option("--totals", is_flag=True,

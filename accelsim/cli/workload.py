@@ -13,7 +13,7 @@ from ..errors import WorkloadError
 from ..safeio import load_yaml
 from ..workload import list_models, list_named_workloads, load_workload
 from ..workload.ir import Workload
-from .common import emit, emit_table, frame_text, output_format, output_option
+from .common import CLASSES, emit, emit_table, frame_text, output_format, output_option
 
 SHOW_COLUMNS = ["name", "op", "fn", "k", "c", "p", "q", "r", "s", "stride", "groups", "batch",
                 "macs", "params", "nonmac_ops", "shares"]
@@ -89,7 +89,7 @@ def register(cli: click.Group) -> None:
     @click.argument("name")
     @click.option("--input", "input_size", default=None, metavar="HxW",
                   help="input size, e.g. 512x512 (default: the model's)")
-    @click.option("--classes", type=int, default=None, help="number of classes (default: the model's)")
+    @click.option("--classes", type=CLASSES, default=None, help="number of classes (default: the model's)")
     @click.option("--exec-path", "exec_path", default="", help="execution path string")
     @click.option("--json", "as_json", is_flag=True, help="JSON: totals plus per-layer rows")
     @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,

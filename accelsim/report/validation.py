@@ -238,8 +238,9 @@ def write_validation(out: "str | Path" = "reports/validation.md",
     rows = validation_rows(progress)
     peer = out.parent / ZIGZAG_TABLE
     text = render(rows, _embedded(peer.read_text()) if peer.is_file() else None)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
+    from ..safeio import write_text
+
+    write_text(out, text)
     return out, rows
 
 

@@ -6,7 +6,6 @@ is checked against the mapping space and compared with the searched optimum.
 
 from __future__ import annotations
 
-import json
 import click
 
 from ..errors import AccelsimError
@@ -75,7 +74,9 @@ def register(cli: click.Group) -> None:
                 data["ratio_to_searched"] = ratios(cost, best)
             else:
                 data["candidates"] = best.candidates
-            text = json.dumps(data, indent=2)
+            from ..tableio import json_dumps
+
+            text = json_dumps(data, indent=2)
         else:
             text = nest.text() + "\n\n" + (
                 comparison_text(cost, best, objective) if given is not None else

@@ -20,6 +20,7 @@ import click
 import pandas as pd
 
 from ..errors import AccelsimError
+from ..tableio import json_dumps
 from .common import (CANDIDATES, COUNT, OBJECTIVE_CHOICES, emit, emit_table, frame_text, mac_layer, output_format,
                      output_option, scope_option, simulate_workload, tolerance_option, workload_options)
 
@@ -188,7 +189,7 @@ def register(cli: click.Group) -> None:
             data = {"totals": {**summary, "energy_breakdown_j": res.energy_breakdown},
                     "layers": json.loads(res.layers.to_json(orient="records", double_precision=15)),
                     "loop_nests": [n.to_dict() for n in nests]}
-            emit(json.dumps(data, indent=2, default=float), out)
+            emit(json_dumps(data, indent=2), out)
             return
         rows = pd.DataFrame([summary]) if totals and fmt != "json" else res.layers
         emit_table(rows, fmt, out, totals={**summary, "energy_breakdown_j": res.energy_breakdown}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
@@ -76,7 +75,9 @@ def register(cli: click.Group) -> None:
         """Registry models (family, variant, default input), then named workloads."""
         models, named = models_frame(), named_frame()
         if fmt == "json":
-            click.echo(json.dumps({"models": models.to_dict("records"),
+            from ..tableio import json_dumps
+
+            click.echo(json_dumps({"models": models.to_dict("records"),
                                    "named_workloads": named.to_dict("records")}, indent=2))
         elif fmt == "csv":
             click.echo(pd.concat([models.assign(kind="model"), named.assign(kind="named")])

@@ -109,9 +109,30 @@ def clip(text: Any, limit: int = MAX_VALUE) -> str:
 
 
 def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
-    """``text`` on one line (whitespace runs collapsed), cut to ``limit`` characters."""
+    """``text`` on one line (whitespace runs collapsed), cut to ``limit`` characters; a cut
+    message says so."""
     flat = " ".join(str(text)[:4 * limit].split())
-    return flat if len(flat) <= limit else flat[:limit - 3] + "..."
+    if len(flat) <= limit:
+        return flat
+    note = f"... (message cut to {limit} characters)"
+    return flat[:limit - len(note)] + note
+
+
+def path_too_long(path: "str | Path") -> "str | None":
+    """Why the system cannot look up ``path`` by its length (the whole path or one of its
+    names is over the limit), or ``None``."""
+    text = os.fspath(path)
+    try:
+        whole = os.pathconf("/", "PC_PATH_MAX")
+        name = os.pathconf("/", "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # not POSIX
+        whole, name = 4096, 255
+    if len(text.encode(errors="surrogateescape")) >= whole:
+        return f"the path is {len(text):,} characters long; this system allows {whole - 1:,}"
+    longest = max((len(part.encode(errors="surrogateescape")) for part in text.split(os.sep)), default=0)
+    if longest > name:
+        return f"a name in the path is {longest:,} characters long; this system allows {name:,} per name"
+    return None
 
 
 #: short reasons of low-level errors, checked in order (subclasses first)
@@ -121,7 +142,19 @@ _REASONS: tuple[tuple[type, str], ...] = (
     (MemoryError, "too large to hold in memory"),
 )
 _ERRNO_REASONS = {errno.ELOOP: "symbolic link loop", errno.ENOSPC: "no space left on the device",
-                  errno.EROFS: "read-only file system"}
+                  errno.EROFS: "read-only file system",
+                  errno.ENAMETOOLONG: "the path, or a name in it, is longer than this system allows"}
+#: paths longer than this are shown by their two ends in messages (characters)
+MAX_SHOWN_PATH = 240
+
+
+def shown(path: "str | Path") -> str:
+    """``path`` for a message: a path longer than :data:`MAX_SHOWN_PATH` characters keeps
+    its two ends and says how long it is."""
+    text = str(path)
+    if len(text) <= MAX_SHOWN_PATH:
+        return text
+    return f"{text[:100]}...{text[-100:]} (a path of {len(text):,} characters)"
 
 
 def describe(exc: BaseException) -> str:
@@ -149,7 +182,7 @@ def reading(path: "str | Path", what: str = "") -> Iterator[None]:
     except AccelsimError:
         raise
     except (OSError, UnicodeError, RecursionError, MemoryError, ValueError) as exc:
-        where = f"{path}: {what}: " if what else f"{path}: "
+        where = f"{shown(path)}: {what}: " if what else f"{shown(path)}: "
         raise ConfigError(where + describe(exc)) from None
 
 
@@ -159,9 +192,9 @@ writing = reading  # the same rule holds for writes: the file and the reason, on
 def prefixed(exc: AccelsimError, source: "str | Path") -> AccelsimError:
     """``exc`` with ``source:`` in front of its message unless it already names it."""
     msg, src = str(exc), str(source)
-    if msg.startswith(src) or f"{src}:" in msg:
+    if msg.startswith((src, shown(src))) or f"{src}:" in msg:
         return exc
-    return type(exc)(f"{src}: {msg}")
+    return type(exc)(f"{shown(src)}: {msg}")
 
 
 @contextmanager

@@ -226,8 +226,13 @@ def check_numbers(df: pd.DataFrame, path: "str | Path") -> None:
 
     for col in numeric_columns(df):
         raw = df[col]
-        values = pd.to_numeric(raw, errors="coerce").to_numpy(float, na_value=np.nan)
-        text = np.isnan(values) & raw.notna().to_numpy() & (raw.astype(str).str.strip() != "").to_numpy()
+        if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+            values, text = raw.to_numpy(float, na_value=np.nan), np.zeros(len(raw), dtype=bool)
+        else:  # text among the numbers (or booleans): find the first value that is not one
+            values = pd.to_numeric(raw, errors="coerce").to_numpy(float, na_value=np.nan)
+            text = np.isnan(values) & raw.notna().to_numpy() & (raw.astype(str).str.strip() != "").to_numpy()
+            if pd.api.types.is_bool_dtype(raw):
+                text[:] = True
         bad = text | (~np.isnan(values) & (~np.isfinite(values) | (values < 0)))
         if bad.any():
             row = int(np.flatnonzero(bad)[0])

@@ -464,7 +464,9 @@ def check_folder(path: "str | Path", what: str = "folder") -> Path:
     shown = Path(path)
     real = real_path(shown)
     if real.exists() and not real.is_dir():
-        raise ConfigError(f"{shown}: is a file; the {what} must be a folder")
+        mode = real.stat().st_mode
+        kind = "a file" if stat.S_ISREG(mode) else _kind(mode)
+        raise ConfigError(f"{shown}: is {kind}; the {what} must be a folder")
     _probe_folder(real, shown)
     return real
 

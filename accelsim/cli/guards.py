@@ -29,10 +29,21 @@ PATH_KINDS: dict[str, str] = {
     "out": "output", "output": "output", "save_mapping": "output", "readme": "output",
     "out_dir": "folder", "cache": "folder",
     "results": "input", "spec": "input", "per_layer": "input", "mapping_file": "input",
-    "accuracy_csv": "input", "layers": "input", "model_file": "input",
+    "accuracy_csv": "input", "model_file": "input", "layers": "output",
     "gpu_path": "search", "pattern": "search",
     "workload": "name-or-file", "arch": "name-or-file", "name": "name-or-file", "base": "name-or-file",
 }
+
+
+def path_kind(param: click.Parameter) -> "str | None":
+    """What ``param`` holds (:data:`PATH_KINDS`), or ``None`` when it takes no path. A
+    ``--name`` option names a thing (``workload import --name``); a ``NAME`` argument is a
+    registry name or a file (``workload show NAME``)."""
+    if isinstance(param.type, click.types.BoolParamType):
+        return None
+    if param.name == "name" and isinstance(param, click.Option):
+        return None
+    return PATH_KINDS.get(param.name or "")
 
 
 def _refuse_empty(param: click.Parameter, value: Any) -> None:
@@ -77,8 +88,8 @@ def guard(command: click.Command) -> click.Command:
         return command
     command._accelsim_guarded = True  # type: ignore[attr-defined]
     for param in command.params:
-        kind = PATH_KINDS.get(param.name or "")
-        if kind is not None and not isinstance(param.type, click.types.BoolParamType):
+        kind = path_kind(param)
+        if kind is not None:
             then = param.callback
             if kind == "output" and then is None:
                 then = _check_output_file

@@ -81,6 +81,7 @@ READERS = {  # kind -> (file suffix, argv with {case})
     "spec": (".yaml", ["sweep", "{case}", "--workers", "1", "--no-progress"]),
     "results": (".csv", ["pareto", "{case}"]),
     "import": (".pt2", ["workload", "import", "{case}", "-o", "{tmp}/out.yaml"]),
+    "gpu": (".csv", ["gpu", "table", "--no-write", "--glob", "{case}"]),
 }
 
 

@@ -22,6 +22,7 @@ import io
 import json
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -106,8 +107,12 @@ def read(path: "str | Path") -> Measurement:
         i += 1
     body = "\n".join(lines[i:])
     try:
-        frame = pd.read_csv(io.StringIO(body), keep_default_na=False, na_values=["nan"],
-                            dtype={c: str for c in TEXT_COLUMNS})
+        with warnings.catch_warnings():  # a row longer than the header: refused, not cut
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(body), keep_default_na=False, na_values=["nan"], index_col=False,
+                                dtype={c: str for c in TEXT_COLUMNS})
+    except pd.errors.ParserWarning:
+        raise AccelsimError(f"{path}: malformed CSV table: a row has more fields than the header") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, RecursionError) as exc:
         raise AccelsimError(f"{path}: malformed CSV table: {describe(exc)}") from None
     check_meta(meta, path)

@@ -57,6 +57,11 @@ CHECKSUM_SUFFIX = ".sha256"
 ROWS_KEY = b"accelsim.rows"
 
 
+class TableContentError(ConfigError):
+    """A readable table whose content is refused: a bad value, a repeated header, a checksum
+    or row count that does not match (the message names the row and the column)."""
+
+
 def table_format(path: "str | Path") -> str:
     """``"csv"``, ``"parquet"`` or ``"json"`` from the suffix of ``path`` (one-line error otherwise)."""
     p = Path(path)
@@ -204,7 +209,7 @@ def verify_checksum(path: "str | Path", data: bytes) -> None:
         raise ConfigError(f"{side}: not a checksum file (expected '<64 hex digits>  NAME', as sha256sum "
                           "writes); delete it to read the table as it is")
     if hashlib.sha256(data).hexdigest() != text[0].lower():
-        raise ConfigError(f"{path}: does not match its checksum {side.name} ({len(data):,} bytes now): "
+        raise TableContentError(f"{path}: does not match its checksum {side.name} ({len(data):,} bytes now): "
                           "the file is truncated or was changed after it was written; write it again, "
                           f"or delete {side.name} to read it as it is")
 
@@ -237,7 +242,7 @@ def check_numbers(df: pd.DataFrame, path: "str | Path") -> None:
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             shown = short(raw.iloc[row]) if text[row] else f"{values[row]:g}"
-            raise ConfigError(f"{path}: row {row + 1}, column {col!r}: {shown} is not a finite number >= 0")
+            raise TableContentError(f"{path}: row {row + 1}, column {col!r}: {shown} is not a finite number >= 0")
 
 
 def check_header_rows(df: pd.DataFrame, path: "str | Path") -> None:
@@ -251,12 +256,16 @@ def check_header_rows(df: pd.DataFrame, path: "str | Path") -> None:
     for c in cols:
         same &= (df[c].astype(str) == str(c)).to_numpy()
     if same.any():
-        raise ConfigError(f"{path}: row {int(np.flatnonzero(same)[0]) + 1} repeats the header "
+        raise TableContentError(f"{path}: row {int(np.flatnonzero(same)[0]) + 1} repeats the header "
                           "(two tables pasted together?)")
 
 
+class _Constant(ValueError):
+    pass
+
+
 def _refuse_constant(name: str) -> float:
-    raise ValueError(f"JSON constant {name} is not a number (JSON has no infinities or NaN)")
+    raise _Constant(f"JSON constant {name} is not a number (JSON has no infinities or NaN)")
 
 
 def read_csv_table(path: "str | Path", verify: bool = False) -> pd.DataFrame:
@@ -323,7 +332,7 @@ def _read_parquet_file(p: Path) -> pd.DataFrame:
         meta = {}
     rows = meta.get(ROWS_KEY)
     if rows is not None and rows.decode(errors="replace") != str(len(df)):
-        raise ConfigError(f"{p}: holds {len(df):,} rows but was written with {rows.decode(errors='replace')}: "
+        raise TableContentError(f"{p}: holds {len(df):,} rows but was written with {rows.decode(errors='replace')}: "
                           "the file is truncated or was changed after it was written; write it again")
     return normalise(df)
 
@@ -337,8 +346,13 @@ def _read_file(p: Path, fmt: str) -> pd.DataFrame:
 
     raw = read_bytes(p, MAX_TABLE_BYTES, "results JSON")
     verify_checksum(p, raw)
-    with reading(p, "JSON"):
-        data = json.loads(raw.decode("utf-8-sig"), parse_constant=_refuse_constant)
+    try:
+        with reading(p, "JSON"):
+            data = json.loads(raw.decode("utf-8-sig"), parse_constant=_refuse_constant)
+    except ConfigError as exc:
+        if "JSON constant" in str(exc):
+            raise TableContentError(str(exc)) from None
+        raise
     totals = data.get("totals") if isinstance(data, dict) else None
     rows = next((v for k, v in data.items() if k != "totals" and isinstance(v, list)), []) \
         if isinstance(data, dict) else data

@@ -241,3 +241,48 @@ def test_zero_mac_workload_simulates_and_json_has_no_nan(tmp_path, capsys):
         assert main(argv) == 0
         text = (tmp_path / "z.json").read_text() if "-o" in argv else capsys.readouterr().out
         assert "NaN" not in text and json.loads(text)["totals"]["energy_per_op_j"] is None
+
+
+# ------------------------------------------------------------------ the report folder lock
+def test_report_folder_is_locked(tmp_path, capsys):
+    """A second report on a folder a report holds fails at once, and so does a sweep
+    writing into it; the lock file goes with the run."""
+    from accelsim.cli.main import main
+    from accelsim.safeio import FOLDER_LOCK, exclusive_folder
+
+    out = tmp_path / "rep"
+    out.mkdir()
+    with exclusive_folder(out, "report folder"):  # what a running report holds
+        assert main(["report", "--out", str(out), "--no-paths", "--no-progress"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [f"error: {out}: another process is writing this report folder (lock {FOLDER_LOCK}); "
+                       "wait for it to finish or choose another output"]
+        tiny = tmp_path / "tiny.yaml"
+        tiny.write_text("name: tiny\nlayers:\n- {name: fc, op: linear, k: 64, c: 64, p: 16, inputs: [input]}\n")
+        assert main(["sweep", "-w", str(tiny), "--arch", "E", "-o", str(out / "s.csv"), "--no-progress"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"the folder {out} is being written by another process" in err[0]
+    assert not (out / FOLDER_LOCK).exists() and list(out.iterdir()) == []
+
+
+def test_failed_report_removes_what_it_created(tmp_path, monkeypatch):
+    """A report that fails part-way (here: the figures hit a full disk) leaves the folder
+    as it was: no figures/, no sweep rows, no lock; the next run is not refused."""
+    import errno
+
+    from accelsim.report import build
+
+    def full_disk(*args, **kwargs):
+        raise ConfigError(f"{tmp_path}/rep/figures/x.png: {os.strerror(errno.ENOSPC)}")
+
+    monkeypatch.setattr(build, "collect", lambda **kw: (kw["sweep_output"].parent.mkdir(parents=True),
+                                                        kw["sweep_output"].write_text("rows\n"), None)[2])
+    monkeypatch.setattr(build, "report_figures", full_disk)
+    with pytest.raises(ConfigError, match="No space left"):
+        build.build_report(tmp_path / "rep", paths=False)
+    assert not (tmp_path / "rep").exists()
+    cache = tmp_path / "cache_is_a_file"
+    cache.write_text("x")
+    with pytest.raises(ConfigError, match="is a file"):  # --cache FILE: refused before the folder exists
+        build.build_report(tmp_path / "rep2", cache=cache, paths=False)
+    assert not (tmp_path / "rep2").exists()

@@ -15,8 +15,12 @@ result tables, model files, cache entries) is read through this module, so that
 - values quoted in messages are shortened (:func:`short`), and a message is one line of
   bounded length (:func:`one_line`).
 
-Outputs are checked before any work (:func:`check_output`, :func:`check_folder`) and
-held with an advisory lock while they are written (:func:`exclusive`). Symlinked
+Outputs are checked before any work (:func:`check_output`, :func:`check_folder`),
+held with an advisory lock while they are written (:func:`exclusive`) and written
+atomically (:func:`atomic_output`: a temporary file in the same folder, fsynced, then
+renamed over the target; removed on any failure, so a full disk leaves nothing behind).
+Searches of folders and globs are bounded (:func:`find_files`), so ``/`` or ``/**`` is
+refused in one line instead of walking the whole file system. Symlinked
 outputs are resolved once, before the run: the real file is locked, written and
 atomically replaced in its own folder, so the link keeps pointing at the new file and
 two names of one file share one lock.
@@ -25,6 +29,7 @@ two names of one file share one lock.
 from __future__ import annotations
 
 import errno
+import fnmatch
 import os
 import stat
 import tempfile
@@ -48,6 +53,10 @@ YAML_MAX_BYTES = 32 * 1024 * 1024
 YAML_MAX_DEPTH = 64
 #: most values that aliases may add to a YAML document (anchors repeat small blocks)
 YAML_MAX_ALIAS_VALUES = 100_000
+#: most folder entries one search of a folder or glob looks at (:func:`find_files`)
+MAX_SEARCH_ENTRIES = 200_000
+#: most files one search of a folder or glob returns
+MAX_SEARCH_FILES = 20_000
 #: longest number literal in YAML (digits); int64 needs 19, a double 17 significant
 YAML_MAX_NUMBER_CHARS = 100
 
@@ -100,9 +109,30 @@ def clip(text: Any, limit: int = MAX_VALUE) -> str:
 
 
 def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
-    """``text`` on one line (whitespace runs collapsed), cut to ``limit`` characters."""
+    """``text`` on one line (whitespace runs collapsed), cut to ``limit`` characters; a cut
+    message says so."""
     flat = " ".join(str(text)[:4 * limit].split())
-    return flat if len(flat) <= limit else flat[:limit - 3] + "..."
+    if len(flat) <= limit:
+        return flat
+    note = f"... (message cut to {limit} characters)"
+    return flat[:limit - len(note)] + note
+
+
+def path_too_long(path: "str | Path") -> "str | None":
+    """Why the system cannot look up ``path`` by its length (the whole path or one of its
+    names is over the limit), or ``None``."""
+    text = os.fspath(path)
+    try:
+        whole = os.pathconf("/", "PC_PATH_MAX")
+        name = os.pathconf("/", "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # not POSIX
+        whole, name = 4096, 255
+    if len(text.encode(errors="surrogateescape")) >= whole:
+        return f"the path is {len(text):,} characters long; this system allows {whole - 1:,}"
+    longest = max((len(part.encode(errors="surrogateescape")) for part in text.split(os.sep)), default=0)
+    if longest > name:
+        return f"a name in the path is {longest:,} characters long; this system allows {name:,} per name"
+    return None
 
 
 #: short reasons of low-level errors, checked in order (subclasses first)
@@ -112,7 +142,19 @@ _REASONS: tuple[tuple[type, str], ...] = (
     (MemoryError, "too large to hold in memory"),
 )
 _ERRNO_REASONS = {errno.ELOOP: "symbolic link loop", errno.ENOSPC: "no space left on the device",
-                  errno.EROFS: "read-only file system"}
+                  errno.EROFS: "read-only file system",
+                  errno.ENAMETOOLONG: "the path, or a name in it, is longer than this system allows"}
+#: paths longer than this are shown by their two ends in messages (characters)
+MAX_SHOWN_PATH = 240
+
+
+def shown(path: "str | Path") -> str:
+    """``path`` for a message: a path longer than :data:`MAX_SHOWN_PATH` characters keeps
+    its two ends and says how long it is."""
+    text = str(path)
+    if len(text) <= MAX_SHOWN_PATH:
+        return text
+    return f"{text[:100]}...{text[-100:]} (a path of {len(text):,} characters)"
 
 
 def describe(exc: BaseException) -> str:
@@ -140,7 +182,7 @@ def reading(path: "str | Path", what: str = "") -> Iterator[None]:
     except AccelsimError:
         raise
     except (OSError, UnicodeError, RecursionError, MemoryError, ValueError) as exc:
-        where = f"{path}: {what}: " if what else f"{path}: "
+        where = f"{shown(path)}: {what}: " if what else f"{shown(path)}: "
         raise ConfigError(where + describe(exc)) from None
 
 
@@ -150,9 +192,9 @@ writing = reading  # the same rule holds for writes: the file and the reason, on
 def prefixed(exc: AccelsimError, source: "str | Path") -> AccelsimError:
     """``exc`` with ``source:`` in front of its message unless it already names it."""
     msg, src = str(exc), str(source)
-    if msg.startswith(src) or f"{src}:" in msg:
+    if msg.startswith((src, shown(src))) or f"{src}:" in msg:
         return exc
-    return type(exc)(f"{src}: {msg}")
+    return type(exc)(f"{shown(src)}: {msg}")
 
 
 @contextmanager
@@ -364,8 +406,28 @@ def real_path(path: "str | Path") -> Path:
     return real
 
 
+def _file_above(folder: Path) -> "Path | None":
+    """The nearest existing ancestor of ``folder`` (or itself) when it is not a folder."""
+    for p in (folder, *folder.parents):
+        try:
+            st = os.stat(p)
+        except (OSError, ValueError):
+            continue
+        return None if stat.S_ISDIR(st.st_mode) else p
+    return None
+
+
+def check_name(path: "str | Path", what: str = "output file") -> None:
+    """Refuse an empty path (``-o ""``) in one line."""
+    if not str(path).strip():
+        raise ConfigError(f"the {what} path is empty; give a file name")
+
+
 def _probe_folder(folder: Path, shown: Path) -> None:
     """Create and remove a scratch file in ``folder``: proves it is writable now."""
+    above = _file_above(folder)
+    if above is not None:
+        raise ConfigError(f"{shown}: cannot create it: {above} is a file, not a folder")
     with writing(shown):
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".accelsim-probe-")
@@ -379,6 +441,7 @@ def check_output(path: "str | Path", what: str = "output file",
     refuse a folder or another kind of non-regular file and (with ``suffixes``) an
     unknown suffix, create the parent folders and prove they are writable. Returns the
     real path to write."""
+    check_name(path, what)
     shown = Path(path)
     if suffixes is not None and shown.suffix.lower() not in suffixes:
         raise ConfigError(f"{shown}: {what} suffix {shown.suffix or '(none)'!r} is not supported; "
@@ -397,10 +460,13 @@ def check_output(path: "str | Path", what: str = "output file",
 
 def check_folder(path: "str | Path", what: str = "folder") -> Path:
     """Check before any work that ``path`` is (or can be created as) a writable folder."""
+    check_name(path, what)
     shown = Path(path)
     real = real_path(shown)
     if real.exists() and not real.is_dir():
-        raise ConfigError(f"{shown}: is a file; the {what} must be a folder")
+        mode = real.stat().st_mode
+        kind = "a file" if stat.S_ISREG(mode) else _kind(mode)
+        raise ConfigError(f"{shown}: is {kind}; the {what} must be a folder")
     _probe_folder(real, shown)
     return real
 
@@ -413,16 +479,59 @@ def exclusive(path: "str | Path", what: str = "output") -> Iterator[Path]:
     file. The lock dies with its process (a SIGKILL leaves at most the empty lock file,
     which the next run reuses)."""
     path = Path(path)
-    lock = path.with_name(f".{path.name}.lock")
+    check_folder_locks(path)
+    with _held(path.with_name(f".{path.name}.lock"), path, what):
+        yield path
+
+
+#: the lock file a process writing a whole folder (``accelsim report``) holds inside it
+FOLDER_LOCK = ".accelsim.lock"
+
+
+@contextmanager
+def exclusive_folder(folder: "str | Path", what: str = "folder") -> Iterator[Path]:
+    """Hold an advisory lock on the folder ``folder`` (``FOLDER/.accelsim.lock``) for the
+    block: a second process asking for it, or an :func:`exclusive` output inside it,
+    fails at once with one line. The lock file is removed at the end."""
+    folder = Path(folder)
+    with _held(folder / FOLDER_LOCK, folder, what):
+        yield folder
+
+
+@contextmanager
+def _held(lock: Path, path: Path, what: str) -> Iterator[None]:
+    """Hold the lock file ``lock`` of ``path`` for the block; remove it at the end."""
     fd = _acquire(lock, path, what)
     try:
-        yield path
+        yield
     finally:
         try:
             os.unlink(lock)
         except OSError:
             pass
         os.close(fd)
+
+
+def check_folder_locks(path: "str | Path") -> None:
+    """Refuse to write ``path`` inside a folder that another process holds with
+    :func:`exclusive_folder` (a running report)."""
+    try:
+        parents = Path(os.path.abspath(path)).parents
+    except (OSError, ValueError):
+        return
+    for folder in parents:
+        lock = folder / FOLDER_LOCK
+        try:
+            fd = os.open(lock, os.O_RDWR)
+        except (OSError, ValueError):
+            continue
+        try:
+            free = _try_lock(fd)
+        finally:
+            os.close(fd)  # closing drops the probe's own lock
+        if not free:
+            raise ConfigError(f"{path}: the folder {folder} is being written by another process (lock "
+                              f"{FOLDER_LOCK}); wait for it to finish or choose another output")
 
 
 def _acquire(lock: Path, path: Path, what: str) -> int:
@@ -464,3 +573,187 @@ def _try_lock(fd: int) -> bool:
             return False
         raise
 
+
+
+@contextmanager
+def atomic_output(path: "str | Path", what: str = "output file") -> Iterator[Path]:
+    """Write ``path`` atomically: the block writes the yielded temporary file (in the same
+    folder, so the rename cannot cross file systems); when it returns the file is
+    fsynced and renamed over ``path`` (symbolic links resolved, so a link keeps pointing
+    at the new file; an existing file's permissions kept). On any failure (a full disk,
+    an exception in the block) the temporary file is removed and ``path`` is unchanged.
+    OS errors become one :class:`ConfigError` line naming ``path``."""
+    shown = Path(path)
+    real = real_path(shown)
+    with writing(shown):
+        real.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name[:200]}.", suffix=".tmp")
+        os.close(fd)
+    tmp = Path(name)
+    try:
+        with writing(shown):
+            yield tmp
+            os.chmod(tmp, _mode_for(real))
+            _fsync(tmp)
+            os.replace(tmp, real)
+            _fsync_folder(real.parent)
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def write_text(path: "str | Path", text: str, what: str = "output file") -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically (:func:`atomic_output`); returns ``path``."""
+    with atomic_output(path, what) as tmp:
+        tmp.write_bytes(text.encode("utf-8"))
+    return Path(path)
+
+
+def _mode_for(real: Path) -> int:
+    """Permissions of the new file: those of the file it replaces, else 0666 less the umask."""
+    try:
+        return stat.S_IMODE(os.stat(real).st_mode)
+    except OSError:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (not possible on every platform: then skipped)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ------------------------------------------------------------------ bounded searches
+def is_regular(path: "str | Path") -> bool:
+    """True when ``path`` is a regular file (checked without blocking on a FIFO)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError):
+        return False
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode)
+    finally:
+        os.close(fd)
+
+
+def read_head(path: "str | Path", n: int) -> bytes:
+    """The first ``n`` bytes of a regular file (``b""`` for anything else or an unreadable file)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError):
+        return b""
+    try:
+        return os.read(fd, n) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
+def is_pattern(text: "str | Path") -> bool:
+    """True when ``text`` holds glob characters (``*``, ``?``, ``[``)."""
+    return any(ch in str(text) for ch in "*?[")
+
+
+def find_files(where: "str | Path", pattern: str = "*", what: str = "files",
+               max_entries: int = MAX_SEARCH_ENTRIES, max_files: int = MAX_SEARCH_FILES) -> list[Path]:
+    """Files matched by ``where``: a folder (searched recursively for names matching
+    ``pattern``) or a glob (``*``, ``?``, ``[...]`` within one name, ``**`` for any
+    number of folders). Symbolic links to folders are not followed and names starting
+    with ``.`` are skipped unless the glob names them. At most ``max_entries`` folder
+    entries are looked at and ``max_files`` files returned: a bigger search is one
+    :class:`ConfigError` line asking for a narrower folder or glob. Sorted paths."""
+    text = str(where)
+    if not is_pattern(text) and not os.path.isdir(text):
+        return [Path(text)] if os.path.lexists(text) else []
+    if not is_pattern(text):
+        parts = [text, "**", pattern]
+    else:
+        parts = text.split(os.sep)
+    # the literal prefix: folders up to the first component with glob characters
+    i = next(k for k, part in enumerate(parts) if is_pattern(part) or part == "**")
+    base = os.sep.join(parts[:i]) or ("." if not text.startswith(os.sep) else os.sep)
+    if parts[:i] == [""]:
+        base = os.sep
+    budget = [max_entries]
+    found: list[Path] = []
+
+    def over() -> ConfigError:
+        return ConfigError(f"{short(text, 200)}: the search for {what} looks at more than {max_entries:,} "
+                           "folder entries; give a narrower folder or glob")
+
+    def entries(folder: str) -> list[os.DirEntry]:
+        try:
+            with os.scandir(folder) as it:
+                out = []
+                for e in it:
+                    budget[0] -= 1
+                    if budget[0] < 0:
+                        raise over()
+                    out.append(e)
+                return out
+        except OSError:  # vanished, unreadable or not a folder: nothing in it
+            return []
+
+    def walk(folder: str, rest: list[str]) -> None:
+        if not rest:
+            return
+        head, tail = rest[0], rest[1:]
+        if head == "**":
+            walk(folder, tail)
+            for e in entries(folder):
+                if not e.name.startswith(".") and _is_dir(e):
+                    walk(e.path, rest)
+            return
+        if not is_pattern(head):
+            nxt = os.path.join(folder, head)
+            if not tail:
+                if os.path.lexists(nxt):
+                    found.append(Path(nxt))
+            elif os.path.isdir(nxt):
+                walk(nxt, tail)
+            return
+        for e in entries(folder):
+            if e.name.startswith(".") and not head.startswith("."):
+                continue
+            if fnmatch.fnmatchcase(e.name, head):
+                if not tail:
+                    found.append(Path(e.path))
+                elif _is_dir(e):
+                    walk(e.path, tail)
+            if len(found) > max_files:
+                raise ConfigError(f"{short(text, 200)}: more than {max_files:,} {what} match; give a "
+                                  "narrower folder or glob")
+
+    walk(base, [p for p in parts[i:] if p != ""] if is_pattern(text) else parts[1:])
+    if len(found) > max_files:
+        raise ConfigError(f"{short(text, 200)}: more than {max_files:,} {what} match; give a narrower "
+                          "folder or glob")
+    return sorted(set(found), key=str)
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False

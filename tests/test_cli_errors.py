@@ -21,7 +21,7 @@ def files(tmp_path):
     (["simulate", "--input", "500x500"], "divisible by 32"),
     (["simulate", "--exec-path", "bogus=1"], "unknown key 'bogus'"),
     (["simulate", "--exec-path", "fuse_in=99999"], "allowed 1..3072"),
-    (["simulate", "--classes", "0"], "num_classes=0"),
+    (["simulate", "--classes", "0"], "--classes"),
     (["simulate", "-w", "nofile.yaml"], "workload file not found"),
     (["sweep", "--arch", "A..Z", "-w", "segformer-b2", "-o", "{tmp}/x.csv"], "arch range 'A..Z'"),
     (["rdd", "-w", "segformer-b2", "--arch", "E", "--budget-latency", "3parsecs"], "budget '3parsecs'"),

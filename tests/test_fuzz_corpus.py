@@ -84,6 +84,7 @@ READERS = {  # kind -> (file suffix, argv with {case})
     "import_onnx": (".onnx", ["workload", "import", "{case}", "-o", "{tmp}/out.yaml"]),
     "import_scalesim": (".csv", ["workload", "import", "{case}", "-o", "{tmp}/out.yaml"]),
     "import_peer_yaml": (".yaml", ["workload", "import", "{case}", "-o", "{tmp}/out.yaml"]),
+    "gpu": (".csv", ["gpu", "table", "--no-write", "--glob", "{case}"]),
 }
 
 

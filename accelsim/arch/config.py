@@ -18,7 +18,7 @@ from typing import Annotated, Any, ClassVar, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from ..errors import AccelsimError, ConfigError
-from ..safeio import about, exists, load_yaml, short
+from ..safeio import about, exists, load_yaml, path_too_long, short
 from ..resources import resource_dir
 
 PosInt = Field(gt=0)
@@ -419,6 +419,10 @@ def load_arch(label_or_path: "str | Path | ArchConfig") -> ArchConfig:
     path = Path(key)
     if not (path.suffix in (".yaml", ".yml") or exists(path)):
         cand = arch_dir() / f"{key}.yaml"
+        too_long = path_too_long(key) if not exists(cand) else None
+        if too_long:
+            raise ConfigError(f"architecture {short(key)}: {too_long}; give a study label "
+                              f"({', '.join(list_arch_labels())}) or a shorter YAML path")
         if not exists(cand):
             raise ConfigError(f"unknown architecture {short(key)}: choose one of "
                               f"{', '.join(list_arch_labels())} or give a YAML path")

@@ -49,11 +49,20 @@ def tolerance_option(default: "float | None" = DEFAULT_TOLERANCE) -> Callable:
                         help="mappings within this fraction of the best objective are ranked by the "
                              "secondary one (energy for latency, latency for energy and edp)")
 FORMAT_CHOICES = ("table", "csv", "json")
+#: integer option ranges: every integer option is bounded, so a huge value is one line, not
+#: an overflow deep in numba (classes: accelsim.workload.registry.MAX_CLASSES)
+CLASSES = click.IntRange(1, 1_000_000)
+#: mapping candidates per layer (the sweep spec's ``max_candidates`` allows the same)
+CANDIDATES = click.IntRange(1, 2**62 - 1)
+#: processes of a sweep or report
+WORKERS = click.IntRange(1, 4096)
+#: a count of items (chunk size, table rows, budget steps)
+COUNT = 10**9
 
 
 def search_options(fn: Callable) -> Callable:
     """``--objective``, ``--scope``, ``--tolerance`` and ``--max-candidates`` of one search."""
-    fn = click.option("--max-candidates", type=click.IntRange(min=1), default=None,
+    fn = click.option("--max-candidates", type=CANDIDATES, default=None,
                       help="cap on mapping candidates per layer (default: exhaustive)")(fn)
     fn = tolerance_option()(fn)
     fn = scope_option()(fn)
@@ -72,7 +81,7 @@ def workload_options(fn: Callable) -> Callable:
     """``--workload/--input/--classes/--exec-path`` (one workload)."""
     fn = click.option("--exec-path", "exec_path", default="", show_default=False,
                       help="execution path, e.g. 'blocks=2-3-5-3;fuse_in=896'")(fn)
-    fn = click.option("--classes", type=int, default=None, help="number of classes (default: the model's)")(fn)
+    fn = click.option("--classes", type=CLASSES, default=None, help="number of classes (default: the model's)")(fn)
     fn = click.option("--input", "input_size", default=None, metavar="HxW",
                       help="input size, e.g. 512x512 (default: the model's)")(fn)
     fn = click.option("--workload", "-w", default="segformer-b2", show_default=True,
@@ -166,7 +175,7 @@ def checked_output(ctx: click.Context, param: click.Parameter, value: str | None
     non-regular file or an unwritable location is refused before any work)."""
     from ..safeio import check_output
 
-    if value:
+    if value is not None:
         check_output(value, "output file")
     return value
 
@@ -178,12 +187,10 @@ def output_option(*names: str, **kw) -> Callable:
 
 def emit(text: str, out: str | None) -> None:
     """Print ``text`` or write it to ``out`` (one error line naming the file if that fails)."""
-    from ..safeio import check_output, writing
+    from ..safeio import check_output, write_text
 
-    if out:
-        real = check_output(out, "output file")
-        with writing(out):
-            real.write_text(text)
+    if out is not None:
+        write_text(check_output(out, "output file"), text)
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(text)
@@ -215,7 +222,7 @@ def emit_table(df: pd.DataFrame, fmt: str | None, out: str | None, totals: dict 
     from ..safeio import writing
 
     fmt = output_format(fmt, out)
-    if out:
+    if out is not None:
         with writing(out):
             click.echo(f"wrote {write_table(df, out, totals=totals, key=key)}", err=True)
     elif fmt == "table" and table is not None:

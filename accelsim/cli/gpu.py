@@ -7,7 +7,10 @@ from pathlib import Path
 import click
 
 from ..errors import AccelsimError
-from .common import load_cli_workload, output_option
+from .common import CLASSES, load_cli_workload, output_option
+
+#: most timed repeats of one layer or model
+REPEATS = 1_000_000
 
 
 
@@ -78,8 +81,8 @@ def _timing_options(fn):
                      show_default=True, help="int8: int8 GEMMs where a kernel exists, others in fp16/fp32"),
         click.option("--device", default="cuda", show_default=True, help="cuda, cuda:N or cpu"),
         click.option("--input", "input_size", default=None, help="input size HxW (default: the model's)"),
-        click.option("--classes", type=int, default=None, help="number of classes"),
-        click.option("--min-repeats", type=int, default=5, show_default=True),
+        click.option("--classes", type=CLASSES, default=None, help="number of classes"),
+        click.option("--min-repeats", type=click.IntRange(1, REPEATS), default=5, show_default=True),
         click.option("--rel-ci", type=float, default=0.02, show_default=True,
                      help="stop when the 95% CI of the median is within this fraction"),
         click.option("--energy/--no-energy", default=False, show_default=True,
@@ -89,7 +92,7 @@ def _timing_options(fn):
         click.option("--cudnn-benchmark/--no-cudnn-benchmark", default=True, show_default=True),
         click.option("--cpu-clock", type=click.Choice(["wall", "thread"]), default="wall", show_default=True,
                      help="CPU runs: wall clock, or the calling thread's CPU time (with --threads 1)"),
-        click.option("--threads", type=int, default=None,
+        click.option("--threads", type=click.IntRange(1, 4096), default=None,
                      help="torch CPU threads (default 1 for --device cpu, torch's default for cuda)"),
         output_option("-o", "--output", "out", default=None,
                       help="output CSV (default: the project's reports/gpu/<device>_<workload>_<HxW>_<dtype>.csv)"),
@@ -106,7 +109,7 @@ def register(cli: click.Group) -> None:
     @gpu.command("measure")
     @click.option("--workload", "-w", required=True, help="registry name or workload YAML")
     @click.option("--exec-path", "--path", "exec_path", default="", help="execution path string")
-    @click.option("--max-repeats", type=int, default=200, show_default=True)
+    @click.option("--max-repeats", type=click.IntRange(1, REPEATS), default=200, show_default=True)
     @click.option("--budget-s", type=float, default=1.0, show_default=True, help="seconds per layer")
     @click.option("--no-dedup", is_flag=True, help="time every layer, even ones identical to an earlier one")
     @_timing_options
@@ -134,7 +137,7 @@ def register(cli: click.Group) -> None:
     @click.option("--workload", "-w", required=True, help="model name (see `accelsim gpu info`)")
     @click.option("--per-layer", "per_layer", default=None, type=click.Path(dir_okay=False),
                   help="per-layer CSV of the same workload: adds the whole / per-layer-sum ratio")
-    @click.option("--max-repeats", type=int, default=200, show_default=True)
+    @click.option("--max-repeats", type=click.IntRange(1, REPEATS), default=200, show_default=True)
     @click.option("--budget-s", type=float, default=10.0, show_default=True, help="seconds of timing")
     @_timing_options
     def whole_model(workload, per_layer, max_repeats, budget_s, dtype, device, input_size, classes,
@@ -176,11 +179,15 @@ def register(cli: click.Group) -> None:
     def table(pattern, readme, no_write):
         """Per-workload table: GMACs, latency, TFLOP/s, conv MAC share vs conv time share."""
         from ..gpu.data import load, render_table, update_readme, whole_vs_layers
+        from ..safeio import check_output
 
+        readme = readme or default_dir() / "README.md"
+        if not no_write:
+            check_output(readme, "README")  # before the files are read
         text = render_table(whole_vs_layers(load(pattern or default_dir())))
         click.echo(text)
         if not no_write:
-            click.echo(f"updated {update_readme(readme or default_dir() / 'README.md', text)}")
+            click.echo(f"updated {update_readme(readme, text)}")
 
     @gpu.command("campaign")
     @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),

@@ -33,9 +33,11 @@ COMMANDS: dict[str, str] = {
 @lru_cache(maxsize=None)
 def module_commands(module: str) -> dict[str, click.Command]:
     """The commands that ``accelsim.cli.<module>`` registers (imports it)."""
+    from .guards import guard
+
     group = click.Group()
     importlib.import_module(f"accelsim.cli.{module}").register(group)
-    return dict(group.commands)
+    return {name: guard(cmd) for name, cmd in group.commands.items()}
 
 
 @lru_cache(maxsize=None)

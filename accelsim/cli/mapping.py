@@ -6,13 +6,11 @@ is checked against the mapping space and compared with the searched optimum.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import click
 
 from ..errors import AccelsimError
-from .common import OBJECTIVE_CHOICES, emit, load_cli_workload, mac_layer, scope_option, tolerance_option, workload_options
+from .common import (CANDIDATES, OBJECTIVE_CHOICES, emit, load_cli_workload, mac_layer, scope_option, tolerance_option,
+                     workload_options)
 
 
 def register(cli: click.Group) -> None:
@@ -25,12 +23,13 @@ def register(cli: click.Group) -> None:
                   show_default=True, help="mapping-search objective")
     @scope_option()
     @tolerance_option()
-    @click.option("--max-candidates", type=click.IntRange(min=1), default=None,
+    @click.option("--max-candidates", type=CANDIDATES, default=None,
                   help="cap on mapping candidates (default: exhaustive)")
     @click.option("--mapping", "mapping_file", default=None, metavar="FILE.yaml",
                   help="cost this mapping instead of the searched one (see docs/mapping.md)")
     @click.option("--save-mapping", default=None, metavar="FILE.yaml",
-                  help="write the shown mapping as a YAML to edit and pass to --mapping")
+                  help="write the shown mapping as a YAML to edit and pass to --mapping (checked before "
+                       "the search, as -o is)")
     @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                   show_default=True)
     @click.option("-o", "out", default=None, help="write to FILE instead of stdout")
@@ -44,6 +43,7 @@ def register(cli: click.Group) -> None:
         from ..cost.loopnest import comparison_text, loop_nest, ratios
         from ..cost.mapspace import mapping_yaml, read_mapping_file
         from ..cost.model import evaluate_mapping, layer_dram_flags, map_layer
+        from ..safeio import write_text
 
         arch_cfg = accelsim.load_arch(arch)
         given = read_mapping_file(mapping_file) if mapping_file else None
@@ -63,8 +63,7 @@ def register(cli: click.Group) -> None:
         cost = cost or best
         nest = loop_nest(layer, arch_cfg, cost, scope)
         if save_mapping:
-            Path(save_mapping).parent.mkdir(parents=True, exist_ok=True)
-            Path(save_mapping).write_text(mapping_yaml(cost.mapping, layer.name))
+            write_text(save_mapping, mapping_yaml(cost.mapping, layer.name), "saved mapping")
             click.echo(f"wrote {save_mapping}", err=True)
         if fmt == "json":
             data = {"workload": wl.name, "scope": scope, "objective": objective, "tolerance": tolerance,
@@ -75,7 +74,9 @@ def register(cli: click.Group) -> None:
                 data["ratio_to_searched"] = ratios(cost, best)
             else:
                 data["candidates"] = best.candidates
-            text = json.dumps(data, indent=2)
+            from ..tableio import json_dumps
+
+            text = json_dumps(data, indent=2)
         else:
             text = nest.text() + "\n\n" + (
                 comparison_text(cost, best, objective) if given is not None else

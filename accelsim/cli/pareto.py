@@ -23,7 +23,7 @@ def read_results(path: str):
     from ..errors import ConfigError
     from ..gpu.tradeoff import is_measurement
     from ..safeio import MAX_TABLE_BYTES, check_input, describe, exists
-    from ..tableio import read_table
+    from ..tableio import TableContentError, read_table
 
     p = Path(path)
     if not exists(p):
@@ -34,6 +34,8 @@ def read_results(path: str):
                           "`accelsim plot accuracy RESULTS --gpu FILE` or accelsim.gpu.load()")
     try:
         df = read_table(p)
+    except TableContentError:
+        raise  # a bad value or a damaged table: the message names the row, column or checksum
     except ConfigError as exc:
         raise ConfigError(f"{p}: not a sweep result file (CSV, Parquet or JSON written by accelsim): "
                           f"{str(exc).split(': ', 1)[-1]}") from None

@@ -86,9 +86,9 @@ def register(cli: click.Group) -> None:
     @click.option("--workload", "-w", default="segformer-b2", show_default=True)
     @click.option("--input", "input_size", default=None, metavar="HxW")
     @family_option
-    @click.option("--step", type=click.IntRange(min=1), default=128, show_default=True,
+    @click.option("--step", type=click.IntRange(1, 1_000_000), default=128, show_default=True,
                   help="channel step of the pruned input (linear_fuse / fpn_bottleneck)")
-    @click.option("--max-drop", type=click.IntRange(min=0), default=1, show_default=True,
+    @click.option("--max-drop", type=click.IntRange(0, 1_000), default=1, show_default=True,
                   help="blocks dropped per stage at most")
     @click.option("--budget", "budgets", type=click.FloatRange(min=0, min_open=True), multiple=True,
                   metavar="GMACS", help="OFA-ResNet50D: an extra MAC budget in GMACs (repeatable)")
@@ -148,7 +148,7 @@ def register(cli: click.Group) -> None:
     @click.option("--arch", "-a", default="E", show_default=True, help="study label A..M or arch YAML")
     @click.option("--budget-latency", default=None, help="largest latency budget with its unit, e.g. 3ms")
     @click.option("--budget-energy", default=None, help="largest energy budget with its unit, e.g. 40mJ")
-    @click.option("--steps", type=click.IntRange(min=2), default=None,
+    @click.option("--steps", type=click.IntRange(2, 1_000_000), default=None,
                   help="evenly spaced budgets up to the given one (default: the breakpoints)")
     @click.option("--results", default=None,
                   help="evaluated paths instead of simulating: a result table (exec_path, cost, accuracy) "

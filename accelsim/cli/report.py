@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from .common import scope_option
+from .common import WORKERS, scope_option
 
 
 def register(cli: click.Group) -> None:
     @cli.command("report")
     @click.option("--out", "out_dir", default="reports", show_default=True, help="report folder")
-    @click.option("--workers", type=click.IntRange(min=1), default=None, help="sweep processes (default: all cores)")
+    @click.option("--workers", type=WORKERS, default=None, help="sweep processes (default: all cores)")
     @click.option("--cache", default=None, help="per-layer cost cache folder reused across runs")
     @click.option("--paths/--no-paths", default=True, show_default=True,
                   help="also regenerate the execution-path report (paths.md)")

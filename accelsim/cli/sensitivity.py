@@ -64,7 +64,7 @@ def register(cli: click.Group) -> None:
     @search_options
     @click.option("--samples", type=click.IntRange(min=1, max=100_000), default=None,
                   help=f"Latin-hypercube samples (two or more configurations) [default: {DEFAULT_SAMPLES}]")
-    @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+    @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
                   help="seed of the Latin hypercube: the same seed gives the same samples")
     @click.option("--remap", is_flag=True,
                   help="search every layer's mapping afresh for each sampled technology "

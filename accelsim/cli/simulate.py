@@ -20,7 +20,8 @@ import click
 import pandas as pd
 
 from ..errors import AccelsimError
-from .common import (emit, emit_table, frame_text, mac_layer, output_format, output_option, search_options,
+from ..tableio import json_dumps
+from .common import (COUNT, emit, emit_table, frame_text, mac_layer, output_format, output_option, search_options,
                      simulate_workload, workload_options)
 
 DEFAULT_TOP = 10
@@ -146,7 +147,7 @@ def register(cli: click.Group) -> None:
     @workload_options
     @click.option("--arch", "-a", default="E", show_default=True, help="study label A..M or arch YAML")
     @search_options
-    @click.option("--top", type=click.IntRange(min=0), default=DEFAULT_TOP, show_default=True,
+    @click.option("--top", type=click.IntRange(0, COUNT), default=DEFAULT_TOP, show_default=True,
                   help="console: the N slowest layers after the totals")
     @click.option("--all", "all_layers", is_flag=True, help="console: every layer, in execution order")
     @click.option("--totals", is_flag=True,
@@ -187,7 +188,7 @@ def register(cli: click.Group) -> None:
             data = {"totals": {**summary, "energy_breakdown_j": res.energy_breakdown},
                     "layers": json.loads(res.layers.to_json(orient="records", double_precision=15)),
                     "loop_nests": [n.to_dict() for n in nests]}
-            emit(json.dumps(data, indent=2, default=float), out)
+            emit(json_dumps(data, indent=2), out)
             return
         rows = pd.DataFrame([summary]) if totals and fmt != "json" else res.layers
         emit_table(rows, fmt, out, totals={**summary, "energy_breakdown_j": res.energy_breakdown}

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from .common import OBJECTIVE_CHOICES, emit, family_option, frame_text, note_jit, scope_option, tolerance_option
+from .common import (CANDIDATES, CLASSES, COUNT, OBJECTIVE_CHOICES, WORKERS, emit, family_option, frame_text, note_jit,
+                     scope_option, tolerance_option)
 
 SUMMARY_COLUMNS = ["arch", "workload", "exec_path", "scope", "latency_s", "energy_j", "area_mm2", "energy_per_op_j",
                    "throughput_ops_per_s_per_mm2", "utilization", "error"]
@@ -98,20 +99,20 @@ def register(cli: click.Group) -> None:
                   help="execution paths of the --workload(s) from a path list (`accelsim paths enumerate -o FILE`)")
     @family_option
     @click.option("--input", "input_size", default=None, metavar="HxW", help="input size of the --workload(s)")
-    @click.option("--classes", type=int, default=None, help="number of classes of the --workload(s)")
+    @click.option("--classes", type=CLASSES, default=None, help="number of classes of the --workload(s)")
     @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default=None,
                   help="mapping-search objective (default: the spec's, else latency)")
     @scope_option(default=None, many=True)
     @tolerance_option(default=None)
-    @click.option("--max-candidates", type=click.IntRange(min=1), default=None)
+    @click.option("--max-candidates", type=CANDIDATES, default=None)
     @click.option("-o", "--output", default=None,
                   help="results file (.csv, .parquet or .json, from the suffix); resumes if it exists")
     @click.option("--layers", default=None, help="also write per-layer rows to this file (.csv, .parquet, .json)")
     @click.option("--executor", type=click.Choice(["local", "dask"]), default=None)
-    @click.option("--workers", type=click.IntRange(min=1), default=None, help="processes (default: all cores)")
+    @click.option("--workers", type=WORKERS, default=None, help="processes (default: all cores)")
     @click.option("--scheduler", default=None, help="dask scheduler address (default: a LocalCluster)")
     @click.option("--cache", default=None, help="folder of per-layer costs reused across runs")
-    @click.option("--chunk-size", type=click.IntRange(min=1), default=None, help="points per task")
+    @click.option("--chunk-size", type=click.IntRange(1, COUNT), default=None, help="points per task")
     @click.option("--overwrite", is_flag=True, help="discard an existing output instead of resuming")
     @click.option("--progress/--no-progress", default=True, show_default=True)
     def sweep_cmd(spec, arch, base, grid, constraint, workload, exec_path, paths_file, families, input_size,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from ..safeio import load_yaml
 from ..compose import load_workload
 from ..workload import list_models, list_named_workloads
 from ..workload.ir import Workload
-from .common import emit, emit_table, load_cli_workload, frame_text, output_format, output_option
+from .common import CLASSES, emit, emit_table, frame_text, load_cli_workload, output_format, output_option
 
 SHOW_COLUMNS = ["name", "op", "fn", "k", "c", "p", "q", "r", "s", "stride", "groups", "batch",
                 "macs", "params", "nonmac_ops", "shares"]
@@ -77,7 +76,9 @@ def register(cli: click.Group) -> None:
         """Registry models (family, variant, default input), then named workloads."""
         models, named = models_frame(), named_frame()
         if fmt == "json":
-            click.echo(json.dumps({"models": models.to_dict("records"),
+            from ..tableio import json_dumps
+
+            click.echo(json_dumps({"models": models.to_dict("records"),
                                    "named_workloads": named.to_dict("records")}, indent=2))
         elif fmt == "csv":
             click.echo(pd.concat([models.assign(kind="model"), named.assign(kind="named")])
@@ -90,7 +91,7 @@ def register(cli: click.Group) -> None:
     @click.argument("name")
     @click.option("--input", "input_size", default=None, metavar="HxW",
                   help="input size, e.g. 512x512 (default: the model's)")
-    @click.option("--classes", type=int, default=None, help="number of classes (default: the model's)")
+    @click.option("--classes", type=CLASSES, default=None, help="number of classes (default: the model's)")
     @click.option("--exec-path", "exec_path", default="", help="execution path string")
     @click.option("--json", "as_json", is_flag=True, help="JSON: totals plus per-layer rows")
     @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import math
 from collections import deque
 from collections.abc import MutableMapping
@@ -422,9 +421,9 @@ class SimResult:
 
     def to_json(self, **kw) -> str:
         """Totals plus the per-layer rows, as JSON (floats at full precision, missing as null)."""
-        from ..tableio import records
+        from ..tableio import json_dumps, records
 
-        return json.dumps({"summary": self.summary(), "layers": records(self.layers)}, **kw)
+        return json_dumps({"summary": self.summary(), "layers": records(self.layers)}, **kw)
 
 
 def dram_flags(wl: Workload) -> tuple[set[str], set[str]]:

@@ -5,15 +5,24 @@ lines are ``# key = <JSON value>``, followed by the CSV table (seconds in ``*_s`
 columns, joules in ``energy_j``, watts in ``power_w``). :func:`load` reads one or
 many files into one tidy frame with the metadata as columns; plain pandas reads one
 file's table with ``pd.read_csv(path, comment="#")``.
+
+Files are untrusted: :func:`read` goes through :mod:`accelsim.safeio` (regular files
+only, size limit, UTF-8) and checks the table before it is used: the columns
+:data:`REQUIRED` are present, every :func:`numeric column <numeric_columns>` holds
+numbers (missing is ``nan``), times are finite and positive (a failed layer, whose
+``status`` is not ``ok``, may have none), other numbers finite and not negative, and
+the metadata ``kind`` and ``input`` have their allowed forms. A bad value is one line
+naming the file, the line, the column and the allowed values. Folders and globs are
+searched with a bound (:func:`accelsim.safeio.find_files`).
 """
 
 from __future__ import annotations
 
-import glob as _glob
 import io
 import json
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -22,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AccelsimError
-from ..safeio import MAX_TABLE_BYTES, describe, exists, read_text
+from ..safeio import (MAX_TABLE_BYTES, describe, exists, find_files, is_pattern, read_text,
+                      short, write_text)
 from ..workload.ir import CONV_OPS
 
 MAGIC = "# accelsim-gpu-measurement"
@@ -33,9 +43,20 @@ GROUP = ["device_name", "dtype", "workload", "input", "input_h", "input_w", "exe
 CONV_OP_NAMES = frozenset(op.value for op in CONV_OPS)
 README_START = "<!-- gpu-table:start -->"
 README_END = "<!-- gpu-table:end -->"
+#: largest README whose table block :func:`update_readme` replaces (bytes)
+README_MAX_BYTES = 16 * 1024 * 1024
 #: text columns (kept as text on reading even when every value looks like a number)
 TEXT_COLUMNS = ("name", "op", "fn", "part", "stage", "block", "kernel", "timed_dtype", "method",
                 "reused_from", "status", "energy_status", "hf_class", "per_layer_device")
+#: columns every measurement file holds (both kinds)
+REQUIRED = ("name", "op", "macs", "median_s")
+#: numeric columns besides the times (``*_s``): counts, joules, watts, rates, ratios
+NUMBERS = ("macs", "flops", "nonmac_ops", "params", "repeats", "inner", "buffers", "rel_ci", "energy_j",
+           "power_w", "tflops", "ratio")
+#: allowed values of the ``kind`` metadata
+KINDS = ("per-layer", "whole-model")
+#: the ``input`` metadata: ``HxW`` in pixels
+INPUT_RE = re.compile(r"[1-9][0-9]{0,5}x[1-9][0-9]{0,5}")
 
 
 def normalize(frame: pd.DataFrame) -> pd.DataFrame:
@@ -58,10 +79,9 @@ class Measurement:
 def write(m: Measurement, path: "str | Path") -> Path:
     """Write ``m`` as CSV with a ``# key = JSON`` header; returns the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     lines = [MAGIC] + [f"# {k} = {json.dumps(v, sort_keys=True)}" for k, v in m.meta.items()]
     body = m.frame.to_csv(index=False, na_rep="nan", lineterminator="\n")
-    path.write_text("\n".join(lines) + "\n" + body)
+    write_text(path, "\n".join(lines) + "\n" + body, "measurement file")
     return path
 
 
@@ -87,22 +107,82 @@ def read(path: "str | Path") -> Measurement:
         i += 1
     body = "\n".join(lines[i:])
     try:
-        frame = pd.read_csv(io.StringIO(body), keep_default_na=False, na_values=["nan"],
-                            dtype={c: str for c in TEXT_COLUMNS})
+        with warnings.catch_warnings():  # a row longer than the header: refused, not cut
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(body), keep_default_na=False, na_values=["nan"], index_col=False,
+                                dtype={c: str for c in TEXT_COLUMNS})
+    except pd.errors.ParserWarning:
+        raise AccelsimError(f"{path}: malformed CSV table: a row has more fields than the header") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, RecursionError) as exc:
         raise AccelsimError(f"{path}: malformed CSV table: {describe(exc)}") from None
+    check_meta(meta, path)
+    check_frame(frame, path, first_line=i + 2)
     return Measurement(frame, meta)
 
 
+def check_meta(meta: dict[str, Any], path: "str | Path") -> None:
+    """Refuse metadata that :func:`load` cannot use: ``kind`` other than :data:`KINDS`,
+    ``input`` not ``HxW`` (pixels), or a list/mapping where :data:`META_COLUMNS` need text."""
+    kind = meta.get("kind", "per-layer")
+    if kind not in KINDS:
+        raise AccelsimError(f"{path}: metadata 'kind' is {short(kind)}; allowed: {', '.join(KINDS)}")
+    if "input" in meta and not (isinstance(meta["input"], str) and INPUT_RE.fullmatch(meta["input"])):
+        raise AccelsimError(f"{path}: metadata 'input' is {short(meta['input'])}; allowed: a text "
+                            "'HxW' in pixels, e.g. \"512x512\"")
+    for key in META_COLUMNS:
+        if isinstance(meta.get(key), (list, dict)):
+            raise AccelsimError(f"{path}: metadata {key!r} is {short(meta[key])}; allowed: text")
+
+
+def numeric_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of ``frame`` that must hold numbers: times (``*_s``) and :data:`NUMBERS`."""
+    return [c for c in frame.columns if c not in TEXT_COLUMNS and (str(c).endswith("_s") or c in NUMBERS)]
+
+
+def check_frame(frame: pd.DataFrame, path: "str | Path", first_line: int = 2) -> None:
+    """Refuse a table :func:`conv_shares` would misread: a missing :data:`REQUIRED` column,
+    text in a numeric column, a time that is not finite and positive (``median_s`` of a
+    layer whose ``status`` is ``ok`` must be there), or another number that is negative
+    or infinite. ``first_line`` is the file line of the first row (for the message)."""
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise AccelsimError(f"{path}: missing column(s) {', '.join(missing)}; a measurement file has "
+                            f"{', '.join(REQUIRED)}")
+    ok = (frame["status"].astype(str) == "ok").to_numpy() if "status" in frame else np.ones(len(frame), bool)
+    for col in numeric_columns(frame):
+        values = pd.to_numeric(frame[col], errors="coerce").to_numpy(float)
+        raw = frame[col]
+        text = np.isnan(values) & raw.notna().to_numpy() & (raw.astype(str).str.lower() != "nan").to_numpy()
+        time = str(col).endswith("_s")
+        bad_kind = "a number"
+        if text.any():
+            bad = text
+        else:
+            bad = ~np.isnan(values) & (~np.isfinite(values) | (values <= 0 if time else values < 0))
+            bad_kind = "a finite time > 0 (seconds)" if time else "a finite number >= 0"
+            if col == "median_s":
+                bad |= ok & np.isnan(values)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            value = raw.iloc[row]
+            shown = ("missing" if np.isnan(values[row]) and not text[row] else
+                     f"{values[row]:g}" if not text[row] else short(value))
+            raise AccelsimError(f"{path}: line {first_line + row}, column {col!r}: {shown} is not "
+                                f"{bad_kind}" + (" (a layer with status 'ok' needs its time)"
+                                                 if col == "median_s" and shown == "missing" else ""))
+
+
 def _expand(paths: "str | Path | Iterable[str | Path]") -> list[Path]:
+    """Files named by ``paths``: files as given, folders searched recursively for ``*.csv``,
+    globs expanded; both searches bounded (:func:`accelsim.safeio.find_files`)."""
     items = [paths] if isinstance(paths, (str, Path)) else list(paths)
     out: list[Path] = []
     for item in items:
         p = Path(item)
-        if p.is_dir():
-            out.extend(sorted(p.rglob("*.csv")))
-        elif any(ch in str(item) for ch in "*?["):
-            out.extend(Path(x) for x in sorted(_glob.glob(str(item), recursive=True)))
+        if not is_pattern(item) and p.is_dir():
+            out.extend(find_files(p, "*.csv", "measurement files"))
+        elif is_pattern(item):
+            out.extend(find_files(item, what="measurement files"))
         else:
             out.append(p)
     return out
@@ -202,14 +282,14 @@ def render_table(summary: pd.DataFrame) -> str:
 def update_readme(readme: "str | Path", table: str) -> Path:
     """Replace the text between the table markers of ``readme`` (appending them if absent)."""
     readme = Path(readme)
-    text = readme.read_text() if readme.exists() else ""
+    text = read_text(readme, README_MAX_BYTES, "README") if exists(readme) else ""
     block = f"{README_START}\n{table}\n{README_END}"
     if README_START in text and README_END in text:
         text = re.sub(re.escape(README_START) + ".*?" + re.escape(README_END), lambda _: block, text,
                       flags=re.S)
     else:
         text = text.rstrip("\n") + ("\n\n" if text else "") + block + "\n"
-    readme.write_text(text)
+    write_text(readme, text, "README")
     return readme
 
 

@@ -30,16 +30,11 @@ COLUMNS = ("label", "arch", "device_name", "dtype", "family", "workload", "input
 
 def is_measurement(path: "str | Path") -> bool:
     """True for a GPU measurement file, or a folder holding at least one."""
+    from ..safeio import find_files, read_head
+
     p = Path(path)
-    files = sorted(p.rglob("*.csv")) if p.is_dir() else [p]
-    for f in files:
-        try:
-            with open(f, "rb") as fh:
-                if fh.read(len(MAGIC)) == MAGIC.encode():
-                    return True
-        except OSError:
-            continue
-    return False
+    files = find_files(p, "*.csv", "measurement files") if p.is_dir() else [p]
+    return any(read_head(f, len(MAGIC)) == MAGIC.encode() for f in files)
 
 
 def _meta_of(frame: pd.DataFrame, file: str) -> dict[str, Any]:

@@ -8,12 +8,14 @@ accuracy), so the lookup table a runtime embeds is that front, cheapest first.
 
 from __future__ import annotations
 
+import math
 from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..errors import AccelsimError
+from ..safeio import short
 
 COST_COLUMNS = ("latency_s", "energy_j")
 
@@ -102,6 +104,9 @@ def parse_quantity(text: "str | float", unit: str) -> float:
         value = float(text)
     else:
         value = _with_unit(str(text), unit)
+    if not math.isfinite(value):
+        raise AccelsimError(f"budget {short(text)} is not a finite number (an infinite budget selects nothing; "
+                            "give the largest budget, e.g. 3ms)")
     if not value > 0:
         raise AccelsimError(f"budget {text!r} must be positive")
     return value

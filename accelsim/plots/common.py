@@ -57,12 +57,10 @@ def write_figure(fig: Figure, target: "str | Path", dpi: int = 150) -> Path:
     suffix = t.suffix.lower()
     if suffix not in FIG_FORMATS:
         raise AccelsimError(f"{t}: figure format {t.suffix!r} not supported; use {', '.join(FIG_FORMATS)}")
-    from ..safeio import writing
+    from ..safeio import atomic_output
 
-    with writing(t):
-        t.parent.mkdir(parents=True, exist_ok=True)
-        with matplotlib.rc_context(STABLE_RC):
-            fig.savefig(t, dpi=dpi, metadata=dict(STABLE_METADATA[suffix]))
+    with atomic_output(t, "figure") as tmp, matplotlib.rc_context(STABLE_RC):
+        fig.savefig(tmp, format=suffix[1:], dpi=dpi, metadata=dict(STABLE_METADATA[suffix]))
     return t
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..cost.settings import SCOPE_TEXT, SCOPES
 from ..errors import AccelsimError, ConfigError
-from ..safeio import check_folder, read_bytes, writing
+from ..safeio import FOLDER_LOCK, check_folder, exclusive_folder, exists, read_bytes, write_text
 from ..sweep import pareto, run_sweep
 from .locations import docs_link, gpu_folder, shown
 
@@ -435,7 +435,7 @@ def check_report_dir(out: Path, force: bool = False) -> list[str]:
     (it holds :data:`MANIFEST`), or ``force`` is given. Returns the files of the last run."""
     check_folder(out, "report folder")
     previous = read_manifest(out)
-    if previous is None and any(out.iterdir()) and not force:
+    if previous is None and any(p.name != FOLDER_LOCK for p in out.iterdir()) and not force:
         raise ConfigError(f"{out}: the report folder is not empty and no report was written there "
                           f"(no {MANIFEST}); choose a new or empty folder, or give --force to write "
                           "into it (files the report does not write are left alone)")
@@ -447,14 +447,13 @@ def _finish(out: Path, since: float, previous: list[str]) -> None:
     files of the previous run that this one did not write again (stale figures)."""
     root = out.resolve()
     written = sorted(str(p.relative_to(root)) for p in root.rglob("*")
-                     if p.is_file() and p.name != MANIFEST and p.stat().st_mtime >= since)
+                     if p.is_file() and p.name not in (MANIFEST, FOLDER_LOCK) and p.stat().st_mtime >= since)
     for rel in set(previous) - set(written):
         p = (root / rel).resolve()
         if root in p.parents and p.is_file():  # never outside the report folder
             p.unlink()
-    with writing(out / MANIFEST):
-        (out / MANIFEST).write_text(json.dumps({"format": "accelsim-report", "version": 1,
-                                                "files": written}, indent=1) + "\n")
+    write_text(out / MANIFEST, json.dumps({"format": "accelsim-report", "version": 1, "files": written},
+                                          indent=1) + "\n", "report manifest")
 
 
 def build_report(out_dir: "str | Path" = "reports", workers: int | None = None, cache: "str | Path | None" = None,
@@ -466,8 +465,51 @@ def build_report(out_dir: "str | Path" = "reports", workers: int | None = None, 
 
     ``out_dir`` must be new, empty or a folder written by an earlier run (``force``
     writes into any folder); files a run does not write are never removed. ``on_start`` is
-    called once the folder is checked, before any work."""
+    called once the folder is checked, before any work.
+
+    The folder is locked for the run (:func:`accelsim.safeio.exclusive_folder`): a second
+    report, or a sweep writing into it, fails at once. A run that fails (a full disk, an
+    interrupt) removes the files and folders it created, so the folder is as before."""
     out = Path(out_dir)
+    if cache is not None:
+        check_folder(cache, "cache folder")  # before the report folder is touched
+    created = not exists(out)
+    check_folder(out, "report folder")
+    with exclusive_folder(out, "report folder"):
+        before = _tree(out)
+        try:
+            return _build(out, before, workers, cache, paths, progress, log, scope, force, on_start)
+        except BaseException:
+            _remove_new(out, before, created)
+            raise
+
+
+def _tree(out: Path) -> set[Path]:
+    """Every file and folder under ``out`` now."""
+    return set(out.rglob("*"))
+
+
+def _remove_new(out: Path, before: set[Path], created: bool) -> None:
+    """Remove what a failed run created under ``out`` (and ``out`` itself when it did)."""
+    for p in sorted(_tree(out) - before, key=lambda q: len(q.parts), reverse=True):
+        try:
+            if p.is_dir() and not p.is_symlink():
+                p.rmdir()
+            elif p.name != FOLDER_LOCK:
+                p.unlink()
+        except OSError:
+            pass
+    if created:
+        try:
+            (out / FOLDER_LOCK).unlink()
+            out.rmdir()
+        except OSError:
+            pass
+
+
+def _build(out: Path, before: set[Path], workers: int | None, cache: "str | Path | None", paths: bool,
+           progress: bool, log: Callable[[str], None], scope: str, force: bool,
+           on_start: Callable[[], None] | None) -> Path:
     previous = check_report_dir(out, force)
     if on_start is not None:  # the folder is ours: work starts now
         on_start()
@@ -491,8 +533,6 @@ def build_report(out_dir: "str | Path" = "reports", workers: int | None = None, 
     from .sensitivity import sensitivity_section
 
     text += "\n" + sensitivity_section(out, scope, data.workloads)
-    path = out / "report.md"
-    with writing(path):
-        path.write_text(text)
+    path = write_text(out / "report.md", text, "report")
     _finish(out, since, previous)
     return path

@@ -230,8 +230,9 @@ def build_report(arch_name: str = "E", out: "str | Path" = "reports/paths.md",
         "### Latency budget", "", _md(_rdd_md(rdd_lat, seg_all, "latency_s")), "",
         "### Energy budget", "", _md(_rdd_md(rdd_en, seg_all, "energy_j")), "",
     ]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines))
+    from ..safeio import write_text
+
+    write_text(out, "\n".join(lines))
     return out
 
 

@@ -360,8 +360,9 @@ def write_validation(out: "str | Path" = "reports/validation.md",
         peer = shipped if shipped.is_file() else peer
     text = render(rows, _embedded(peer.read_text()) if peer.is_file() else None,
                   f"reports/{ZIGZAG_TABLE}" if peer.parent.name == "reports" else str(peer))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
+    from ..safeio import write_text
+
+    write_text(out, text)
     return out, rows
 
 

@@ -7,8 +7,15 @@ architecture that wins on a light workload must not hide the front of a heavy on
 With an accuracy objective the execution paths are what is traded off, so they share
 a front. ``by=None`` asks for one joint front over all rows. Rows with a missing (NaN) objective, and sweep rows with a
 non-empty ``error`` (unmappable points), are never on the front;
-identical rows do not dominate each other, so ties all stay. Vectorised numpy,
-processed in blocks so memory stays bounded (``O(n^2)`` comparisons).
+identical rows do not dominate each other, so ties all stay.
+
+The fronts are found by sorting, in ``O(n log n)``: the distinct points are sorted
+lexicographically, so any point that dominates another comes before it. In 2-D a point is
+dominated when the running minimum of the second objective before it is not larger
+(numpy); in 3-D when some earlier point has both other objectives not larger, a prefix
+minimum over the ranks of the second objective kept in a Fenwick tree (numba, cached on
+disk). 10^6 rows take 0.5 s (2-D) and 3.6 s (3-D) on a shared 2-core machine
+(``benchmarks/bench_pareto.py``).
 """
 
 from __future__ import annotations
@@ -73,7 +80,9 @@ def check_group_columns(df: pd.DataFrame, by: "str | list[str] | None", what: st
 
 
 def pareto_mask(values: np.ndarray, maximize: "np.ndarray | list[bool]", block: int = 2048) -> np.ndarray:
-    """Boolean mask of the non-dominated rows of ``values`` (n x m)."""
+    """Boolean mask of the non-dominated rows of ``values`` (n x m); rows with a NaN are
+    never on the front. 2 and 3 objectives are sorted (module docstring); other counts
+    are compared pairwise in blocks of ``block`` rows (``O(n^2)``)."""
     v = np.asarray(values, dtype=float)
     if v.ndim != 2:
         raise ValueError("values must be a 2-D array (rows x objectives)")
@@ -84,15 +93,97 @@ def pareto_mask(values: np.ndarray, maximize: "np.ndarray | list[bool]", block: 
     w = v[ok]
     if len(w) == 0:
         return mask
+    mask[np.flatnonzero(ok)[_front_sorted(w) if w.shape[1] in (2, 3) else _front_pairwise(w, block)]] = True
+    return mask
+
+
+def pareto_mask_pairwise(values: np.ndarray, maximize: "np.ndarray | list[bool]", block: int = 2048) -> np.ndarray:
+    """:func:`pareto_mask` by comparing every pair of rows (``O(n^2)``, any number of
+    objectives): the method before the sorted one, kept for more than 3 objectives and for
+    the benchmark."""
+    v = np.asarray(values, dtype=float) * np.where(np.asarray(maximize, dtype=bool), -1.0, 1.0)
+    ok = ~np.isnan(v).any(axis=1)
+    mask = np.zeros(len(v), dtype=bool)
+    mask[np.flatnonzero(ok)[_front_pairwise(v[ok], block)]] = True
+    return mask
+
+
+def _front_pairwise(w: np.ndarray, block: int) -> np.ndarray:
+    """Non-dominated mask of the rows of ``w`` (minimised, no NaN), blocks of ``block`` rows."""
     keep = np.ones(len(w), dtype=bool)
-    step = max(1, min(block, 4_000_000 // max(len(w) * v.shape[1], 1)))
+    if len(w) == 0:
+        return keep
+    step = max(1, min(block, 4_000_000 // max(len(w) * w.shape[1], 1)))
     for lo in range(0, len(w), step):
         cur = w[lo:lo + step]                          # (b, m)
         le = (w[None, :, :] <= cur[:, None, :]).all(axis=2)  # (b, n): j at least as good as i
         lt = (w[None, :, :] < cur[:, None, :]).any(axis=2)   # j strictly better somewhere
         keep[lo:lo + step] = ~(le & lt).any(axis=1)
-    mask[np.flatnonzero(ok)[keep]] = True
-    return mask
+    return keep
+
+
+def _front_sorted(w: np.ndarray) -> np.ndarray:
+    """Non-dominated mask of the rows of ``w`` (n x 2 or n x 3, minimised, no NaN)."""
+    order = np.lexsort(w.T[::-1])                 # by the first column, then the second ...
+    s = w[order]
+    new = np.ones(len(s), dtype=bool)             # first of a run of identical points
+    new[1:] = (s[1:] != s[:-1]).any(axis=1)
+    first = np.flatnonzero(new)
+    u = s[first]                                  # distinct points, sorted
+    if u.shape[1] == 2:
+        before = np.minimum.accumulate(u[:, 1])
+        dominated = np.zeros(len(u), dtype=bool)
+        dominated[1:] = before[:-1] <= u[1:, 1]
+    else:
+        yrank = np.unique(u[:, 1], return_inverse=True)[1].astype(np.int64)
+        zrank = np.unique(u[:, 2], return_inverse=True)[1].astype(np.int64)
+        dominated = _dominated_3d(yrank, zrank)
+    keep_sorted = ~dominated[np.cumsum(new) - 1]  # identical points share their fate
+    out = np.zeros(len(w), dtype=bool)
+    out[order] = keep_sorted
+    return out
+
+
+def _dominated_3d(yrank: np.ndarray, zrank: np.ndarray) -> np.ndarray:
+    """For distinct points in lexicographic order with second and third objectives given
+    as ranks: True where an earlier point has both ranks not larger (it dominates)."""
+    return _dominated_3d_jit()(yrank, zrank)
+
+
+def _dominated_3d_kernel(yrank, zrank):  # pragma: no cover  (compiled by numba)
+    n = len(yrank)
+    size = n + 1
+    tree = np.full(size + 1, size, dtype=np.int64)  # prefix minimum of zrank over yrank (Fenwick)
+    out = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        r = yrank[i] + 1
+        best = size
+        j = r
+        while j > 0:
+            if tree[j] < best:
+                best = tree[j]
+            j -= j & -j
+        out[i] = best <= zrank[i]
+        j = r
+        while j <= size:
+            if zrank[i] < tree[j]:
+                tree[j] = zrank[i]
+            j += j & -j
+    return out
+
+
+_JITTED: list = []
+
+
+def _dominated_3d_jit():
+    """The numba-compiled :func:`_dominated_3d_kernel` (compiled once, cached on disk)."""
+    if not _JITTED:
+        from pathlib import Path
+
+        from ..cost.jit import jit
+
+        _JITTED.append(jit(_dominated_3d_kernel, sources=Path(__file__).resolve().parent))
+    return _JITTED[0]
 
 
 def _parse_objectives(df: pd.DataFrame, objectives: "Mapping[str, str] | None") -> tuple[list[str], list[bool]]:

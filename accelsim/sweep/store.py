@@ -19,8 +19,8 @@ from typing import Callable
 import pandas as pd
 
 from ..errors import ConfigError
-from ..safeio import describe, writing
-from ..tableio import read_csv_table, read_table, table_format, write_table
+from ..safeio import atomic_output, describe, writing
+from ..tableio import drop_checksum, read_csv_table, read_table, table_format, write_table
 
 #: a CSV journal or output as written by :class:`RowStore` (empty frame when absent)
 read_csv_rows = read_csv_table
@@ -104,6 +104,7 @@ class RowStore:
             return
         with writing(self.path):
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        drop_checksum(self.journal)  # the journal grows: a checksum of the finished file no longer holds
         new = self._header is None or not self.journal.exists() or self.journal.stat().st_size == 0
         if new:
             self._header = list(df.columns)
@@ -124,24 +125,18 @@ class RowStore:
         if sort_key is not None and len(df):
             df = df.assign(_order=sort_key(df)).sort_values("_order", kind="stable").drop(columns="_order")
             df = df.reset_index(drop=True)
+        write_table(df, self.path)  # atomic, with its checksum (tableio)
         if self.converted:
-            tmp = self.path.with_name(f".{self.path.name}.tmp{self.path.suffix}")
             with writing(self.path):
-                write_table(df, tmp)
-                os.replace(tmp, self.path)
                 if self.journal.exists():
                     self.journal.unlink()
         else:
-            _atomic_csv(df, self.path)
             df = read_csv_rows(self.path)
         return df
 
 
 def _atomic_csv(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with writing(path):
-        with open(tmp, "w", newline="") as fh:
-            df.to_csv(fh, index=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+    """Replace ``path`` by ``df`` as CSV atomically (nothing left behind on failure)."""
+    drop_checksum(path)
+    with atomic_output(path, "sweep rows") as tmp, open(tmp, "w", newline="") as fh:
+        df.to_csv(fh, index=False)

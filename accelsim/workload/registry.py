@@ -44,22 +44,22 @@ def list_workloads() -> list[str]:
 
 
 def yaml_name(path: "str | Path") -> str | None:
-    """The top-level ``name`` of a workload YAML (read from its ``name:`` line, without
-    parsing a possibly large layer list), or ``None`` when the file has none."""
+    """The top-level ``name`` of a workload YAML (read from its ``name:`` line in the first
+    MiB, without parsing a possibly large layer list), or ``None`` when the file has none
+    or is not a regular file (a FIFO or device is never opened for a blocking read)."""
     import re
 
     from ..errors import AccelsimError
-    from ..safeio import parse_yaml
+    from ..safeio import parse_yaml, read_head
 
     p = Path(path)
     try:
-        with open(p, encoding="utf-8") as fh:
-            for line in fh:
-                m = re.match(r"name:\s*(\S.*)$", line.rstrip("\n"))
-                if m:
-                    value = parse_yaml(m.group(1), str(p))
-                    return str(value) if value not in (None, "") else None
-    except (OSError, UnicodeError, AccelsimError):
+        for line in read_head(p, 1 << 20).decode("utf-8").split("\n"):
+            m = re.match(r"name:\s*(\S.*)$", line.rstrip("\r"))
+            if m:
+                value = parse_yaml(m.group(1), str(p))
+                return str(value) if value not in (None, "") else None
+    except (UnicodeError, AccelsimError):
         return None
     return None
 

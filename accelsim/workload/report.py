@@ -103,6 +103,7 @@ def write_workloads_report(path: "str | Path") -> pd.DataFrame:
     """Write the workloads report (markdown) to ``path``; returns the table."""
     df = workloads_table()
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(workloads_report(df))
+    from ..safeio import write_text
+
+    write_text(out, workloads_report(df))
     return df

@@ -19,7 +19,7 @@ from typing import Any, Mapping
 import yaml
 
 from ..errors import WorkloadError
-from ..safeio import check_output, clip, short, writing
+from ..safeio import check_output, clip, short, write_text
 from .ir import Layer, Op, Workload, build_graph
 from .catalog import MAX_CLASSES, parse_size
 
@@ -84,8 +84,7 @@ def save_workload_yaml(wl: Workload, path: "str | Path") -> Path:
     path = Path(path)
     real = check_output(path, "layer-list YAML")
     text = yaml.safe_dump(workload_to_dict(wl), sort_keys=False, default_flow_style=None, width=100)
-    with writing(path):
-        real.write_text(text)
+    write_text(real, text, "layer-list YAML")
     return path
 
 

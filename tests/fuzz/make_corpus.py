@@ -291,13 +291,13 @@ def cli_cases(c: Corpus) -> None:
         "input_zero": (["simulate", "-w", "segformer-b0", "--input", "0x0"], "input size"),
         "input_huge": (["simulate", "-w", "segformer-b0", "--input", "100000x100000"], "input size"),
         "input_digits": (["simulate", "-w", "segformer-b0", "--input", "9" * 5001], "input size"),
-        "classes_zero": (["simulate", "-w", "segformer-b0", "--classes", "0"], "num_classes"),
-        "classes_huge": (["simulate", "-w", "segformer-b0", "--classes", "99999999999"], "num_classes"),
+        "classes_zero": (["simulate", "-w", "segformer-b0", "--classes", "0"], "--classes"),
+        "classes_huge": (["simulate", "-w", "segformer-b0", "--classes", "99999999999"], "--classes"),
         "classes_text": (["simulate", "-w", "segformer-b0", "--classes", "many"], "--classes"),
         "objective": (["simulate", "-w", tiny, "--objective", "speed"], "--objective"),
         "max_candidates": (["simulate", "-w", tiny, "--max-candidates", "0"], "--max-candidates"),
         "arch_unknown": (["simulate", "-w", tiny, "--arch", "Z"], "unknown architecture"),
-        "arch_long": (["simulate", "-w", tiny, "--arch", "Z" * 5000], "unknown architecture"),
+        "arch_long": (["simulate", "-w", tiny, "--arch", "Z" * 5000], "5,000 characters long"),
         "workload_unknown": (["simulate", "-w", "nosuchnet"], "unknown workload"),
         "workers_zero": (["sweep", "-w", tiny, "--arch", "E", "--workers", "0"], "--workers"),
         "grid_huge": (["sweep", "--base", "E", "--grid", "num_pe=1e12", "-w", tiny, "--workers", "1", "--no-progress"],
@@ -589,6 +589,140 @@ def mapping_file_cases(c: Corpus) -> None:
                         "other_layer": base | {"layer": "layer1.0.conv1"}})
 
 
+GPU_HEADER = ("# accelsim-gpu-measurement\n# kind = \"per-layer\"\n# device_name = \"GPU X\"\n"
+              "# dtype = \"fp16\"\n# workload = \"segformer-b0\"\n# input = \"64x64\"\n# exec_path = \"\"\n")
+GPU_TABLE = ("name,op,macs,median_s,p10_s,energy_j,status\n"
+             "a,conv2d,1000,0.001,0.0009,nan,ok\nb,linear,2000,0.002,0.0019,nan,ok\n")
+
+
+def gpu_data_cases(c: Corpus) -> None:
+    """GPU measurement files (`accelsim gpu measure` output) given to every command that
+    reads them: missing columns, text or bad numbers in numeric columns, bad metadata,
+    file-level damage."""
+    good = GPU_HEADER + GPU_TABLE
+    head, rows = GPU_TABLE.split("\n", 1)
+    cols = head.split(",")
+
+    def cell(col: str, value: str) -> str:
+        first, rest = rows.split("\n", 1)
+        cells = first.split(",")
+        cells[cols.index(col)] = value
+        return GPU_HEADER + head + "\n" + ",".join(cells) + "\n" + rest
+
+    def drop(col: str) -> str:
+        i = cols.index(col)
+        lines = [",".join(x for j, x in enumerate(line.split(",")) if j != i) for line in GPU_TABLE.splitlines()]
+        return GPU_HEADER + "\n".join(lines) + "\n"
+
+    files: dict[str, "str | bytes"] = {f"missing_{col}": drop(col) for col in ("name", "op", "macs", "median_s")}
+    for col, values in {"median_s": ["abc", "-0.001", "0", "inf", "-inf", "nan", "1e400"],
+                        "p10_s": ["text", "-1", "inf"], "macs": ["lots", "-5", "inf"],
+                        "energy_j": ["-1", "inf", "joules"]}.items():
+        for v in values:
+            files[f"{col}_{v.replace('-', 'neg').replace('.', '_')}"] = cell(col, v)
+    for name, value in {"abc": '"abc"', "number": "1e3", "list": "[64, 64]", "zero": '"0x64"',
+                        "three": '"64x64x3"', "map": '{"h": 64}', "digits": '"' + "9" * 5001 + 'x1"'}.items():
+        files[f"input_{name}"] = good.replace('# input = "64x64"', f"# input = {value}")
+    files.update({
+        "kind_unknown": good.replace('# kind = "per-layer"', '# kind = "sideways"'),
+        "meta_not_json": good.replace('# dtype = "fp16"', "# dtype = fp16"),
+        "meta_no_equals": good.replace('# dtype = "fp16"', "# dtype"),
+        "no_magic": GPU_TABLE, "latin1": ("# accelsim-gpu-measurement\n# label = \"caf\xe9\"\n" + GPU_TABLE)
+        .encode("latin-1"), "binary": bytes(range(256)) * 4, "empty": b"", "header_only": GPU_HEADER,
+        "ragged": GPU_HEADER + head + "\na,conv2d,1,2,3,4,5,6,7,8\n",
+    })
+    for name, data in files.items():
+        rel = c.file("gpu", name + ".csv", data)
+        for cmd, argv in {"table": ["gpu", "table", "--no-write", "--glob", "{case}"],
+                          "share": ["plot", "gpu-share", "--gpu", "{case}", "-o", "{tmp}/share.png"],
+                          "rdd": ["rdd", "--budget-latency", "3ms", "--results", "{case}"],
+                          "accuracy": ["plot", "accuracy", "{corpus}/ok/results.csv", "--gpu", "{case}",
+                                       "-o", "{tmp}/acc.png"]}.items():
+            c.case("gpu", f"{name}-{cmd}", argv, rel)
+    ok = c.file("gpu", "ok_measurement.txt", good)  # a good file (not *.csv: no case reads it alone)
+    for name, data in {"readme_latin1": "caf\xe9\n".encode("latin-1"), "readme_binary": bytes(range(256))}.items():
+        rel = c.file("gpu", name + ".md", data)
+        c.case("gpu", name, ["gpu", "table", "--glob", "{corpus}/" + ok, "--readme", "{case}"], rel)
+
+
+def result_value_cases(c: Corpus) -> None:
+    """Result tables with values `pareto` and `plot` must not rank: a repeated header,
+    infinite or negative costs, text in a numeric column, JSON constants, a truncated
+    table whose checksum file says so."""
+    import hashlib
+
+    good = (c.root / "ok" / "results.csv").read_text()
+    header, *rows = good.splitlines()
+    cols = header.split(",")
+
+    def with_cell(col: str, value: str, row: int = 1) -> str:
+        cells = rows[row].split(",")
+        cells[cols.index(col)] = value
+        return "\n".join([header, *rows[:row], ",".join(cells), *rows[row + 1:]]) + "\n"
+
+    files: dict[str, str] = {"header_twice.csv": "\n".join([header, header, *rows]) + "\n",
+                             "header_inside.csv": "\n".join([header, rows[0], header, *rows[1:]]) + "\n"}
+    for col in ("energy_per_op_j", "energy_j", "latency_s", "area_mm2", "throughput_ops_per_s_per_mm2"):
+        for name, value in {"inf": "inf", "neginf": "-inf", "negative": "-1e-12", "text": "cheap"}.items():
+            files[f"{col}-{name}.csv"] = with_cell(col, value)
+    records = [dict(zip(cols, r.split(","))) for r in rows]
+    for r in records:
+        for k in ("energy_per_op_j", "throughput_ops_per_s_per_mm2", "energy_j", "latency_s"):
+            r[k] = float(r[k])
+    for const in ("Infinity", "-Infinity", "NaN"):
+        text = json.dumps(records, indent=1)
+        files[f"json_{const.replace('-', 'neg')}.json"] = text.replace(
+            json.dumps(records[1]["energy_per_op_j"]), const, 1)
+    for name, data in files.items():
+        rel = c.file("results", name, data)
+        c.case("results", name.replace(".", "_") + "-pareto", ["pareto", "{case}"], rel)
+        c.case("results", name.replace(".", "_") + "-plot", ["plot", "energy-throughput", "{case}", "-o",
+                                                             "{tmp}/f.png"], rel)
+    digest = hashlib.sha256(good.encode()).hexdigest()
+    for name, data in {"truncated": good[: len(good) // 3], "edited": good.replace("tiny", "tinier")}.items():
+        rel = c.file("results", f"{name}.csv", data)
+        c.file("results", f"{name}.csv.sha256", f"{digest}  {name}.csv\n")
+        c.case("results", f"{name}-checksum", ["pareto", "{case}"], rel, expect=["checksum"])
+
+
+def output_cases(c: Corpus) -> None:
+    """Outputs and numbers refused before any work: `map --save-mapping` targets, empty
+    `-o`, integers past their range, non-finite budgets, an over-long path."""
+    tiny = "{corpus}/ok/tiny_layers.yaml"
+    map_argv = ["map", "-w", tiny, "--layer", "conv", "--max-candidates", "10"]
+    cases = {
+        "save_mapping_folder": (map_argv + ["--save-mapping", "{tmp}"], "{tmp}"),
+        "save_mapping_under_file": (map_argv + ["--save-mapping", "{corpus}/ok/results.csv/m.yaml"], "results.csv"),
+        "save_mapping_dev_full": (map_argv + ["--save-mapping", "/dev/full"], "/dev/full"),
+        "save_mapping_empty": (map_argv + ["--save-mapping", ""], "--save-mapping"),
+        "map_out_under_file": (map_argv + ["-o", "{corpus}/ok/results.csv/nest.txt"], "is a file"),
+        "simulate_out_empty": (["simulate", "-w", tiny, "-o", ""], "-o"),
+        "pareto_out_empty": (["pareto", "{corpus}/ok/results.csv", "-o", ""], "-o"),
+        "plot_out_empty": (["plot", "macs", "-w", tiny, "-o", ""], "-o"),
+        "gpu_readme_empty": (["gpu", "table", "--readme", ""], "--readme"),
+        "report_out_empty": (["report", "--out", ""], "--out"),
+        "sweep_cache_empty": (["sweep", "--arch", "E", "-w", tiny, "--cache", ""], "--cache"),
+        "simulate_out_under_file": (["simulate", "-w", tiny, "-o", "{corpus}/ok/results.csv/r.csv"], "is a file"),
+        "max_candidates_huge": (["map", "-w", tiny, "--layer", "conv", "--max-candidates", "9" * 23],
+                                "--max-candidates"),
+        "simulate_candidates_huge": (["simulate", "-w", tiny, "--max-candidates", "9" * 30], "--max-candidates"),
+        "top_huge": (["simulate", "-w", tiny, "--top", "9" * 30], "--top"),
+        "workers_huge": (["sweep", "--arch", "E", "-w", tiny, "--workers", "9" * 20], "--workers"),
+        "chunk_huge": (["sweep", "--arch", "E", "-w", tiny, "--chunk-size", "9" * 20], "--chunk-size"),
+        "steps_huge": (["rdd", "-w", "segformer-b2", "--budget-latency", "3ms", "--steps", "9" * 20], "--steps"),
+        "repeats_huge": (["gpu", "measure", "-w", tiny, "--device", "cpu", "--max-repeats", "9" * 20],
+                         "--max-repeats"),
+        "tolerance_nan": (["simulate", "-w", tiny, "--tolerance", "nan"], "--tolerance"),
+        "rel_ci_inf": (["gpu", "measure", "-w", tiny, "--device", "cpu", "--rel-ci", "inf"], "--rel-ci"),
+        "rdd_budget_inf": (["rdd", "-w", "segformer-b2", "--budget-latency", "infms"], "infms"),
+        "rdd_budget_overflow": (["rdd", "-w", "segformer-b2", "--budget-energy", "1e400mJ"], "1e400mJ"),
+        "arch_path_long": (["simulate", "-w", tiny, "--arch", "a/" * 3000 + "x.yaml"], "a path of 6,006 characters"),
+        "arch_name_long": (["simulate", "-w", tiny, "--arch", "a/" * 3000], "the path is 6,000 characters long"),
+    }
+    for name, (argv, fragment) in cases.items():
+        c.case("outputs", name, argv, expect=[fragment])
+
+
 def _zip(entries: dict[str, bytes]) -> bytes:
     """A zip of ``entries``, stored uncompressed with fixed dates (byte-identical every run)."""
     buf = io.BytesIO()
@@ -652,7 +786,7 @@ def main(root: Path = CORPUS) -> Corpus:
     ok_files(c)
     for make in (arch_cases, tech_cases, layer_list_cases, workload_cases, spec_cases, constraint_cases,
                  exec_path_cases, cli_cases, results_cases, import_cases, peer_format_cases,
-                 mapping_file_cases, peer_hostile_cases):
+                 mapping_file_cases, peer_hostile_cases, gpu_data_cases, result_value_cases, output_cases):
         make(c)
     # a spec's relative paths (cache: cache_is_file.yaml) resolve next to the spec
     shutil.copy(root / "ok" / "cache_is_file.yaml", root / "spec" / "cache_is_file.yaml")

@@ -38,6 +38,8 @@ def register(cli: click.Group) -> None:
     def explore_cmd(spec, output, storage, study, resume, overwrite, evaluations, seconds, sampler, seed, batch,
                     scope, executor, workers, scheduler, cache, progress) -> None:
         """Search an arch space for the Pareto front of 2-3 objectives (resumable study)."""
+        import pandas as pd
+
         from ..errors import ConfigError
         from ..sweep.explore import run_explore
 
@@ -57,4 +59,4 @@ def register(cli: click.Group) -> None:
         if st["output"]:
             click.echo(f"wrote {st['output']} and {st['front_output']} (study {st['study']!r} in {st['storage']})",
                        err=True)
-        emit(frame_text(df.attrs["front_table"], "table"), None)
+        emit(frame_text(pd.DataFrame(df.attrs["front_table"]), "table"), None)

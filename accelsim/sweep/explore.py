@@ -70,6 +70,8 @@ TRIALS_PER_EVALUATION = 20
 #: draws tried when looking for a point not seen yet
 UNSEEN_DRAWS = 10_000
 _STUDY_ATTR = "accelsim-explore"
+#: objective value stored for a point without costs (infeasible; never ranked by it)
+PLACEHOLDER = 1e300
 _META = "meta"
 _ROWS = "rows"
 
@@ -326,6 +328,7 @@ class Evaluator:
         except ImportError:
             raise ConfigError("the dask executor needs the 'dask' extra (pip install 'accelsim[dask]')") from None
         if scheduler:
+            probe_scheduler(scheduler)
             try:
                 self.client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
             except (OSError, TimeoutError, ValueError, TypeError) as exc:
@@ -372,6 +375,27 @@ class Evaluator:
             self.cluster.close()
 
 
+def probe_scheduler(address: str) -> None:
+    """Refuse at once a ``tcp://host:port`` where nothing listens (Dask itself retries a
+    refused connection until its timeout)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(address if "://" in address else "tcp://" + address)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if not host or not port:
+        raise ConfigError(f"--scheduler {short(address)}: expected tcp://host:port")
+    if parts.scheme not in ("tcp", "tls"):
+        return
+    try:
+        socket.create_connection((host, port), timeout=SCHEDULER_TIMEOUT_S).close()
+    except OSError as exc:
+        raise ConfigError(f"--scheduler {short(address)}: the dask scheduler does not answer "
+                          f"({one_line(exc.strerror or str(exc), 120)})") from None
+
+
 # ------------------------------------------------------------------ the study
 @dataclass
 class ExploreStats:
@@ -399,21 +423,14 @@ def make_sampler(plan: ExplorePlan, seed: int):
     """The Optuna sampler of the study, seeded with ``seed`` (a fresh one per ask)."""
     optuna = _optuna()
     s = plan.spec.section
-    cons = _constraints_func if plan.constraints else None
     if s.sampler == "tpe":
         return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=init_count(plan),
-                                          constant_liar=True, constraints_func=cons)
+                                          constant_liar=True)
     if s.sampler == "nsga2":
-        return optuna.samplers.NSGAIISampler(seed=seed, population_size=s.population or max(2, s.batch * 2),
-                                             constraints_func=cons)
+        return optuna.samplers.NSGAIISampler(seed=seed, population_size=s.population or max(2, s.batch * 2))
     if s.sampler == "nsga3":
-        return optuna.samplers.NSGAIIISampler(seed=seed, population_size=s.population or max(2, s.batch * 2),
-                                              constraints_func=cons)
+        return optuna.samplers.NSGAIIISampler(seed=seed, population_size=s.population or max(2, s.batch * 2))
     return optuna.samplers.RandomSampler(seed=seed)
-
-
-def _constraints_func(trial: Any) -> list[float]:
-    return list(trial.user_attrs.get("violations") or [0.0])
 
 
 def trial_seed(seed: int, position: int) -> int:
@@ -702,27 +719,30 @@ class Explorer:
                 self.bar.update(1)
 
     def outcome(self, rows: list[dict]) -> tuple[list | None, list]:
-        """(objective values or None when the point has no costs, constraint violations)."""
+        """(objective values or None when the point has no costs, violations): the first
+        violation is 1 for a point without costs, then one per result constraint."""
         if any(r.get("error") for r in rows):
-            return None, [1.0] * max(1, len(self.plan.constraints))
+            return None, self.no_costs()
         vals = [o.value(rows) for o in self.plan.objectives]
         if not all(math.isfinite(v) for v in vals):
-            return None, [1.0] * max(1, len(self.plan.constraints))
+            return None, self.no_costs()
         env = dict(rows[0])
         env["macs_per_cycle"] = env["num_pe"] * env["k0"] * env["c0"]
-        viol = [c.violation(rows, env) for c in self.plan.constraints] or [0.0]
-        return vals, viol
+        return vals, [0.0] + [c.violation(rows, env) for c in self.plan.constraints]
+
+    def no_costs(self) -> list[float]:
+        return [1.0] + [0.0] * len(self.plan.constraints)
 
     def tell_known(self, t: _Trial, by_number: dict) -> None:
         """Tell ``t`` at once when its outcome is known (skip, duplicate of a finished trial)."""
         kind = t.meta.get("kind")
         if kind == "skip":
-            self._tell(t, None, [1.0] * max(1, len(self.plan.constraints)))
+            self._tell(t, None, self.no_costs())
         elif kind == "duplicate":
             src = by_number.get(t.meta["of"])
             if src is not None and src.state in ("COMPLETE", "FAIL"):
-                self._tell(t, src.values if src.state == "COMPLETE" else None,
-                           list(src.violations or [1.0]))
+                self._tell(t, src.values if (src.violations or [1.0])[0] == 0 else None,
+                           list(src.violations or self.no_costs()))
 
     def tell(self, mine: list[_Trial]) -> None:
         with study_lock(self.plan.lock):
@@ -767,16 +787,21 @@ class Explorer:
         return True
 
     def _tell(self, t: _Trial, values: list | None, violations: list) -> None:
+        """Tell the outcome. A point without costs (skipped, unmappable) is told as complete
+        but infeasible (its constraint 'costs' is 1), with placeholder values the samplers do
+        not rank by: Optuna's samplers put infeasible trials behind every feasible one and
+        order them by their violation, so they learn to avoid such regions."""
         optuna = _optuna()
-        self.study._storage.set_trial_user_attr(t.trial_id, "violations", list(map(float, violations)))
-        t.violations = list(map(float, violations))
+        violations = list(map(float, violations))
+        self.study._storage.set_trial_user_attr(t.trial_id, "violations", violations)
+        t.violations = violations
         if values is None:
-            self.study.tell(t.number, state=optuna.trial.TrialState.FAIL)
-            t.state = "FAIL"
-        else:
-            self.study.tell(t.number, values=list(values))
-            t.state = "COMPLETE"
-            t.values = list(values)
+            values = [-PLACEHOLDER if m else PLACEHOLDER for m in self.plan.maximize]
+        # Optuna's constraint record (what Trial.set_constraint and constraints_func store), in one write
+        self.study._storage.set_trial_system_attr(t.trial_id, "constraints", violations)
+        self.study.tell(t.number, values=list(values))
+        t.state = "COMPLETE"
+        t.values = list(values)
 
     # ---------------------------------------------------------- progress and output
     def summary(self) -> tuple[pd.DataFrame, list[int], float]:
@@ -794,9 +819,8 @@ class Explorer:
                 s.duplicates += 1
                 continue
             if kind == "evaluate" and t.rows is not None:
-                feasible = t.state == "COMPLETE" and not any(v > 0 for v in (t.violations or []))
-                viol = ([c.text for c, v in zip(plan.constraints, t.violations or []) if v > 0]
-                        if t.state == "COMPLETE" else [])
+                feasible = t.state == "COMPLETE" and not any(v > 0 for v in (t.violations or [1.0]))
+                viol = [c.text for c, v in zip(plan.constraints, (t.violations or [])[1:]) if v > 0]
                 if any(r.get("error") for r in t.rows):
                     s.unmappable += 1
                 for r in t.rows:
@@ -908,9 +932,21 @@ def open_study(plan: ExplorePlan, resume: bool, overwrite: bool):
     if plan.storage is None:
         storage: Any = optuna.storages.InMemoryStorage()
     else:
+        db = _sqlite_file(plan.storage)
+        if db is not None:  # write-ahead log: readers never wait for a writer; survives a kill
+            import sqlite3
+
+            con = sqlite3.connect(db, timeout=60)
+            con.execute("pragma journal_mode=wal")
+            con.close()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             storage = optuna.storages.RDBStorage(plan.storage, engine_kwargs=_engine_kwargs(plan.storage))
+        if db is not None:
+            from sqlalchemy import event
+
+            event.listen(storage.engine, "connect", _sqlite_pragmas)
+            storage.engine.dispose()
     names = set(optuna.study.get_all_study_names(storage))
     if plan.study in names and overwrite:
         optuna.delete_study(study_name=plan.study, storage=storage)
@@ -929,6 +965,12 @@ def open_study(plan: ExplorePlan, resume: bool, overwrite: bool):
         raise ConfigError(f"{plan.storage}: study {plan.study!r} was made with another {diff} "
                           f"({clip(json.dumps(stored.get(diff)), 120)}); use --overwrite or another --study name")
     return study
+
+
+def _sqlite_pragmas(con: Any, _record: Any) -> None:
+    """Each SQLite connection: commits reach the write-ahead log without an fsync each
+    (a killed process loses nothing committed; only a power cut could lose the last ones)."""
+    con.execute("pragma synchronous=normal")
 
 
 def _engine_kwargs(url: str) -> dict:
@@ -980,5 +1022,5 @@ def run_explore(spec_or_path: "dict | str | Path", *, resume: bool = False, over
     stats.front_output = str(plan.front or "")
     df.attrs["explore"] = stats.__dict__
     df.attrs["front"] = sorted(set(front_df["trial"]))
-    df.attrs["front_table"] = front_table
+    df.attrs["front_table"] = front_table.to_dict("records")
     return df

@@ -407,7 +407,8 @@ def load_explore_spec(spec: "dict | str | Path", **overrides: Any) -> ExploreSpe
     for key in ("sampler", "seed", "batch", "storage", "study", "init", "population"):
         if overrides.get(key) is not None:
             section_data[key] = overrides[key]
-    sweep_over = {k: overrides[k] for k in ("output", "executor", "workers", "scheduler", "cache", "scope")
+    sweep_over = {k: str(overrides[k]) if k in ("output", "cache") else overrides[k]
+                  for k in ("output", "executor", "workers", "scheduler", "cache", "scope")
                   if overrides.get(k) is not None}
     try:
         section = ExploreSection.model_validate(section_data)

@@ -543,6 +543,8 @@ class Explorer:
                 self.show()
                 if time.monotonic() - self.last_write > WRITE_EVERY_S:
                     self.write()
+            while self.wait_others():  # the table is written once the other processes' trials are in
+                pass
         finally:
             if self.bar is not None:
                 self.bar.close()
@@ -780,7 +782,8 @@ class Explorer:
 
     def wait_others(self) -> bool:
         """Trials of other live processes are running: wait for them; True to try again."""
-        running = [t for t in self.trials() if t.state == "RUNNING"]
+        running = [t for t in self.trials() if t.state == "RUNNING" and owner_alive(t.meta.get("owner"))
+                   and t.meta.get("owner") != self.owner]
         if not running:
             return False
         time.sleep(0.5)

@@ -160,7 +160,8 @@ def plan_explore(spec_or_path: "dict | str | Path", **overrides: Any) -> Explore
         with about(f"{where}: field 'output'") if spec.source and not given else _nothing():
             output = check_output(p, "explore output", OUTPUT_SUFFIXES)
     url = spec.section.storage
-    if url and url.startswith("sqlite:///") and not url.startswith("sqlite:////") and overrides.get("storage") is None:
+    if (url and url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:"
+            and overrides.get("storage") is None):
         rel = Path(url[len("sqlite:///"):])  # a relative SQLite path in the file is relative to the file
         url = "sqlite:///" + str(rel if rel.is_absolute() else spec.base / rel)
     if url is None and output is not None:

@@ -394,15 +394,16 @@ def load_explore_spec(spec: "dict | str | Path", **overrides: Any) -> ExploreSpe
             raise ConfigError(f"{path}: explore spec not found")
         data, source, base = _read_yaml(path), str(path), Path(path).resolve().parent
     where = source or "<explore spec>"
-    section_data = data.pop("explore", None) or {}
+    section_data = data.pop("explore", None)
+    section_data = {} if section_data is None else section_data
     if not isinstance(section_data, dict):
         raise ConfigError(f"{where}: field 'explore': expected a mapping (objectives, constraints, budget, ...)")
     section_data = dict(section_data)
-    budget = dict(section_data.get("budget") or {})
+    budget = section_data.get("budget")
     for key in ("evaluations", "seconds"):
         if overrides.get(key) is not None:
-            budget[key] = overrides[key]
-    if budget:
+            budget = {**(budget if isinstance(budget, dict) else {}), key: overrides[key]}
+    if budget is not None:
         section_data["budget"] = budget
     for key in ("sampler", "seed", "batch", "storage", "study", "init", "population"):
         if overrides.get(key) is not None:

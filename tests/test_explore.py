@@ -234,3 +234,20 @@ def test_study_database_content(tmp_path):
     con = sqlite3.connect(tmp_path / "r.study.db")
     assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
     assert math.isfinite(study.trials[0].values[0]) if study.trials[0].values else True
+
+
+def test_table_works_with_plots_and_report(tmp_path):
+    """The results table is a sweep table: read back, plotted and tabulated unchanged."""
+    from accelsim import pareto, read_results
+    from accelsim.plots import plot_energy_throughput
+    from accelsim.report.build import pareto_table, sweep_table
+
+    run_explore(spec(12), output=tmp_path / "r.csv", simulate=fake_simulate, workers=1)
+    df = read_results(tmp_path / "r.csv")
+    fig = plot_energy_throughput(df, path=tmp_path / "p.png")
+    assert fig is not None and (tmp_path / "p.png").stat().st_size > 1000
+    on_front = pareto(df, mask=True)
+    assert on_front.sum() >= 1
+    assert len(sweep_table(df, on_front)) == len(df)
+    cell = pareto_table(df, on_front).iloc[0, 1]
+    assert sorted(cell.split(", ")) == sorted(df.loc[on_front, "arch"])

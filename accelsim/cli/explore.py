@@ -43,8 +43,6 @@ def register(cli: click.Group) -> None:
         from ..errors import ConfigError
         from ..sweep.explore import run_explore
 
-        if scheduler and executor != "dask":
-            raise ConfigError("--scheduler needs --executor dask")
         if resume and overwrite:
             raise ConfigError("--resume and --overwrite exclude each other")
         df = run_explore(spec, resume=resume, overwrite=overwrite, progress=progress, on_start=note_jit,

@@ -22,7 +22,9 @@ output by default, any SQLAlchemy URL with ``storage``), so it survives a kill:
 - **Duplicates and skipped points.** A proposal already evaluated is told the stored
   outcome without a new evaluation; one that breaks a parameter constraint, or is not a
   valid config, is marked infeasible without simulating (``skip``). Neither counts as an
-  evaluation. An unmappable point counts as evaluated and is infeasible. After ``2 x
+  evaluation. An unmappable point counts as evaluated and is infeasible. Infeasible
+  points are told to Optuna as complete trials with constraint values (so its samplers
+  rank them behind every feasible one) and placeholder objective values. After ``2 x
   batch`` trials in a row without an evaluation, the next trial is a random point not
   seen yet.
 
@@ -145,6 +147,8 @@ def plan_explore(spec_or_path: "dict | str | Path", **overrides: Any) -> Explore
     constraint no point meets is an error), output and storage locations, workloads."""
     spec = load_explore_spec(spec_or_path, **overrides)
     where = spec.source or "<explore spec>"
+    if spec.sweep.scheduler and spec.sweep.executor != "dask":
+        raise ConfigError("--scheduler needs --executor dask (or executor: dask in the spec)")
     with about(spec.source) if spec.source else _nothing():
         labels = labels_of(spec)
         objectives = parse_objectives(spec.section, labels, "explore")
@@ -527,6 +531,7 @@ class Explorer:
     # ---------------------------------------------------------- main loop
     def run(self) -> ExploreStats:
         try:
+            self.show()
             while True:
                 stop = self.stop_reason()
                 if stop:
@@ -719,7 +724,7 @@ class Explorer:
             self.study._storage.set_trial_user_attr(t.trial_id, _ROWS, t.rows)  # kept at once: never lost
             self.stats.evaluated_here += 1
             if self.bar is not None:
-                self.bar.update(1)
+                self.bar.update(1)  # reset to the study's count at the end of the batch (show)
 
     def outcome(self, rows: list[dict]) -> tuple[list | None, list]:
         """(objective values or None when the point has no costs, violations): the first
@@ -875,11 +880,10 @@ class Explorer:
         from tqdm.auto import tqdm
 
         if self.bar is None:
-            done = self.evaluations(self.effective(self.trials()))
-            self.bar = tqdm(total=self.budget.evaluations, initial=done, unit="eval", desc="explore",
-                            dynamic_ncols=True)
+            self.bar = tqdm(total=self.budget.evaluations, unit="eval", desc="explore", dynamic_ncols=True)
         _, front, hv = self.summary()
         self.bar.n = self.stats.evaluations
+        self.bar.refresh()
         self.bar.set_postfix_str(f"feasible={self.stats.feasible} front={len(front)} hv={hv:.4f}")
 
     def front_table(self, df: pd.DataFrame) -> pd.DataFrame:

@@ -130,19 +130,25 @@ def space1(samplers: list[str], seeds: int) -> tuple[str, dict]:
         p[table.iloc[order]["error"].fillna("").to_numpy() != ""] = np.nan
         rnd.append([hypervolume(p[:k], ref, MAXI) / hv_all for k in range(1, max(BUDGETS) + 1)])
     curves["uniform random"] = rnd
-    lines = [f"Space 1: {len(table):,} points ({len(mapped):,} mappable), exhaustive hypervolume "
-             f"{hv_all:.6g} (optuna's WFG: {hv_optuna:.6g}), reference point ({ref[0]:.4g} J/op, {ref[1]:.4g} "
-             f"ops/s/mm2); front of {int(_front_size(pts))} points. Fraction of it reached after k evaluations, "
-             f"mean / worst over {seeds} seeds:", "",
-             "| method | " + " | ".join(f"k = {k}" for k in BUDGETS) + " | s per run |",
-             "|---|" + "---|" * (len(BUDGETS) + 1)]
+    head = (f"Space 1: {len(table):,} points ({len(mapped):,} mappable), exhaustive hypervolume "
+            f"{hv_all:.6g} (optuna's WFG: {hv_optuna:.6g}), reference point ({ref[0]:.4g} J/op, {ref[1]:.4g} "
+            f"ops/s/mm2); front of {int(_front_size(pts))} points. Fraction of it reached after k evaluations, "
+            f"mean / worst over {seeds} seeds:")
+    labelled = {(f"explore --sampler {k}" if k in times else k): v for k, v in curves.items()}
+    secs = {(f"explore --sampler {k}" if k in times else k): v for k, v in times.items()}
+    return table_text(head, labelled, secs, BUDGETS), curves
+
+
+def table_text(head: str, curves: dict, times: dict, ks) -> str:
+    """A markdown table: per method, mean / worst fraction (%) at each budget, s per run."""
+    lines = [head, "", "| method | " + " | ".join(f"k = {k}" for k in ks) + " | s per run |",
+             "|---|" + "---|" * (len(ks) + 1)]
     for name, cs in curves.items():
         arr = np.array(cs)
-        cells = [f"{100 * arr[:, k - 1].mean():.1f} % / {100 * arr[:, k - 1].min():.1f} %" for k in BUDGETS]
+        cells = [f"{100 * arr[:, k - 1].mean():.1f} % / {100 * arr[:, k - 1].min():.1f} %" for k in ks]
         sec = f"{np.mean(times[name]):.1f}" if name in times else "-"
-        label = f"explore --sampler {name}" if name in times else name
-        lines.append(f"| {label} | " + " | ".join(cells) + f" | {sec} |")
-    return "\n".join(lines) + "\n", curves
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {sec} |")
+    return "\n".join(lines) + "\n"
 
 
 def _front_size(pts: np.ndarray) -> int:
@@ -154,7 +160,7 @@ def _front_size(pts: np.ndarray) -> int:
 def space2(sampler: str, seeds: int, evals: int, workers: int) -> tuple[str, dict]:
     runs: dict[str, list[np.ndarray]] = {}
     times: dict[str, list] = {}
-    for label, smp, init in ((f"explore --sampler {sampler}", sampler, None), ("uniform random", "random", 0)):
+    for label, smp, init in ((f"explore ({sampler})", sampler, None), ("uniform random", "random", 0)):
         for seed in range(seeds):
             p, sec = run(AXES2, "bench2", smp, seed, evals, None, workers, init)
             runs.setdefault(label, []).append(p)
@@ -166,17 +172,11 @@ def space2(sampler: str, seeds: int, evals: int, workers: int) -> tuple[str, dic
     curves = {k: [[hypervolume(p[:n], ref, MAXI) / best for n in range(1, evals + 1)] for p in ps]
               for k, ps in runs.items()}
     size = int(np.prod([len(v) for v in AXES2.values()]))
-    ks = [k for k in (25, 50, 100, 150, 200) if k <= evals]
-    lines = [f"Space 2: {size:,} points ({', '.join(AXES2)}), no exhaustive front: fraction of the "
-             f"hypervolume of the best front all {sum(len(v) for v in runs.values())} runs found together, "
-             f"mean / worst over {seeds} seeds, real simulations on {workers} workers:", "",
-             "| method | " + " | ".join(f"k = {k}" for k in ks) + " | s per run |",
-             "|---|" + "---|" * (len(ks) + 1)]
-    for name, cs in curves.items():
-        arr = np.array(cs)
-        cells = [f"{100 * arr[:, k - 1].mean():.1f} % / {100 * arr[:, k - 1].min():.1f} %" for k in ks]
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {np.mean(times[name]):.1f} |")
-    return "\n".join(lines) + "\n", curves
+    ks = [k for k in (25, 50, 100, 150, 200, 300) if k <= evals]
+    head = (f"Space 2: {size:,} points ({', '.join(AXES2)}), no exhaustive front: fraction of the "
+            f"hypervolume of the best front all {sum(len(v) for v in runs.values())} runs found together, "
+            f"mean / worst over {seeds} seeds, real simulations on {workers} workers:")
+    return table_text(head, curves, times, ks), curves
 
 
 def figure(c1: dict, c2: dict, path: Path) -> None:
@@ -193,14 +193,15 @@ def figure(c1: dict, c2: dict, path: Path) -> None:
             arr = np.array(cs)
             x = np.arange(1, arr.shape[1] + 1)
             color = f"C{i}"
-            ax.plot(x, arr.mean(axis=0), color=color, label=f"{name} (mean)")
+            ax.plot(x, arr.mean(axis=0), color=color, label=name)
             ax.fill_between(x, arr.min(axis=0), arr.max(axis=0), color=color, alpha=0.2, lw=0)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("evaluations")
         ax.set_ylabel(ylab)
         ax.set_ylim(0.5, 1.005)
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower right", fontsize=8, title="band: best to worst seed", title_fontsize=8)
+        ax.legend(loc="lower right" if ax is axes[0] else "upper left", fontsize=8,
+                  title="line: mean; band: worst to best seed", title_fontsize=8)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
 
@@ -209,7 +210,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--samplers", default="tpe,nsga2,random")
-    ap.add_argument("--space2-evals", type=int, default=150)
+    ap.add_argument("--space2-evals", type=int, default=200)
     ap.add_argument("--space2-seeds", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--skip-space2", action="store_true")

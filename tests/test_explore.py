@@ -89,7 +89,7 @@ def test_explore_runs_budget_and_output(tmp_path):
 
 
 def test_constraints_kept_and_marked(tmp_path):
-    s = spec(30, constraints=["k0 == c0", "area_mm2 <= 3", "latency_ms <= 1 for segformer-b0@256x256"])
+    s = spec(30, constraints=["k0 == c0", "area_mm2 <= 3", "latency_ms <= 1 for segformer-b0"])
     df = run_explore(s, simulate=fake_simulate, workers=1)  # in-memory study
     # parameter constraints are checked before simulating: such rows have no costs
     skipped = df[df["error"].fillna("").str.startswith("not simulated")]
@@ -99,7 +99,7 @@ def test_constraints_kept_and_marked(tmp_path):
     assert (sim["k0"] == sim["c0"]).all() and (sim["area_mm2"] <= 3).all()
     # the result constraint marks, never drops: rows over 1 ms stay, infeasible, named
     slow = sim[sim["latency_s"] > 1e-3]
-    assert (~slow["feasible"]).all() and slow["violated"].str.contains("latency_ms <= 1").all()
+    assert (~slow["feasible"]).all() and slow["violated"].str.contains("latency_ms <= 1 for segformer-b0@256x256").all()
     fast = sim[sim["latency_s"] <= 1e-3]
     assert fast["feasible"].all()
     assert set(df.attrs["front"]) <= set(fast["trial"])

@@ -196,6 +196,17 @@ def violation(expr: Constraint, env: dict) -> float:
     return 1.0
 
 
+def resolve_label(name: str, labels: Sequence[str], at: str) -> str:
+    """A workload label of the spec: ``name`` itself, or the one label whose workload name
+    it is (``segformer-b2`` for ``segformer-b2@512x512``); else an error listing them."""
+    if name in labels:
+        return name
+    hits = [lab for lab in labels if re.split(r"[@/]", lab, maxsplit=1)[0] == name]
+    if len(hits) == 1:
+        return hits[0]
+    raise ConfigError(f"{at}: workload {short(name)} is not in the spec; its workloads: {clip(', '.join(labels), 300)}")
+
+
 def parse_objectives(section: ExploreSection, labels: Sequence[str], where: str) -> list[Objective]:
     """The objectives of ``section`` resolved to columns (errors name the field)."""
     entries = ([ObjectiveEntry(column=c, sense=s) for c, s in section.objectives.items()]
@@ -211,16 +222,14 @@ def parse_objectives(section: ExploreSection, labels: Sequence[str], where: str)
             raise ConfigError(f"{at}: unknown result column {short(e.column)}; choose from "
                               f"{', '.join(sorted(set(RESULT_NUMBERS) | set(ALIASES) | set(UNITS)))}")
         weights = e.weights if e.weights is not None else section.weights
-        for wl in ([e.workload] if e.workload else []) + list(weights or {}):
-            if wl not in labels:
-                raise ConfigError(f"{at}: workload {short(wl)} is not in the spec; its workloads: "
-                                  f"{clip(', '.join(labels), 300)}")
+        workload = resolve_label(e.workload, labels, at) if e.workload else None
+        weights = {resolve_label(w, labels, at): v for w, v in weights.items()} if weights else weights
         if weights and any(not (math.isfinite(w) and w >= 0) for w in weights.values()) or (
                 weights and sum(weights.values()) <= 0):
             raise ConfigError(f"{at}: weights must be finite, >= 0 and not all 0")
-        label = e.column + (f"[{e.workload}]" if e.workload else "")
-        out.append(Objective(column, factor, e.sense == "max", e.workload,
-                             tuple(sorted((weights or {}).items())) if not e.workload else (), label))
+        label = e.column + (f"[{workload}]" if workload else "")
+        out.append(Objective(column, factor, e.sense == "max", workload,
+                             tuple(sorted((weights or {}).items())) if not workload else (), label))
     if len({o.label for o in out}) != len(out):
         raise ConfigError(f"{where}.objectives: the same objective is given twice")
     return out
@@ -237,10 +246,7 @@ def split_constraints(texts: Sequence[str], labels: Sequence[str],
         m = _FOR.match(text)
         wl = None
         if m:
-            text, wl = m.group("expr"), m.group("wl")
-            if wl not in labels:
-                raise ConfigError(f"{at}: workload {short(wl)} is not in the spec; its workloads: "
-                                  f"{clip(', '.join(labels), 300)}")
+            text, wl = m.group("expr"), resolve_label(m.group("wl"), labels, at)
         expr = parse_constraint(text, RESULT_NAMES, at)
         if wl is None and expr.names <= PARAM_NAMES:
             params.append(expr)

@@ -39,6 +39,10 @@ def _start(out: Path, evals: int, log: Path, delay: float, resume: bool) -> subp
     return subprocess.Popen(args, env=_env(log, delay), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def _lines(path: Path) -> int:
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
 def _study(out: Path):
     import optuna
 
@@ -60,8 +64,13 @@ def test_kill9_resume_equals_uninterrupted(tmp_path):
     whole = run_explore(spec(evals), output=tmp_path / "whole.csv", simulate=fake_simulate, workers=1)
     out, log = tmp_path / "killed.csv", tmp_path / "calls.log"
     kills = 0
-    for delay in (3.5, 4.5, 5.5, 6.5):  # seconds after each start: import, setup, or mid-evaluation
-        proc = _start(out, evals, log, 0.03, resume=kills > 0)
+    # kill points: 1 s after the start (importing, planning), then once the study has logged
+    # 6, 16 and 26 finished simulations, at three different delays after that
+    for lines, delay in ((0, 1.0), (6, 0.05), (16, 0.11), (26, 0.0)):
+        proc = _start(out, evals, log, 0.03, resume=True)
+        deadline = time.monotonic() + 120
+        while lines and proc.poll() is None and time.monotonic() < deadline and _lines(log) < lines:
+            time.sleep(0.01)
         time.sleep(delay)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
@@ -70,7 +79,7 @@ def test_kill9_resume_equals_uninterrupted(tmp_path):
     proc = _start(out, evals, log, 0.03, resume=True)
     stdout, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 0, stderr[-2000:]
-    assert kills >= 2  # the run was really interrupted (at least twice)
+    assert kills >= 3  # the run was really interrupted
     final = json.loads(stdout.strip().splitlines()[-1])
     assert final["evaluated_here"] < evals  # the killed runs had evaluated points that were kept
     study = _study(out)

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import math
+from concurrent.futures import BrokenExecutor, CancelledError
 import os
 import socket
 import tempfile
@@ -1020,7 +1021,11 @@ def run_explore(spec_or_path: "dict | str | Path", *, resume: bool = False, over
         if on_start is not None:
             on_start()
         explorer = Explorer(plan, study, evaluator, simulate, cache_dir, progress)
-        stats = explorer.run()
+        try:
+            stats = explorer.run()
+        except (OSError, TimeoutError, CancelledError, BrokenExecutor) as exc:  # a lost scheduler or pool
+            raise AccelsimError(f"the evaluations stopped: {one_line(str(exc), 200) or type(exc).__name__}; "
+                                "finished evaluations are kept in the study: rerun with --resume") from None
         df, front_df = explorer.write()
         front_table = explorer.front_table(df)
     finally:

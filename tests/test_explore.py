@@ -251,3 +251,11 @@ def test_table_works_with_plots_and_report(tmp_path):
     assert len(sweep_table(df, on_front)) == len(df)
     cell = pareto_table(df, on_front).iloc[0, 1]
     assert sorted(cell.split(", ")) == sorted(df.loc[on_front, "arch"])
+
+
+def test_progress_bar_fields(capsys):
+    """The bar shows evaluations (of the budget), feasible points, front size and hypervolume."""
+    run_explore(spec(8), simulate=fake_simulate, workers=1, progress=True)
+    err = capsys.readouterr().err
+    last = err.replace("\r", "\n").strip().splitlines()[-1]
+    assert "8/8" in last and "feasible=" in last and "front=" in last and "hv=" in last, last

@@ -37,14 +37,14 @@ from __future__ import annotations
 
 import json
 import math
-from concurrent.futures import BrokenExecutor, CancelledError
 import os
 import socket
 import tempfile
 import time
 import warnings
+from concurrent.futures import BrokenExecutor, CancelledError
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -801,7 +801,6 @@ class Explorer:
         but infeasible (its constraint 'costs' is 1), with placeholder values the samplers do
         not rank by: Optuna's samplers put infeasible trials behind every feasible one and
         order them by their violation, so they learn to avoid such regions."""
-        optuna = _optuna()
         violations = list(map(float, violations))
         self.study._storage.set_trial_user_attr(t.trial_id, "violations", violations)
         t.violations = violations

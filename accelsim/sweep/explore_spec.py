@@ -414,7 +414,7 @@ def load_explore_spec(spec: "dict | str | Path", **overrides: Any) -> ExploreSpe
     for key in ("sampler", "seed", "batch", "storage", "study", "init", "population"):
         if overrides.get(key) is not None:
             section_data[key] = overrides[key]
-    sweep_over = {k: str(overrides[k]) if k in ("output", "cache") else overrides[k]
+    sweep_over = {k: str(Path.cwd() / overrides[k]) if k in ("output", "cache") else overrides[k]
                   for k in ("output", "executor", "workers", "scheduler", "cache", "scope")
                   if overrides.get(k) is not None}
     try:

@@ -49,12 +49,20 @@ def spec(evaluations: int = 40, batch: int = 4, **explore) -> dict:
 def main() -> None:
     """``python explore_helpers.py OUTPUT EVALS [--resume] [key=value ...]``: run an exploration
     with :func:`fake_simulate` (for kill and two-process tests)."""
+    from accelsim.errors import AccelsimError
+    from accelsim.safeio import one_line
     from accelsim.sweep.explore import run_explore
 
     out, evals = sys.argv[1], int(sys.argv[2])
     extra = dict(a.split("=", 1) for a in sys.argv[3:] if "=" in a)
     s = spec(evals, **{k: json.loads(v) for k, v in extra.items()})
-    df = run_explore(s, output=out, resume="--resume" in sys.argv, simulate=fake_simulate, workers=1)
+    scheduler = os.environ.get("ACCELSIM_TEST_SCHEDULER")
+    where = {"executor": "dask", "scheduler": scheduler} if scheduler else {"workers": 1}
+    try:
+        df = run_explore(s, output=out, resume="--resume" in sys.argv, simulate=fake_simulate, **where)
+    except AccelsimError as exc:  # as the command line reports it
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        sys.exit(2)
     print(json.dumps(df.attrs["explore"]))
 
 

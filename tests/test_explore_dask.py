@@ -63,34 +63,57 @@ def _wait_for(path: Path, lines: int, timeout: float) -> bool:
     return False
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="process check reads /proc")
-def test_explore_on_dask_cluster_with_a_killed_worker(tmp_path, monkeypatch):
-    token = f"ACCELSIM_DASK_TEST={uuid.uuid4().hex}"
-    log = tmp_path / "calls.log"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(Path(__file__).parent)]),
-               ACCELSIM_TEST_DELAY="0.15", ACCELSIM_TEST_LOG=str(log), ACCELSIM_DASK_TEST=token.split("=")[1])
+def _cluster(env: dict, workers: int = 2) -> tuple[str, list[subprocess.Popen]]:
+    """A ``dask scheduler`` and ``workers`` single-threaded ``dask worker`` processes on
+    127.0.0.1 (a free port); returns the address and the processes, scheduler first."""
+    from distributed import Client
+
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     procs = [subprocess.Popen([*_dask(), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    try:
-        for _ in range(2):
-            procs.append(subprocess.Popen([*_dask(), "worker", address, "--nthreads", "1", "--no-nanny",
-                                           "--no-dashboard", "--host", "127.0.0.1"],
-                                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        from distributed import Client
+    for _ in range(workers):
+        procs.append(subprocess.Popen([*_dask(), "worker", address, "--nthreads", "1", "--no-nanny",
+                                       "--no-dashboard", "--host", "127.0.0.1"],
+                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    deadline = time.monotonic() + 60
+    while True:  # every worker registered
+        try:
+            with Client(address, timeout="5s") as c:
+                if len(c.scheduler_info()["workers"]) == workers:
+                    return address, procs
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            _stop(procs)
+            raise AssertionError("the dask cluster did not start")
+        time.sleep(0.5)
 
-        deadline = time.monotonic() + 60
-        while True:  # both workers registered
-            try:
-                with Client(address, timeout="5s") as c:
-                    if len(c.scheduler_info()["workers"]) == 2:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the dask cluster did not start"
-            time.sleep(0.5)
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def _env(log: Path, token: str) -> dict:
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(Path(__file__).parent)]),
+                ACCELSIM_TEST_DELAY="0.15", ACCELSIM_TEST_LOG=str(log), ACCELSIM_DASK_TEST=token)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="process check reads /proc")
+def test_explore_on_dask_cluster_with_a_killed_worker(tmp_path):
+    token = uuid.uuid4().hex
+    log = tmp_path / "calls.log"
+    address, procs = _cluster(_env(log, token))
+    try:
         killed = []
 
         def kill_one() -> None:
@@ -107,15 +130,7 @@ def test_explore_on_dask_cluster_with_a_killed_worker(tmp_path, monkeypatch):
         assert procs[1].wait(timeout=10) == -signal.SIGKILL
         local = run_explore(spec(32), output=tmp_path / "local.csv", workers=2, simulate=fake_simulate)
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        _stop(procs)
     st = dist.attrs["explore"]
     assert st["evaluations"] == 32 and st["evaluated_here"] == 32  # none lost
     evaluated = dist[~dist["error"].fillna("").str.startswith("not simulated")]
@@ -125,4 +140,44 @@ def test_explore_on_dask_cluster_with_a_killed_worker(tmp_path, monkeypatch):
     for col in NUMBERS:
         np.testing.assert_allclose(dist[col].to_numpy(float), local[col].to_numpy(float), rtol=1e-10, equal_nan=True)
     assert dist.attrs["front"] == local.attrs["front"]
-    assert _marked(token.split("=")[1]) == []  # scheduler and workers all gone
+    assert _marked(token) == []  # scheduler and workers all gone
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="process check reads /proc")
+def test_explore_scheduler_killed_mid_run(tmp_path):
+    """The scheduler dies mid-run: one error line (no traceback), exit 2, the evaluations
+    finished before it are kept in the study, and a resume on the local pool completes it."""
+    token = uuid.uuid4().hex
+    log = tmp_path / "calls.log"
+    env = _env(log, token)
+    address, procs = _cluster(env)
+    out = tmp_path / "r.csv"
+    helper = Path(__file__).with_name("explore_helpers.py")
+    run = subprocess.Popen([sys.executable, str(helper), str(out), "32", "--resume"],
+                           env={**env, "ACCELSIM_TEST_SCHEDULER": address}, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        assert _wait_for(log, 8, 120), "no evaluation finished"
+        procs[0].send_signal(signal.SIGKILL)
+        _, err = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+        _stop(procs)
+    assert run.returncode == 2, err[-2000:]
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("error: the evaluations stopped"), err[-1000:]
+    import optuna
+
+    study = optuna.load_study(study_name="t", storage=f"sqlite:///{tmp_path / 'r.study.db'}")
+    kept = [t for t in study.trials if t.user_attrs.get("rows")]
+    assert len(kept) >= 4
+    env.pop("ACCELSIM_TEST_LOG")
+    done = subprocess.run([sys.executable, str(helper), str(out), "32", "--resume"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    import json
+
+    assert json.loads(done.stdout.strip().splitlines()[-1])["evaluations"] == 32
+    assert _marked(token) == []

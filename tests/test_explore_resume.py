@@ -108,7 +108,11 @@ def test_kill9_resume_equals_uninterrupted(tmp_path):
 def test_two_processes_share_a_study(tmp_path):
     evals = 40
     out, log = tmp_path / "shared.csv", tmp_path / "calls.log"
-    procs = [_start(out, evals, log, 0.05, resume=True) for _ in range(2)]
+    first = _start(out, evals, log, 0.1, resume=True)
+    deadline = time.monotonic() + 120  # the second joins a study the first is running
+    while first.poll() is None and _lines(log) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    procs = [first, _start(out, evals, log, 0.1, resume=True)]
     results = [p.communicate(timeout=300) for p in procs]
     for p, (stdout, stderr) in zip(procs, results):
         assert p.returncode == 0, stderr[-2000:]

@@ -312,6 +312,7 @@ class Evaluator:
         self.pool: Any = None
         self.client: Any = None
         self.cluster: Any = None
+        self.quiet: dict[str, int] = {}  # distributed's loggers (and their levels), silenced while the client runs
         self.pending: list = []
         if executor == "dask":
             self.kind = "dask"
@@ -333,6 +334,14 @@ class Evaluator:
             from distributed import Client, LocalCluster
         except ImportError:
             raise ConfigError("the dask executor needs the 'dask' extra (pip install 'accelsim[dask]')") from None
+        import logging
+
+        # Dask logs each failed reconnection with a traceback; a lost scheduler is reported
+        # here as one line instead (run_explore)
+        names = ["distributed"] + [n for n in list(logging.root.manager.loggerDict) if n.startswith("distributed.")]
+        self.quiet = {n: logging.getLogger(n).level for n in names}
+        for n in names:
+            logging.getLogger(n).setLevel(logging.CRITICAL)
         if scheduler:
             probe_scheduler(scheduler)
             try:
@@ -379,6 +388,11 @@ class Evaluator:
             self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+        if self.quiet:
+            import logging
+
+            for n, level in self.quiet.items():
+                logging.getLogger(n).setLevel(level)
 
 
 def probe_scheduler(address: str) -> None:
@@ -1023,8 +1037,10 @@ def run_explore(spec_or_path: "dict | str | Path", *, resume: bool = False, over
         try:
             stats = explorer.run()
         except (OSError, TimeoutError, CancelledError, BrokenExecutor) as exc:  # a lost scheduler or pool
-            raise AccelsimError(f"the evaluations stopped: {one_line(str(exc), 200) or type(exc).__name__}; "
-                                "finished evaluations are kept in the study: rerun with --resume") from None
+            why = ("the dask scheduler was lost (its tasks were cancelled)" if isinstance(exc, CancelledError)
+                   else one_line(str(exc), 200) or type(exc).__name__)
+            raise AccelsimError(f"the evaluations stopped: {why}; finished evaluations are kept in the study: "
+                                "rerun with --resume") from None
         df, front_df = explorer.write()
         front_table = explorer.front_table(df)
     finally:

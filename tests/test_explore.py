@@ -95,6 +95,7 @@ def test_constraints_kept_and_marked(tmp_path):
     skipped = df[df["error"].fillna("").str.startswith("not simulated")]
     assert (skipped["k0"] != skipped["c0"]).sum() + (skipped["area_mm2"] > 3).sum() >= len(skipped) > 0
     assert skipped["latency_s"].isna().all() and (~skipped["feasible"]).all()
+    assert set(skipped["violated"]) <= {"k0 == c0", "area_mm2 <= 3"}
     sim = df[~df.index.isin(skipped.index) & (df["error"].fillna("") == "")]
     assert (sim["k0"] == sim["c0"]).all() and (sim["area_mm2"] <= 3).all()
     # the result constraint marks, never drops: rows over 1 ms stay, infeasible, named

@@ -885,7 +885,9 @@ class Explorer:
                 r = {c: data.get(c) for c in RESULT_COLUMNS if c in data} | {
                     "arch": data["name"], "workload": w, "exec_path": p, "macs": plan.workloads[(w, p)].macs,
                     **settings, "error": reason}
-            out.append({"trial": t.number, **_jsonable(r), "feasible": False, "violated": t.meta.get("reason", "")})
+            why = t.meta.get("reason", "")
+            out.append({"trial": t.number, **_jsonable(r), "feasible": False,
+                        "violated": why.removeprefix("violates ") if why.startswith("violates ") else ""})
         return out
 
     def show(self) -> None:

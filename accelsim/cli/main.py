@@ -26,7 +26,7 @@ from ..errors import AccelsimError
 COMMANDS: dict[str, str] = {
     "simulate": "simulate", "map": "mapping", "arch": "arch", "workload": "workload", "sweep": "sweep",
     "pareto": "pareto", "plot": "plot", "report": "report", "paths": "paths", "rdd": "paths", "gpu": "gpu",
-    "validate": "validate", "sensitivity": "sensitivity",
+    "validate": "validate", "sensitivity": "sensitivity", "explore": "explore",
 }
 
 

@@ -54,8 +54,8 @@ def test_every_path_option_is_classified():
     for path, cmd in COMMANDS.items():
         for p in cmd.params:
             text = f"{getattr(p, 'help', '') or ''} {p.metavar or ''}".lower()
-            if isinstance(p.type, click.types.BoolParamType) or path_kind(p) or p.name == "name":
-                continue
+            if isinstance(p.type, (click.types.BoolParamType, click.Choice)) or path_kind(p) or p.name == "name":
+                continue  # a flag, a choice of formats, a path option already classified, a name
             if isinstance(p.type, click.Path) or PATH_WORDS.search(text):
                 missing.append(f"{' '.join(path)} {p.opts[0]}")
     assert missing == []
@@ -141,13 +141,18 @@ def fillers(tmp: Path) -> dict[str, str]:
                        "energy_j,accuracy\nE,segformer-b2,,system,1e-13,1e11,0.01,0.05,51.1\n")
     spec = tmp / "spec.yaml"
     spec.write_text("name: t\narch: [E]\nworkloads: [segformer-b0]\n")
+    grid = tmp / "grid.yaml"  # explore needs a space and objectives
+    grid.write_text("name: t\narch: {base: E, grid: {num_pe: [8, 16]}}\nworkloads: [segformer-b0]\n"
+                    "explore: {objectives: {energy_per_op: min, throughput_per_mm2: max}, budget: {evaluations: 2}}\n")
     return {"layer_name": "decode_head.linear_fuse", "workload": "segformer-b0", "results": str(results),
-            "spec": str(spec), "model_file": str(tmp / "missing.onnx"), "out": str(tmp / "o.yaml")}
+            "spec": str(spec), "model_file": str(tmp / "missing.onnx"), "out": str(tmp / "o.yaml"),
+            "explore:spec": str(grid)}
 
 
 #: extra arguments a command needs before it reads its files
 EXTRA = {("rdd",): ["--budget-latency", "3ms"], ("gpu", "measure"): ["--device", "cpu"],
-         ("gpu", "whole-model"): ["--device", "cpu"], ("sweep",): ["--workload", "segformer-b0"]}
+         ("gpu", "whole-model"): ["--device", "cpu"], ("sweep",): ["--workload", "segformer-b0"],
+         ("workload", "export"): ["--to", "timeloop"]}
 #: extra arguments for one option under test
 EXTRA_FOR = {(("sweep",), "base"): ["--grid", "num_pe=8,16"]}
 #: cases another part of the project fixes (reader of model files)
@@ -176,7 +181,8 @@ def test_path_option_refuses_bad_file(command, param, what, tmp_path, readonly_m
     fill = fillers(tmp_path)
     argv = list(command) + EXTRA.get(command, []) + EXTRA_FOR.get((command, param), [])
     for p in cmd.params:
-        value = str(bad) if p is target else (fill.get(p.name) if p.required else None)
+        value = str(bad) if p is target else (
+            fill.get(f"{command[0]}:{p.name}", fill.get(p.name)) if p.required else None)
         if value is None:
             continue
         argv += [value] if isinstance(p, click.Argument) else [p.opts[0], value]

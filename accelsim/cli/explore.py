@@ -22,7 +22,7 @@ def register(cli: click.Group) -> None:
     @click.option("--study", default=None, help="study name in the database (default: the spec's name)")
     @click.option("--resume", is_flag=True, help="continue the study (start it when the database has none)")
     @click.option("--overwrite", is_flag=True, help="delete the stored study and start afresh")
-    @click.option("--evaluations", type=click.IntRange(min=1), default=None, help="evaluation budget (whole study)")
+    @click.option("--evaluations", type=click.IntRange(1, 10**9), default=None, help="evaluation budget (whole study)")
     @click.option("--seconds", type=click.FloatRange(min=0, min_open=True), default=None,
                   help="wall-time budget of this run (s)")
     @click.option("--sampler", type=click.Choice(["tpe", "nsga2", "nsga3", "random"]), default=None)
@@ -31,7 +31,7 @@ def register(cli: click.Group) -> None:
                   help="trials asked and evaluated together (a setting of the study)")
     @scope_option(default=None)
     @click.option("--executor", type=click.Choice(["local", "dask"]), default=None)
-    @click.option("--workers", type=click.IntRange(min=1), default=None, help="processes (default: all cores)")
+    @click.option("--workers", type=click.IntRange(1, 4096), default=None, help="processes (default: all cores)")
     @click.option("--scheduler", default=None, help="dask scheduler address tcp://host:port (with --executor dask)")
     @click.option("--cache", default=None, help="folder of per-layer costs reused across runs")
     @click.option("--progress/--no-progress", default=True, show_default=True)

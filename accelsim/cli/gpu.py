@@ -215,6 +215,9 @@ def register(cli: click.Group) -> None:
             for it in items:
                 click.echo(f"{it.group} {it.kind:11s} {it.key}")
             return
+        from ..safeio import check_folder
+
+        check_folder(out_dir, "campaign folder")
         _target(settings.device, settings.dtype, None)  # no CUDA device: one line, before any work
         outcomes = run_campaign(items, settings, out_dir, budget_s, log=lambda s: click.echo(s, err=True))
         click.echo(summary(outcomes))

@@ -29,7 +29,8 @@ PATH_KINDS: dict[str, str] = {
     "out": "output", "output": "output", "save_mapping": "output", "readme": "output",
     "out_dir": "folder", "cache": "folder",
     "results": "input", "spec": "input", "per_layer": "input", "mapping_file": "input",
-    "accuracy_csv": "input", "model_file": "input", "layers": "output",
+    "accuracy_csv": "input", "model_file": "input", "layers": "output", "data": "output", "figure": "output",
+    "layers_path": "input", "paths_file": "input", "include_root": "search", "workloads": "name-or-file",
     "gpu_path": "search", "pattern": "search",
     "workload": "name-or-file", "arch": "name-or-file", "name": "name-or-file", "base": "name-or-file",
 }

@@ -202,8 +202,8 @@ def register(cli: click.Group) -> None:
         if not str(out).lower().endswith((".html", ".htm")):
             raise ConfigError(f"{out}: the page must be an .html file")
         df = read_results(results)
+        layers = read_results(layers_path) if layers_path else None  # both files read before any check
         check_columns(df, results)
-        layers = read_results(layers_path) if layers_path else None
         if layers is not None:
             check_layer_columns(layers, layers_path)
         path = write_explorer(df, out, layers, layer_points=layer_points, recompute=recompute, title=title,

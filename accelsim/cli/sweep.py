@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -71,7 +72,7 @@ def build_spec(spec_path: str | None, arch: tuple[str, ...], base: str | None, g
     if workload:
         chosen = {"exec_paths": list(exec_path) or [""]} if exec_path or not (paths_file or families) else {}
         if paths_file:
-            chosen["paths"] = str(Path(paths_file).resolve())
+            chosen["paths"] = os.path.abspath(paths_file)  # the name as given (a link is reported as such)
         if families:
             chosen["families"] = list(families)
         data["workloads"] = [{"name": w, "input": input_size, "classes": classes, **chosen} for w in workload]

@@ -64,6 +64,22 @@ def _totals_text(totals: dict) -> str:
     return "\n".join(lines)
 
 
+def _existing_folder(ctx: click.Context, param: click.Parameter, value: "str | None") -> "str | None":
+    """A folder the command reads: it exists and is a folder (checked before any work)."""
+    if value is None:
+        return value
+    import os
+    import stat
+
+    try:
+        mode = os.stat(value).st_mode
+    except OSError as exc:
+        raise WorkloadError(f"{value}: {param.opts[0]} folder cannot be read ({exc.strerror})") from None
+    if not stat.S_ISDIR(mode):
+        raise WorkloadError(f"{value}: {param.opts[0]} must be a folder")
+    return value
+
+
 def register(cli: click.Group) -> None:
     @cli.group("workload")
     def workload_group() -> None:
@@ -126,7 +142,7 @@ def register(cli: click.Group) -> None:
     @click.argument("model_file")
     @output_option("-o", "out", required=True, help="layer-list YAML to write")
     @click.option("--name", default=None, help="workload name (default: the file stem)")
-    @click.option("--include-root", "include_root", default=None, metavar="DIR",
+    @click.option("--include-root", "include_root", default=None, metavar="DIR", callback=_existing_folder,
                   help="folder that Timeloop include_text may read (default: the problem's folder and "
                        "the one above it)")
     @click.option("--input", "input_size", default=None, metavar="HxW",
@@ -164,7 +180,7 @@ def register(cli: click.Group) -> None:
                   help="timeloop: v0.4 problem files (a folder, or one .yaml with --layer); "
                        "zigzag: one ZigZag/Stream workload YAML")
     @click.option("-o", "out", required=True, metavar="PATH", help="folder or .yaml file to write")
-    @click.option("--layer", default=None, help="Timeloop: write this layer only (to a .yaml file)")
+    @click.option("--layer", default=None, help="Timeloop: write this layer only (then -o names one problem)")
     @click.option("--input", "input_size", default=None, metavar="HxW",
                   help="input size, e.g. 512x512 (default: the model's)")
     def workload_export(name: str, fmt: str, out: str, layer: str | None, input_size: str | None) -> None:

@@ -150,6 +150,9 @@ def plan_explore(spec_or_path: "dict | str | Path", **overrides: Any) -> Explore
     where = spec.source or "<explore spec>"
     if spec.sweep.scheduler and spec.sweep.executor != "dask":
         raise ConfigError("--scheduler needs --executor dask (or executor: dask in the spec)")
+    if len(spec.sweep.scopes) != 1:
+        raise ConfigError(f"{where}: field 'scope': explore searches one scope at a time (accelerator or "
+                          f"system), got {', '.join(spec.sweep.scopes)}")
     with about(spec.source) if spec.source else _nothing():
         labels = labels_of(spec)
         objectives = parse_objectives(spec.section, labels, "explore")
@@ -724,12 +727,13 @@ class Explorer:
     # ---------------------------------------------------------- evaluating and telling
     def evaluate(self, mine: list[_Trial]) -> None:
         plan = self.plan
-        settings = tuple((c, getattr(plan.spec.sweep, c)) for c in SETTING_COLUMNS)
+        settings = tuple((c, getattr(plan.spec.sweep, c)) for c in SETTING_COLUMNS if c != "scope")
+        scope = plan.spec.sweep.scopes[0]
         for t in mine:
             if t.meta.get("kind") != "evaluate" or t.rows is not None:
                 continue
             arch = plan.space.arch(plan.space.point(t.index))
-            task = ChunkTask(tuple((arch, w, p) for w, p in plan.labels), plan.workloads, plan.accuracy,
+            task = ChunkTask(tuple((arch, w, p, scope) for w, p in plan.labels), plan.workloads, plan.accuracy,
                              settings, self.cache_dir, False, self.simulate)
             self.evaluator.submit(t.number, task)
         by_number = {t.number: t for t in mine}

@@ -51,7 +51,7 @@ def register(cli: click.Group) -> None:
         """Render one of the study's figures."""
 
     @plot_group.command("energy-throughput")
-    @click.argument("results", type=click.Path(dir_okay=False))
+    @click.argument("results", type=click.Path())
     @click.option("--label-col", default="arch", show_default=True, help="column labelling the points")
     @click.option("--group-col", default="workload", show_default=True, help="one series per value")
     @click.option("--title", default=None)
@@ -61,7 +61,9 @@ def register(cli: click.Group) -> None:
         from ..plots import plot_energy_throughput
         from .pareto import read_results, result_columns
 
-        df = read_results(results)
+        from ..sweep.dataset import SUMMARY_COLUMNS
+
+        df = read_results(results, [*SUMMARY_COLUMNS, label_col, *([group_col] if group_col else [])])
         result_columns(df, results, None, label_col=label_col, group_col=group_col or None)
         fig = plot_energy_throughput(df, label_col=label_col, group_col=group_col or None, title=title)
         _save(fig, out, "energy-throughput")

@@ -142,3 +142,32 @@ def test_disk_is_checked_before_any_work(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match=r"r\.csv: the sweep output of 32 points needs about .* GB are free"):
         run_sweep(BIG, output=tmp_path / "r.csv", workers=1, simulate=counting)
     assert calls == []
+
+
+def test_overrides_of_range_specs_print_no_warnings(tmp_path, capsys):
+    """A spec with {start, stop, factor} and {values} grid entries, overridden on the command
+    line: no pydantic serializer warning (they used to print about 10 lines)."""
+    import warnings
+
+    from accelsim.cli.sweep import build_spec
+    from accelsim.sweep.runner import setup_sweep
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text("arch:\n  base: E\n  grid:\n    num_pe: {start: 8, stop: 16, factor: 2}\n"
+                    "    k0: {values: [16, 32]}\nworkloads: [segformer-b0]\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = build_spec(str(spec), (), None, (), ("k0 == 16",), ("segformer-b1",), (), None, None)
+        setup = setup_sweep(str(spec), objective="energy")
+    assert setup.spec.objective == "energy" and data["arch"]["constraints"] == ["k0 == 16"]
+
+
+def test_scheduler_implies_dask_and_a_dead_address_fails_fast(tmp_path):
+    import time
+
+    with pytest.raises(ConfigError, match="give --executor dask or leave --executor out"):
+        run_sweep(SPEC, scheduler="tcp://127.0.0.1:1", executor="local", simulate=fake_simulate)
+    t0 = time.perf_counter()
+    with pytest.raises(ConfigError, match=r"cannot reach the dask scheduler 'tcp://127\.0\.0\.1:1'"):
+        run_sweep(SPEC, scheduler="tcp://127.0.0.1:1", simulate=fake_simulate)
+    assert time.perf_counter() - t0 < 10  # refused at once (was 20 s); 10 s: a loaded CI machine

@@ -50,7 +50,7 @@ def build_spec(spec_path: str | None, arch: tuple[str, ...], base: str | None, g
     data: dict = {}
     if spec_path:
         spec, folder = load_spec(spec_path)
-        data = spec.model_dump(exclude_none=True)
+        data = spec.model_dump(exclude_none=True, warnings=False)  # see SweepSpec.replace
         for field in ("output", "layers", "cache"):  # still relative to the spec file
             if data.get(field) and not Path(data[field]).is_absolute():
                 data[field] = str(folder / data[field])

@@ -457,6 +457,8 @@ def _dask_results(planner: "ChunkPlanner", workers: int, scheduler: str | None,
                     done, pending = _wait(wait, pending)
                 except TimeoutError:
                     done = set()
+                except Exception as exc:  # noqa: BLE001  (futures cancelled: the scheduler went away)
+                    raise _ClusterGone(f"lost the dask scheduler {where} ({type(exc).__name__})") from None
                 for fut in done:
                     try:
                         res = fut.result()

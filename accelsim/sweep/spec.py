@@ -224,7 +224,9 @@ class SweepSpec(_Strict):
 
     def replace(self, **changes: Any) -> "SweepSpec":
         """A validated copy with ``changes`` applied (``model_copy(update=...)`` checks nothing)."""
-        return _validate({**self.model_dump(), **changes}, f"sweep spec {self.name!r}")
+        # warnings=False: a grid axis is a union (list, scalar, range, values); pydantic warns while it
+        # tries the scalar serialisers on a range before it dumps it as the dict it is
+        return _validate({**self.model_dump(warnings=False), **changes}, f"sweep spec {self.name!r}")
 
 
 # ------------------------------------------------------------------ loading

@@ -143,6 +143,17 @@ def test_memo_is_bounded_by_bytes():
     assert memo[(("shape", 999), ("arch",))] == 999.0  # the most recent stay
     with pytest.raises(KeyError):
         memo[(("shape", 0), ("arch",))]
+    assert not memo._new  # nothing else holds the evicted entries
+
+
+def test_memo_with_a_store_flushes_before_it_outgrows_the_bound(tmp_path):
+    memo = DiskMemo(tmp_path / "c", max_bytes=20_000)
+    for i in range(1000):
+        memo[(("shape", i), ("arch",))] = float(i)
+    assert len(memo._new) * memo._entry_bytes <= 20_000 // 4
+    memo.flush()
+    fresh = DiskMemo(tmp_path / "c")
+    assert all(fresh[(("shape", i), ("arch",))] == float(i) for i in (0, 500, 999))  # all stored
 
 
 def test_check_cost_rejects_what_the_model_never_makes(reference):

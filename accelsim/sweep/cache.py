@@ -329,7 +329,8 @@ class DiskMemo(MutableMapping):
         self.max_bytes = max_bytes
         self._data: OrderedDict = OrderedDict()
         self._new: dict = {}
-        self._loaded: set[str] = set()  # group digests read from the store
+        self._digests: dict[tuple, str] = {}  # group -> digest (encoding a fingerprint is slow)
+        self._loaded: set[tuple] = set()  # groups read from the store
         self._disk: set = set()  # keys whose value came from the store (not verified yet)
         self._checking: dict = {}  # key -> stored value, being recomputed for verification
         self._entry_bytes = 0  # estimated bytes of one entry (measured on the first)
@@ -363,16 +364,24 @@ class DiskMemo(MutableMapping):
                 return None
         return self._db
 
+    def _group_digest(self, group: tuple) -> str:
+        """The digest of a group (computed once per group: it encodes the whole fingerprint)."""
+        digest = self._digests.get(group)
+        if digest is None:
+            digest = self._digests[group] = _digest(group)
+        return digest
+
     def _ensure(self, key: Any) -> None:
         if self.root is None:
             return
+        group = _group(key)
+        if group in self._loaded:
+            return
+        self._loaded.add(group)
         try:
-            digest = _digest(_group(key))
+            digest = self._group_digest(group)
         except TypeError:  # a key that cannot be stored on disk is only kept in memory
             return
-        if digest in self._loaded:
-            return
-        self._loaded.add(digest)
         db = self._conn()
         if db is None:
             return
@@ -381,7 +390,6 @@ class DiskMemo(MutableMapping):
         except sqlite3.Error as exc:
             self.skipped.append(f"{self.root / DB_NAME}: {describe(exc)}")
             return
-        group = _group(key)
         for shape, text in rows:
             try:
                 k = (_tupled(json.loads(shape)), *group)
@@ -397,8 +405,9 @@ class DiskMemo(MutableMapping):
     def _put(self, key: Any, value: Any) -> None:
         self._data[key] = value
         self._data.move_to_end(key)
-        if not self._entry_bytes:
-            self._entry_bytes = max(1, _deep_size(key) + _deep_size(value))
+        if not self._entry_bytes:  # the layer shape and the value; the rest of a key is shared
+            shape = key[0] if isinstance(key, tuple) and key else key
+            self._entry_bytes = max(1, _deep_size(shape) + _deep_size(value) + sys.getsizeof(key))
         while len(self._data) * self._entry_bytes > self.max_bytes and len(self._data) > 1:
             old, _ = self._data.popitem(last=False)
             self._disk.discard(old)
@@ -437,7 +446,10 @@ class DiskMemo(MutableMapping):
             return
         self._disk.discard(key)
         self._put(key, value)
-        self._new[key] = value
+        if self.root is not None:  # to be stored; flushed early so it stays within the bound too
+            self._new[key] = value
+            if len(self._new) * self._entry_bytes > self.max_bytes // 4:
+                self.flush()
 
     def __delitem__(self, key: Any) -> None:
         del self._data[key]
@@ -460,7 +472,7 @@ class DiskMemo(MutableMapping):
         rows = []
         for k, v in new.items():
             try:
-                rows.append((_digest(_group(k)), encode_key(k[0]), json.dumps(encode_value(v), separators=(",", ":"),
+                rows.append((self._group_digest(_group(k)), encode_key(k[0]), json.dumps(encode_value(v), separators=(",", ":"),
                                                                              allow_nan=False)))
             except (TypeError, ValueError):  # kept in memory only
                 continue

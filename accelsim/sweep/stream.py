@@ -99,15 +99,17 @@ def _atomic_bytes(path: Path, data: bytes) -> None:
 
 def is_dataset(path: "str | Path") -> bool:
     """A dataset output: a path written with a trailing slash (``results/``), or a folder
-    that holds nothing but a dataset's parts (and hidden files)."""
+    that holds a dataset's parts and nothing else but hidden files."""
     text = str(path)
     if text.endswith(("/", os.sep)):
         return True
     p = Path(text)
     try:
-        return p.is_dir() and all(_DS_PART.match(e.name) or e.name.startswith(".") for e in p.iterdir())
+        names = [e.name for e in p.iterdir()] if p.is_dir() else []
     except OSError:
         return False
+    parts = [n for n in names if _DS_PART.match(n)]
+    return bool(parts) and all(_DS_PART.match(n) or n.startswith(".") for n in names)
 
 
 # ------------------------------------------------------------------ what a scan decides

@@ -50,13 +50,24 @@ layers:
 """
 
 WORKER_MEM = """
-import json, resource, tempfile
-from accelsim.sweep import run_sweep
-spec = {{"arch": {{"base": "E", "grid": {grid}, "sample": {{"n": 240, "seed": 0}}}}, "workloads": [{wl}],
+import json, tracemalloc
+from accelsim.sweep.runner import ChunkTask, plan_sweep, run_chunk
+spec = {{"arch": {{"base": "E", "grid": {grid}, "sample": {{"n": {n}, "seed": 0}}}}, "workloads": [{wl}],
         "scope": "system"}}
-with tempfile.TemporaryDirectory() as d:
-    df = run_sweep(spec, output=d + "/r.csv", workers=2, chunk_size={chunk}{extra})
-print(json.dumps({{"points": len(df), "workers_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}}))
+plan = plan_sweep(spec)
+settings = tuple({{"scope": "system", "objective": "latency", "tolerance": 0.01, "max_candidates": None}}.items())
+def task(points):
+    keys = {{(p.workload, p.exec_path) for p in points}}
+    return ChunkTask(tuple((p.arch, p.workload, p.exec_path) for p in points), {{k: plan.workloads[k] for k in keys}},
+                     {{k: plan.accuracy[k] for k in keys}}, settings, None, False, None{extra})
+run_chunk(task(plan.points[:1]))  # compiled code and tech files loaded
+out = {{}}
+for n in (10, {n} - 1):
+    tracemalloc.start()
+    run_chunk(task(plan.points[1:1 + n]))
+    out[f"peak_mb_{{n}}"] = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+print(json.dumps(out))
 """
 
 FLUSH = """
@@ -115,10 +126,20 @@ spec = {{"arch": {{"base": "E", "grid": {{**{grid}, "frequency_ghz": [0.5 + 0.01
                   "sample": {{"n": {n}, "seed": 2}}}}, "workloads": [{{"name": "{tiny}"}}]}}
 t0 = time.perf_counter()
 with tempfile.TemporaryDirectory() as d:
-    df = run_sweep(spec, output=d + "/r.csv", workers=1, simulate=closed_form)
+    df = run_sweep(spec, output=d + "/r.csv", workers=1, simulate=closed_form{extra})
     size = __import__("os").path.getsize(d + "/r.csv")
-print(json.dumps({{"points": len(df), "seconds": time.perf_counter() - t0,
+print(json.dumps({{"points": df.attrs["sweep"]["points"], "seconds": time.perf_counter() - t0,
                   "main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "csv_bytes": size}}))
+"""
+
+PLAN = """
+import json, resource
+from accelsim.sweep.runner import plan_sweep
+n_freq = {n} // 1600 + 1
+spec = {{"arch": {{"base": "E", "grid": {{**{grid}, "frequency_ghz": [0.5 + 0.01 * i for i in range(n_freq)]}},
+                  "sample": {{"n": {n}, "seed": 2}}}}, "workloads": [{{"name": "{tiny}"}}]}}
+plan = plan_sweep(spec)
+print(json.dumps({{"points": len(plan.points), "main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
 CACHE = """
@@ -215,16 +236,19 @@ def main() -> None:
     for label, root in sides(args.baseline):
         r: dict = {}
         if 1 in only:
-            for chunk in (10, 120):
-                r[f"worker_mem_{chunk}"] = run_json(WORKER_MEM.format(grid=GRID, wl=B2, chunk=chunk, extra=""), root)
+            r["worker_memo"] = run_json(WORKER_MEM.format(grid=GRID, wl=B2, n=121, extra=""), root)
             if label == "this branch":
-                r["worker_mem_120_bound"] = run_json(WORKER_MEM.format(grid=GRID, wl=B2, chunk=120,
-                                                                       extra=", memo_bytes=4 * 2**20"), root)
+                r["worker_memo_4mib"] = run_json(WORKER_MEM.format(grid=GRID, wl=B2, n=121,
+                                                                   extra=", memo_bytes=4 * 2**20"), root)
         if 2 in only:
             r["flush"] = run_json(FLUSH.format(grid=GRID), root)
         if 3 in only:
             for n in (20_000, 100_000):
-                r[f"main_{n}"] = run_json(MAIN_MEM.format(grid=GRID, n=n, tiny=tiny), root)
+                r[f"main_{n}"] = run_json(MAIN_MEM.format(grid=GRID, n=n, tiny=tiny, extra=""), root)
+                if label == "this branch":  # as the CLI runs it: the rows stay on disk
+                    r[f"main_{n}_no_rows"] = run_json(MAIN_MEM.format(grid=GRID, n=n, tiny=tiny,
+                                                                      extra=", return_rows=False"), root)
+            r["plan_100000"] = run_json(PLAN.format(grid=GRID, n=100_000, tiny=tiny), root)
         if 4 in only:
             r["cache"] = run_json(CACHE.format(wl=B2), root)
         if 5 in only:

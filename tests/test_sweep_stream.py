@@ -171,3 +171,23 @@ def test_scheduler_implies_dask_and_a_dead_address_fails_fast(tmp_path):
     with pytest.raises(ConfigError, match=r"cannot reach the dask scheduler 'tcp://127\.0\.0\.1:1'"):
         run_sweep(SPEC, scheduler="tcp://127.0.0.1:1", simulate=fake_simulate)
     assert time.perf_counter() - t0 < 10  # refused at once (was 20 s); 10 s: a loaded CI machine
+
+
+def test_rows_too_large_to_return_are_refused_before_work(tmp_path, monkeypatch):
+    """A sweep whose rows would pass the 2 GiB read limit is refused before any work when
+    its rows are to be returned; with return_rows=False (the CLI with -o) it runs."""
+    import accelsim.sweep.runner as runner
+
+    calls = []
+
+    def counting(*a, **kw):
+        calls.append(1)
+        return fake_simulate(*a, **kw)
+
+    monkeypatch.setattr(runner, "ROW_BYTES", 2**31 // 16)  # 32 points would pass 2 GiB
+    monkeypatch.setattr(runner, "check_disk", lambda *a: None)
+    with pytest.raises(ConfigError, match="too many to return in memory"):
+        run_sweep(BIG, output=tmp_path / "r.csv", workers=1, simulate=counting)
+    assert calls == []
+    df = run_sweep(BIG, output=tmp_path / "r.csv", workers=1, simulate=counting, return_rows=False)
+    assert df.empty and df.attrs["sweep"]["computed"] == 32 and len(calls) == 32

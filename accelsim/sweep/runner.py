@@ -36,7 +36,7 @@ import pandas as pd
 from ..arch.config import ArchConfig
 from ..cost.settings import DEFAULT_SCOPE, DEFAULT_TOLERANCE
 from ..errors import AccelsimError, ConfigError
-from ..safeio import about, check_folder, check_output, clip, exclusive, one_line, writing
+from ..safeio import MAX_TABLE_BYTES, about, check_folder, check_output, clip, exclusive, one_line, writing
 from ..paths.accuracy import UNKNOWN, lookup
 from ..workload.ir import Workload
 from ..workload.registry import load_workload
@@ -631,6 +631,10 @@ def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | P
         if spec.executor == "dask" and spec.scheduler:
             probe_scheduler(spec.scheduler)
         check_disk(plan, out_file, layer_file, setup)
+        if return_rows and len(plan.points) * ROW_BYTES > MAX_TABLE_BYTES:
+            raise ConfigError(f"the sweep has {len(plan.points):,} points, about "
+                              f"{len(plan.points) * ROW_BYTES / 2**30:.1f} GiB of rows: too many to return in "
+                              "memory; give an output file (-o; from Python also return_rows=False)")
         if on_start is not None:  # the spec is valid and the files are ours: work starts now
             on_start()
         out = out_file or Path(tmp) / "results.csv"

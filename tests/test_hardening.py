@@ -183,14 +183,15 @@ def test_cache_never_unpickles_and_skips_foreign_files(tmp_path):
     groups = [g for (g,) in db.execute("SELECT DISTINCT grp FROM entries")]
     assert groups
     for g in groups:  # a pickle stored as an entry of every group the sweep reads
-        db.execute("INSERT INTO entries VALUES (?, ?, ?)", (g, '["planted"]', payload.decode("latin-1")))
+        db.execute("INSERT INTO entries VALUES (?, ?, ?)", (g, '["planted"]', payload))
+        db.execute("INSERT INTO entries VALUES (?, ?, ?)", (g, '["zipped"]', __import__("zlib").compress(payload)))
     db.commit()
     db.close()
-    with pytest.warns(UserWarning, match=rf"cache: {len(groups)} entries failed validation"):
+    with pytest.warns(UserWarning, match=rf"cache: {2 * len(groups)} entries failed validation"):
         again = run_sweep(SPEC, workers=1, cache=cache, simulate=fake_simulate)
     assert not marker.exists()
     assert again.attrs["sweep"]["memo_misses"] == 0  # the genuine entries are still used
-    assert again.attrs["sweep"]["cache_bad"] == len(groups)
+    assert again.attrs["sweep"]["cache_bad"] == 2 * len(groups)
     pd.testing.assert_frame_equal(first, again)
 
 

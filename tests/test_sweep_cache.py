@@ -18,7 +18,7 @@ import pytest
 from accelsim.cli.main import main
 from accelsim.errors import ConfigError
 from accelsim.sweep import run_sweep
-from accelsim.sweep.cache import DB_NAME, DiskMemo, check_cost
+from accelsim.sweep.cache import DB_NAME, DiskMemo, check_cost, pack_value, unpack_value
 
 SPEC = {"arch": "A..C", "workloads": [{"name": "segformer-b0", "input": "64x64", "classes": 19}]}
 
@@ -46,8 +46,8 @@ def _copy_cache(src, dst):
 
 
 def _cost_rows(db):
-    return [(g, s, json.loads(v)) for g, s, v in db.execute("SELECT grp, shape, value FROM entries")
-            if '"cost"' in v]
+    rows = [(g, s, unpack_value(v)) for g, s, v in db.execute("SELECT grp, shape, value FROM entries")]
+    return [r for r in rows if "cost" in r[2]]
 
 
 def _poison(cache, how, n=3):
@@ -57,13 +57,17 @@ def _poison(cache, how, n=3):
     for grp, shape, val in rows:
         body = val["cost"]
         if how == "garbage":
-            text = "\x00{not json"
+            text = b"\x00{not json"
         elif how == "null":
             body[3] = None
             text = json.dumps(val)
         elif how == "text":
             body[3] = "fast"
             text = json.dumps(val)
+        elif how == "plain-text":  # an entry of the old text layout
+            text = json.dumps(val).encode().decode("latin-1")
+            db.execute("UPDATE entries SET value = ? WHERE grp = ? AND shape = ?", (text, grp, shape))
+            continue
         elif how == "inf":
             text = json.dumps(val).replace(json.dumps(body[3]), "Infinity", 1)
         elif how == "negative":
@@ -74,16 +78,21 @@ def _poison(cache, how, n=3):
             text = json.dumps(val)
         elif how == "dict-key":
             text = json.dumps({"cost": {"a": 1}})
+        elif how == "bomb":  # 2 GB of zeros in 2 MB: refused at 1 MiB, never inflated
+            text = __import__("zlib").compress(b"0" * (64 << 20))
         elif how == "scaled":  # every energy 1.5x: consistent, so only a recomputation can tell
             body[5] = [e * 1.5 for e in body[5]]
             text = json.dumps(val)
+        if isinstance(text, str):
+            text = pack_value(json.loads(text)) if how not in ("inf",) else __import__("zlib").compress(text.encode())
         db.execute("UPDATE entries SET value = ? WHERE grp = ? AND shape = ?", (text, grp, shape))
     db.commit()
     db.close()
     return len(rows)
 
 
-@pytest.mark.parametrize("how", ["garbage", "null", "text", "inf", "negative", "inconsistent", "dict-key"])
+@pytest.mark.parametrize("how", ["garbage", "null", "text", "inf", "negative", "inconsistent", "dict-key", "bomb",
+                                 "plain-text"])
 def test_poisoned_entries_change_no_result(tmp_path, reference, how):
     plain, warm = reference
     cache = _copy_cache(warm, tmp_path / "cache")

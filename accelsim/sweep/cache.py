@@ -14,7 +14,8 @@ entries computed since.
 Store: ``root/costs.sqlite`` (``root`` is ``<cache folder>/<model tag>``: the tag hashes
 the package version, the cost-model sources and :data:`CACHE_VERSION`, so a changed
 model never reads stale costs), one table ``entries(grp, shape, value)`` keyed by
-(group digest, layer shape), values as JSON text (nothing in it can run), in WAL mode
+(group digest, layer shape), values as zlib-compressed JSON text (nothing in it can run;
+decompressed to at most 1 MiB), in WAL mode
 with a busy timeout, so concurrent workers and sweeps read and write it safely.
 
 Every value read is validated (:func:`check_cost`): types, finiteness, signs, and
@@ -34,6 +35,7 @@ import math
 import random
 import sqlite3
 import sys
+import zlib
 from collections import OrderedDict
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -285,7 +287,7 @@ DB_NAME = "costs.sqlite"
 BUSY_TIMEOUT_MS = 60_000
 #: chance that a disk hit is verified while a ``verify`` quota is left
 VERIFY_SHARE = 0.5
-_SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (grp TEXT NOT NULL, shape TEXT NOT NULL, value TEXT NOT NULL, "
+_SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (grp TEXT NOT NULL, shape TEXT NOT NULL, value BLOB NOT NULL, "
            "PRIMARY KEY (grp, shape)) WITHOUT ROWID")
 
 
@@ -302,6 +304,26 @@ def check_cache_folder(folder: Path) -> Path:
             raise ConfigError(f"{folder}: the cache folder is writable by every user and not sticky, so anyone "
                               f"could poison its costs; run `chmod o-w {folder}` (or use a folder of your own)")
     return folder
+
+
+#: largest decompressed value (bytes); a larger one is a bad entry (a zlib bomb)
+MAX_VALUE_BYTES = 1 << 20
+
+
+def pack_value(obj: Any) -> bytes:
+    """An encoded value as stored: its JSON text, zlib-compressed (half the bytes)."""
+    return zlib.compress(json.dumps(obj, separators=(",", ":"), allow_nan=False).encode(), 6)
+
+
+def unpack_value(blob: Any) -> Any:
+    """Inverse of :func:`pack_value`; ValueError (or zlib.error) for anything else."""
+    if not isinstance(blob, bytes):
+        raise ValueError("not a compressed entry")
+    inflate = zlib.decompressobj()
+    text = inflate.decompress(blob, MAX_VALUE_BYTES)
+    if inflate.unconsumed_tail or not inflate.eof:
+        raise ValueError("an entry larger than its limit, or cut")
+    return json.loads(text)
 
 
 def _deep_size(obj: Any, seen: set | None = None) -> int:
@@ -393,9 +415,9 @@ class DiskMemo(MutableMapping):
         for shape, text in rows:
             try:
                 k = (_tupled(json.loads(shape)), *group)
-                v = decode_value(json.loads(text))
+                v = decode_value(unpack_value(text))
                 check_cost(v, k)
-            except (ValueError, TypeError, RecursionError, AttributeError, KeyError):
+            except (ValueError, TypeError, RecursionError, AttributeError, KeyError, zlib.error):
                 self.bad += 1
                 continue
             if k not in self._data:
@@ -472,8 +494,7 @@ class DiskMemo(MutableMapping):
         rows = []
         for k, v in new.items():
             try:
-                rows.append((self._group_digest(_group(k)), encode_key(k[0]), json.dumps(encode_value(v), separators=(",", ":"),
-                                                                             allow_nan=False)))
+                rows.append((self._group_digest(_group(k)), encode_key(k[0]), pack_value(encode_value(v))))
             except (TypeError, ValueError):  # kept in memory only
                 continue
         db = self._conn()

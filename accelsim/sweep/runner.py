@@ -623,7 +623,9 @@ def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | P
                           "executor: dask")
     out_file, layer_file, cache_dir = check_locations(setup)  # before any work
     n_workers = spec.workers or os.cpu_count() or 1
-    with ExitStack() as held, tempfile.TemporaryDirectory(prefix="accelsim-sweep-") as tmp:
+    with ExitStack() as held:
+        # a temporary folder only when no output is given (a killed sweep leaves nothing else)
+        tmp = None if out_file else held.enter_context(tempfile.TemporaryDirectory(prefix="accelsim-sweep-"))
         for path, what in ((out_file, "sweep output"), (layer_file, "per-layer file")):
             if path is not None:
                 held.enter_context(exclusive(path, what))

@@ -182,3 +182,41 @@ def test_check_cost_rejects_what_the_model_never_makes(reference):
                    dict(utilization=1.5), dict(bound="fast"), dict(macs=1.5)):
         with pytest.raises(ValueError):
             check_cost(dataclasses.replace(cost, **change), key)
+
+
+CONCURRENT = """
+import sys, warnings
+sys.path.insert(0, {here!r})
+from test_sweep_engine import SPEC, fake_simulate
+from accelsim.sweep import run_sweep
+warnings.simplefilter("error")  # a cache problem (locked, unwritable) would be a warning
+spec = dict(SPEC, workloads=[SPEC["workloads"][int(sys.argv[2])]])
+run_sweep(spec, workers=2, chunk_size=1, cache=sys.argv[1], simulate=fake_simulate)
+"""
+
+
+def test_concurrent_sweeps_share_one_cache(tmp_path):
+    """Two sweeps of two processes each write one cache at the same time: no lock error, no
+    lost or damaged entry (a third run of both workloads maps nothing)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_sweep_engine import SPEC as FAKE_SPEC, fake_simulate
+
+    script = tmp_path / "run.py"
+    script.write_text(CONCURRENT.format(here=str(Path(__file__).resolve().parent)))
+    cache = tmp_path / "cache"
+    procs = [subprocess.Popen([sys.executable, str(script), str(cache), str(i)], stderr=subprocess.PIPE, text=True)
+             for i in (0, 1)]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-2000:]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        both = run_sweep(FAKE_SPEC, workers=1, cache=cache, simulate=fake_simulate)
+    assert both.attrs["sweep"]["memo_misses"] == 0 and both.attrs["sweep"]["cache_bad"] == 0
+    pd.testing.assert_frame_equal(both, run_sweep(FAKE_SPEC, workers=1, simulate=fake_simulate))

@@ -101,7 +101,8 @@ def register(cli: click.Group) -> None:
                   help="stop a Dask sweep after this long without any worker (0: wait forever) [default: 120]")
     @click.option("--cache", default=None, help="folder of per-layer costs reused across runs")
     @click.option("--verify-cache", type=click.IntRange(min=0, max=10**9), default=0, metavar="N",
-                  help="recompute N random cache hits; any difference fails the sweep (exit 2)")
+                  help="recompute the first N cache hits (all when N is at least their number); any difference "
+                       "fails the sweep (exit 2)")
     @click.option("--chunk-size", type=click.IntRange(min=1), default=None, help="points per task")
     @click.option("--overwrite", is_flag=True, help="discard an existing output instead of resuming")
     @click.option("--progress/--no-progress", default=True, show_default=True)

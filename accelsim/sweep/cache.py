@@ -23,7 +23,7 @@ internal consistency (the cycles are the largest term plus the fill/drain cycles
 least the compute bound, the latency is the cycles at the clock, the utilisation
 follows). An entry that fails is counted (:attr:`DiskMemo.bad`), recomputed and
 replaced. A uniformly scaled entry passes every check: ``verify`` recomputes that many
-disk hits (chosen at random) and lists any difference in :attr:`DiskMemo.mismatches`.
+disk hits (the first it meets) and lists any difference in :attr:`DiskMemo.mismatches`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import random
 import sqlite3
 import sys
 import zlib
@@ -285,8 +284,6 @@ MEMO_BYTES = 128 * 1024 * 1024
 DB_NAME = "costs.sqlite"
 #: seconds a writer waits for another's lock
 BUSY_TIMEOUT_MS = 60_000
-#: chance that a disk hit is verified while a ``verify`` quota is left
-VERIFY_SHARE = 0.5
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (grp TEXT NOT NULL, shape TEXT NOT NULL, value BLOB NOT NULL, "
            "PRIMARY KEY (grp, shape)) WITHOUT ROWID")
 
@@ -345,8 +342,7 @@ class DiskMemo(MutableMapping):
     """An LRU dict of per-layer costs bounded by ``max_bytes``, optionally backed by the
     SQLite store under ``root`` (module docstring)."""
 
-    def __init__(self, root: "str | Path | None" = None, max_bytes: int = MEMO_BYTES, verify: int = 0,
-                 seed: int | None = None) -> None:
+    def __init__(self, root: "str | Path | None" = None, max_bytes: int = MEMO_BYTES, verify: int = 0) -> None:
         self.root = Path(root) if root else None
         self.max_bytes = max_bytes
         self._data: OrderedDict = OrderedDict()
@@ -362,7 +358,6 @@ class DiskMemo(MutableMapping):
         self.verify_left = verify
         self.verified = 0
         self.mismatches: list[str] = []
-        self._rng = random.Random(seed)
         #: one line per problem with the store (unreadable, unwritable); results are unaffected
         self.skipped: list[str] = []
         self._db: sqlite3.Connection | None = None
@@ -446,7 +441,7 @@ class DiskMemo(MutableMapping):
         except KeyError:
             self.misses += 1
             raise
-        if key in self._disk and self.verify_left > 0 and self._rng.random() < VERIFY_SHARE:
+        if key in self._disk and self.verify_left > 0:
             self._disk.discard(key)  # recomputed by the caller now; compared in __setitem__
             self._checking[key] = value
             self.verify_left -= 1

@@ -599,7 +599,7 @@ def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | P
     dataset) as chunks finish, in point order (:mod:`accelsim.sweep.stream`);
     re-running with the same output keeps finished points (not recomputed). ``cache`` is
     a folder for per-layer costs reused across runs (:mod:`accelsim.sweep.cache`);
-    ``verify_cache`` recomputes that many of its hits and fails on a difference.
+    ``verify_cache`` recomputes that many of its hits (the first met) and fails on a difference.
     ``worker_timeout``: seconds a Dask sweep waits with no worker before it stops (``0``:
     wait forever; default :data:`WORKER_TIMEOUT_S`). ``memo_bytes`` bounds each worker's
     per-layer memo. ``simulate`` replaces :func:`accelsim.simulate` (same signature; for

@@ -39,15 +39,17 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import pandas as pd
 
+from ..arch.config import ArchConfig
 from ..errors import ConfigError
 from ..safeio import describe, writing
 from ..tableio import INT_PREFIXES, TEXT_COLUMNS, normalise, table_format
 
 #: rows read at once when an existing output is scanned or converted
 SCAN_ROWS = 50_000
-#: integer columns that are not mapping columns (kept integers in every piece)
-INT_COLUMNS = frozenset({"macs", "candidates", "max_candidates", "num_pe", "k0", "c0", "accum_depth", "bits",
-                         "accum_bits", "tech_node_nm"})
+#: integer columns that are not mapping columns (kept integers in every piece): MAC and
+#: candidate counts, the candidate cap, and every integer field of an architecture
+INT_COLUMNS = frozenset({"macs", "candidates", "max_candidates"}
+                        | {n for n, f in ArchConfig.model_fields.items() if f.annotation is int})
 #: rows of other sweeps' points, appended after this sweep's
 TAIL = "tail.csv"
 #: first number of a dataset part of other sweeps' rows (sorts after every point)

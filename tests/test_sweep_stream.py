@@ -191,3 +191,19 @@ def test_rows_too_large_to_return_are_refused_before_work(tmp_path, monkeypatch)
     assert calls == []
     df = run_sweep(BIG, output=tmp_path / "r.csv", workers=1, simulate=counting, return_rows=False)
     assert df.empty and df.attrs["sweep"]["computed"] == 32 and len(calls) == 32
+
+
+def test_other_sweeps_rows_stay_once_after_a_cut_tail(tmp_path):
+    """A kill while the other sweeps' rows were appended at the end leaves them both in the
+    file and beside it: the next run keeps each once, after this sweep's rows."""
+    out = tmp_path / "r.csv"
+    rows = pd.concat([_frame([0, 1]), _frame([7]).assign(arch="zz")], ignore_index=True)
+    out.write_bytes(csv_rows(rows, header=True))
+    sink = CsvSink(out, 3)
+    sink.parts.mkdir()
+    (sink.parts / "tail.csv").write_bytes(csv_rows(_frame([7]).assign(arch="zz")))
+    sink.scan(_points(3), np.zeros(3, dtype=bool))
+    sink.start(list(rows.columns))
+    sink.add(2, 2, _frame([2]))
+    sink.finish()
+    assert pd.read_csv(out)["arch"].tolist() == ["a0", "a1", "a2", "zz"]

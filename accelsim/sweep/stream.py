@@ -312,8 +312,8 @@ class CsvSink:
                 self.placed[: last + 1] = True
         for part in sorted(old.glob("*.csv")) if old.is_dir() else []:
             self._scan_part(part, pts, taken, check, allowed, per_point, res, tail)
-        if tail:
-            self._write_tail(pd.concat(tail, ignore_index=True))
+        if tail:  # a kill while the tail was appended leaves it twice: keep each row once
+            self._write_tail(pd.concat(tail, ignore_index=True).drop_duplicates())
         shutil.rmtree(old, ignore_errors=True)
         return res
 

@@ -24,8 +24,44 @@ from common import append_report, machine_line, parser, run_json, sides, stamp, 
 SKIP = shutil.ignore_patterns(".git", "__pycache__", "reports", "tests", "notebooks", "benchmarks", "*.pyc")
 
 
+DASK = """
+import json, sys, time
+from accelsim.sweep import run_sweep
+spec = {"arch": {"base": "E", "grid": {"num_pe": [4, 8, 16, 32, 64], "k0": [8, 16, 32, 64], "c0": [8, 16, 32, 64]},
+                 "sample": {"n": 60, "seed": 0}}, "workloads": [{"name": "segformer-b0", "input": "64x64"}]}
+if __name__ == "__main__":
+    t = time.perf_counter()
+    df = run_sweep(spec, executor="dask", workers=2)
+    print(json.dumps({"points": len(df), "seconds": time.perf_counter() - t}))
+"""
+
+
+def dask_fresh_workers(root: Path, tmp: str) -> list[float]:
+    """Seconds of a 60-point Dask sweep (a LocalCluster of 2 fresh worker processes each run)
+    with an empty compiled-code cache, then twice with it filled."""
+    script = Path(tmp) / "dask_sweep.py"
+    script.write_text(DASK)
+    env = {"ACCELSIM_CACHE_DIR": f"{tmp}/dask-user-cache"}
+    return [run_json(f"import runpy; runpy.run_path({str(script)!r}, run_name='__main__')", root, **env)["seconds"]
+            for _ in range(3)]
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser(__doc__, 1).parse_args(argv)
+    ap = parser(__doc__, 1)
+    ap.add_argument("--dask-only", action="store_true", help="only the Dask fresh-worker sweep, this branch")
+    args = ap.parse_args(argv)
+    if args.dask_only:
+        from common import ROOT
+
+        with tempfile.TemporaryDirectory() as tmp:
+            cold, warm1, warm2 = dask_fresh_workers(ROOT, tmp)
+        append_report(f"\n## Fresh Dask workers (`benchmarks/bench_cold_start.py --dask-only`, {stamp()})\n\n"
+                      f"{machine_line()}\nA 60-point SegFormer-B0 (64x64) sweep on a LocalCluster of 2 fresh worker "
+                      f"processes: {cold:.1f} s with an empty compiled-code cache (each worker compiles), "
+                      f"{warm1:.1f} s and {warm2:.1f} s with it filled (each run starts new workers, which load "
+                      f"the shared code): fresh workers start warm, {warm1 / warm2:.2f}x the second run.\n",
+                      args.out)
+        return 0
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for label, root in sides(args.baseline):

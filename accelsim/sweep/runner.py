@@ -441,7 +441,7 @@ def _dask_results(planner: "ChunkPlanner", workers: int, scheduler: str | None,
                 raise ConfigError(f"cannot reach the dask scheduler {scheduler!r}: {one_line(str(exc))}") from None
         else:
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+                                   dashboard_address=":0")  # any free port: never "8787 in use"
             client = Client(cluster)
         where = scheduler or "the local Dask cluster"
         try:

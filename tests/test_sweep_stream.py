@@ -207,3 +207,26 @@ def test_other_sweeps_rows_stay_once_after_a_cut_tail(tmp_path):
     sink.add(2, 2, _frame([2]))
     sink.finish()
     assert pd.read_csv(out)["arch"].tolist() == ["a0", "a1", "a2", "zz"]
+
+
+def test_finished_outputs_carry_a_checksum_or_row_count(tmp_path):
+    """A finished CSV/JSON output has NAME.sha256 (sha256sum format) and a Parquet file its row
+    count in the metadata, so a reader can refuse a table cut short; a resumed sweep drops the
+    checksum before it appends and writes it again at the end."""
+    import hashlib
+
+    import pyarrow.parquet as pq
+
+    for name in ("r.csv", "r.json"):
+        out = tmp_path / name
+        run_sweep(SPEC, output=out, workers=1, simulate=fake_simulate)
+        side = tmp_path / (name + ".sha256")
+        assert side.read_text() == f"{hashlib.sha256(out.read_bytes()).hexdigest()}  {name}\n"
+    out = tmp_path / "r.parquet"
+    run_sweep(SPEC, output=out, workers=1, simulate=fake_simulate)
+    assert pq.ParquetFile(out).metadata.metadata[b"accelsim.rows"] == b"12"
+    assert not (tmp_path / "r.parquet.partial.csv.sha256").exists()
+    # grown: the old checksum is replaced, never left stale
+    csv = tmp_path / "r.csv"
+    run_sweep(BIG, output=csv, workers=1, simulate=fake_simulate)
+    assert (tmp_path / "r.csv.sha256").read_text().split()[0] == hashlib.sha256(csv.read_bytes()).hexdigest()

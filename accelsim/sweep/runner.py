@@ -45,7 +45,7 @@ from .pareto import error_rows
 from .spec import (ARCH_PARAMS, SweepPoint, SweepSpec, WorkloadItem, expand_arch_space, load_spec,
                    sweep_points, workload_items)
 from ..tableio import FORMATS
-from .stream import Points, _norm, convert, is_dataset, journal_of, make_sink, unconvert
+from .stream import Points, _norm, convert, drop_checksum, is_dataset, journal_of, make_sink, unconvert
 
 KEY = ["arch", "workload", "exec_path"]
 #: Sweep-wide settings and their defaults: spec fields passed to ``simulate`` by name, stored
@@ -747,13 +747,14 @@ class _Output:
         self.file = journal_of(path) if self.converted else path
         if self.converted and path.exists():
             unconvert(path, self.file)  # a finished file: resumed or grown like a journal
-        self.sink = make_sink(self.file, n, self.dataset)
+        self.sink = make_sink(self.file, n, self.dataset, checksum=not self.converted)
 
     def remove(self) -> None:
         self.sink.remove()
         if self.converted and self.path.exists():
             with writing(self.path):
                 self.path.unlink()
+                drop_checksum(self.path)
 
     def finish(self) -> None:
         self.sink.finish()

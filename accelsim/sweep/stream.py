@@ -99,6 +99,32 @@ def _atomic_bytes(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+#: the checksum file beside a finished CSV or JSON output (``sha256sum -c NAME.sha256`` checks
+#: it; readers refuse a table that no longer matches it, e.g. one cut short by a full disk)
+CHECKSUM_SUFFIX = ".sha256"
+#: Parquet key-value metadata holding a finished file's row count
+ROWS_KEY = b"accelsim.rows"
+
+
+def drop_checksum(path: Path) -> None:
+    """Remove ``path``'s checksum file before the table changes (it would no longer match)."""
+    try:
+        path.with_name(path.name + CHECKSUM_SUFFIX).unlink()
+    except FileNotFoundError:
+        pass
+
+
+def write_checksum(path: Path) -> None:
+    """Write ``path``'s checksum file (``sha256sum`` format), reading the table in 1 MiB blocks."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    _atomic_bytes(path.with_name(path.name + CHECKSUM_SUFFIX), f"{h.hexdigest()}  {path.name}\n".encode())
+
+
 def is_dataset(path: "str | Path") -> bool:
     """A dataset output: a path written with a trailing slash (``results/``), or a folder
     that holds a dataset's parts and nothing else but hidden files."""
@@ -219,8 +245,9 @@ class CsvSink:
     """A CSV file kept in point order (module docstring); ``placed`` marks the points whose
     rows are in the file or need none."""
 
-    def __init__(self, path: Path, n_points: int) -> None:
+    def __init__(self, path: Path, n_points: int, checksum: bool = True) -> None:
         self.path = Path(path)
+        self.checksum = checksum  # write NAME.sha256 when finished (not for a journal)
         self.parts = self.path.with_name(f".{self.path.name}.parts")
         self.placed = np.zeros(n_points, dtype=bool)
         self.next = 0
@@ -232,6 +259,7 @@ class CsvSink:
         with writing(self.path):
             if self.path.exists():
                 self.path.unlink()
+            drop_checksum(self.path)
             shutil.rmtree(self.parts, ignore_errors=True)
 
     def _header(self) -> list[str] | None:
@@ -271,6 +299,7 @@ class CsvSink:
         res = Scan()
         old = self.parts.with_name(self.parts.name + ".old")  # pieces of earlier runs, read last
         with writing(self.path):
+            drop_checksum(self.path)  # the file changes from here on
             repair_tail(self.path)
             if self.parts.is_dir():
                 if old.is_dir():  # a scan was cut: keep both sets
@@ -380,6 +409,7 @@ class CsvSink:
             self.columns = list(columns)
             with writing(self.path):
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                drop_checksum(self.path)
                 _atomic_bytes(self.path, csv_rows(pd.DataFrame(columns=self.columns), header=True))
         else:
             extra = [c for c in columns if c not in self.columns]
@@ -435,6 +465,9 @@ class CsvSink:
         shutil.rmtree(self.parts, ignore_errors=True)
         if self.columns is None and not self.path.exists():
             self.start([])
+        if self.checksum:
+            with writing(self.path):
+                write_checksum(self.path)
 
 
 # ------------------------------------------------------------------ Parquet dataset sink
@@ -548,8 +581,8 @@ class DatasetSink:
         pass
 
 
-def make_sink(path: Path, n_points: int, dataset: bool) -> "CsvSink | DatasetSink":
-    return DatasetSink(path, n_points) if dataset else CsvSink(path, n_points)
+def make_sink(path: Path, n_points: int, dataset: bool, checksum: bool = True) -> "CsvSink | DatasetSink":
+    return DatasetSink(path, n_points) if dataset else CsvSink(path, n_points, checksum)
 
 
 # ------------------------------------------------------------------ single-file conversions
@@ -564,19 +597,20 @@ def convert(journal: Path, path: Path) -> None:
     fmt = table_format(path)
     columns = next(csv.reader([open(journal, encoding="utf-8").readline()]), [])
     tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
-    sink = CsvSink(journal, 0)
+    sink = CsvSink(journal, 0, checksum=False)
     with writing(path):
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
             schema = _arrow_schema(columns)
             with pq.ParquetWriter(tmp, schema) as writer:
-                wrote = False
+                wrote = rows = 0
                 for df in sink.slices(journal, columns, header=True):
                     writer.write_table(_arrow_table(df, columns))
-                    wrote = True
+                    wrote, rows = 1, rows + len(df)
                 if not wrote:
                     writer.write_table(_arrow_table(pd.DataFrame(columns=columns), columns))
+                writer.add_key_value_metadata({ROWS_KEY: str(rows).encode()})  # readers check it
         else:
             from ..tableio import json_text
 
@@ -592,7 +626,10 @@ def convert(journal: Path, path: Path) -> None:
                 fh.write("\n]\n" if sep != "\n" else "]\n")
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        drop_checksum(path)
         os.replace(tmp, path)
+        if fmt == "json":
+            write_checksum(path)
         journal.unlink()
 
 
@@ -620,4 +657,5 @@ def unconvert(path: Path, journal: Path) -> None:
             df = read_table(path)
             _atomic_bytes(journal, csv_rows(df, header=True))
         path.unlink()
+        drop_checksum(path)
 

@@ -59,6 +59,22 @@ def _rows(out: Path) -> int:
     return max(0, len(out.read_text().splitlines()) - 1) if out.exists() else 0
 
 
+def _in_groups(groups: set[int]) -> list[int]:
+    """Processes still alive in the given process groups (the scheduler's and the workers':
+    a `dask worker` runs its worker in a child process of its nanny)."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) in groups and fields[0] != "Z":
+            alive.append(int(entry.name))
+    return alive
+
+
 def _wait_rows(out: Path, n: int, proc, limit: float = 60) -> None:
     end = time.time() + limit
     while time.time() < end and _rows(out) < n and proc.poll() is None:
@@ -90,7 +106,7 @@ def test_sweep_on_a_real_cluster_survives_a_killed_worker(tmp_path):
         _, err = sweep.communicate(timeout=120)
         assert sweep.returncode == 0, err[-2000:]
         got = read_csv_rows(out)
-        ref = run_sweep(BIG, workers=1, simulate=fake_simulate)
+        ref = run_sweep(BIG, workers=2, chunk_size=2, simulate=fake_simulate)  # the local pool
         assert len(got) == 32 and not got.duplicated(["arch", "workload", "exec_path"]).any()
         pd.testing.assert_frame_equal(got, ref, rtol=1e-10)
 
@@ -113,7 +129,11 @@ def test_sweep_on_a_real_cluster_survives_a_killed_worker(tmp_path):
             except ProcessLookupError:
                 pass
             p.wait(timeout=30)
-    assert all(p.poll() is not None for p in procs)  # nothing left behind
+    assert all(p.poll() is not None for p in procs)
+    end = time.time() + 20
+    while _in_groups({p.pid for p in procs}) and time.time() < end:
+        time.sleep(0.2)
+    assert _in_groups({p.pid for p in procs}) == []  # nothing left behind, grandchildren included
 
 
 @pytest.mark.slow
@@ -143,3 +163,7 @@ def test_no_worker_is_reported_after_the_timeout(tmp_path):
     finally:
         os.killpg(sched.pid, signal.SIGKILL)
         sched.wait(timeout=30)
+    end = time.time() + 20
+    while _in_groups({sched.pid}) and time.time() < end:
+        time.sleep(0.2)
+    assert _in_groups({sched.pid}) == []

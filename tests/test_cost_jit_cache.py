@@ -74,14 +74,35 @@ def test_cache_dir_is_keyed_by_every_source(tmp_path, monkeypatch):
     first = source_digest(tmp_path)
     (tmp_path / "b.py").write_text("y = 3\n")
     assert source_digest(tmp_path) != first
-    # under a user's NUMBA_CACHE_DIR when one is set, else in __pycache__ next to the sources
+    # under a user's NUMBA_CACHE_DIR when one is set, else in the user's cache folder, else in
+    # __pycache__ next to the sources
     monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path / "user"))
     assert cache_dir(tmp_path) == tmp_path / "user" / (PREFIX + source_digest(tmp_path))
     monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    monkeypatch.setenv("ACCELSIM_CACHE_DIR", str(tmp_path / "home-cache"))
+    assert cache_dir(tmp_path) == tmp_path / "home-cache" / (PREFIX + source_digest(tmp_path))
+    monkeypatch.setenv("ACCELSIM_CACHE_DIR", str(tmp_path / "a.py" / "not-a-folder"))  # unwritable
     stale = tmp_path / "__pycache__" / (PREFIX + "0" * 16)
     stale.mkdir(parents=True)
     assert cache_dir(tmp_path) == tmp_path / "__pycache__" / (PREFIX + source_digest(tmp_path))
     assert not stale.exists()  # other digests are stale: removed
+
+
+def test_identical_sources_elsewhere_share_the_compiled_code(tmp_path):
+    """A second copy of the same sources in another folder (a second checkout, an installed
+    copy, a worker started elsewhere) loads the first copy's machine code instead of
+    compiling it again: the cache is keyed by the sources' digest, not their path."""
+    for name in ("one", "two"):
+        _package(tmp_path, name, "jit(sources=Path(__file__).parent)")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]),
+               ACCELSIM_CACHE_DIR=str(tmp_path / "cache"))
+    env.pop("NUMBA_CACHE_DIR", None)
+    code = ("import sys, importlib; from numba import typeof; from accelsim.cost.jit import is_cached; "
+            "f = importlib.import_module(sys.argv[1] + '.caller').f; "
+            "print(is_cached(f, (typeof(3),)), f(3))")
+    runs = [subprocess.run([sys.executable, "-c", code, name], env=env, capture_output=True, text=True,
+                           check=True).stdout.split() for name in ("one", "one", "two")]
+    assert runs == [["False", "7"], ["True", "7"], ["True", "7"]]
 
 
 def test_jit_leaves_numba_settings_alone(tmp_path):

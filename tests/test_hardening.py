@@ -167,27 +167,32 @@ def test_transformers_archive_imports_without_transformers(tmp_path):
 
 # ------------------------------------------------------------------ the sweep's disk cache
 def test_cache_never_unpickles_and_skips_foreign_files(tmp_path):
+    import sqlite3
+
+    from accelsim.sweep.cache import DB_NAME
+
     cache = tmp_path / "cache"
     first = run_sweep(SPEC, workers=1, cache=cache, simulate=fake_simulate)
     marker = tmp_path / "marker"
     payload = marker_pickle(marker)
-    groups = [d for d in cache.glob("*/*") if d.is_dir()]
+    (db_path,) = list(cache.glob(f"*/{DB_NAME}"))
+    # files of older layouts beside the store are never read: an old pickle, a pickle named .json
+    (db_path.parent / ("0" * 32 + ".pkl")).write_bytes(payload)
+    (db_path.parent / ("f" * 32 + ".json")).write_bytes(payload)
+    db = sqlite3.connect(db_path)
+    groups = [g for (g,) in db.execute("SELECT DISTINCT grp FROM entries")]
     assert groups
-    for g in groups:  # every folder the sweep reads: an old-style pickle, a pickle named .json, junk
-        (g / ("0" * 32 + ".pkl")).write_bytes(payload)
-        (g / ("f" * 32 + ".json")).write_bytes(payload)
-        (g / ("e" * 32 + ".json")).write_text(json.dumps({"format": "accelsim-cost-cache", "version": 1}))
-    with pytest.warns(UserWarning, match=r"cache: skipped \d+ file\(s\)"):
+    for g in groups:  # a pickle stored as an entry of every group the sweep reads
+        db.execute("INSERT INTO entries VALUES (?, ?, ?)", (g, '["planted"]', payload))
+        db.execute("INSERT INTO entries VALUES (?, ?, ?)", (g, '["zipped"]', __import__("zlib").compress(payload)))
+    db.commit()
+    db.close()
+    with pytest.warns(UserWarning, match=rf"cache: {2 * len(groups)} entries failed validation"):
         again = run_sweep(SPEC, workers=1, cache=cache, simulate=fake_simulate)
     assert not marker.exists()
     assert again.attrs["sweep"]["memo_misses"] == 0  # the genuine entries are still used
-    assert again.attrs["sweep"]["cache_skipped"] == 3 * len(groups)
+    assert again.attrs["sweep"]["cache_bad"] == 2 * len(groups)
     pd.testing.assert_frame_equal(first, again)
-    for f in cache.rglob("*.json"):
-        if f.name.startswith(("f" * 8, "e" * 8)):
-            continue
-        doc = json.loads(f.read_text())
-        assert doc["format"] == "accelsim-cost-cache" and doc["version"] == 2
 
 
 def test_cache_key_holds_the_tech_file_content(tmp_path):

@@ -17,9 +17,10 @@ SHOW = ["arch", "workload", "exec_path", "scope"]
 CONTEXT = ["latency_s", "energy_j", "area_mm2"]
 
 
-def read_results(path: str):
-    """A result table (CSV, Parquet or JSON written by accelsim) as a DataFrame; every error
-    names the file."""
+def read_results(path: str, columns=None):
+    """A result table (CSV, Parquet or JSON written by accelsim, or a sweep's dataset folder)
+    as a DataFrame, only ``columns`` when given (read by projection from Parquet); every
+    error names the file."""
     from ..errors import ConfigError
     from ..gpu.tradeoff import is_measurement
     from ..safeio import MAX_TABLE_BYTES, check_input, describe, exists
@@ -28,12 +29,24 @@ def read_results(path: str):
     p = Path(path)
     if not exists(p):
         raise ConfigError(f"{p}: results file not found")
+    if p.is_dir():
+        from ..sweep.dataset import read_results as read_dataset
+
+        df = read_dataset(p, columns)
+        if df.empty:
+            raise ConfigError(f"{p}: no rows")
+        return df
     check_input(p, MAX_TABLE_BYTES, "results file")
     if is_measurement(p):
         raise ConfigError(f"{p}: a GPU measurement file, not a result table; use it with "
                           "`accelsim plot accuracy RESULTS --gpu FILE` or accelsim.gpu.load()")
     try:
-        df = read_table(p)
+        if columns is not None and p.suffix.lower() in (".parquet", ".pq"):
+            from ..sweep.dataset import read_results as read_dataset
+
+            df = read_dataset(p, columns)
+        else:
+            df = read_table(p)
     except TableContentError:
         raise  # a bad value or a damaged table: the message names the row, column or checksum
     except ConfigError as exc:
@@ -67,9 +80,19 @@ def result_columns(df, source: "str | Path", objectives: "dict | None", **column
     return cols
 
 
+def _needed(objectives: "dict | None", by) -> list[str]:
+    """Columns a front needs (the rest of a row is not read unless -o writes it): the
+    summary columns, the objectives and the --by columns (aliases resolved later)."""
+    from ..sweep.dataset import SUMMARY_COLUMNS
+    from ..sweep.pareto import ALIASES
+
+    extra = [ALIASES.get(c, c) for c in (objectives or {})] + list(objectives or {}) + list(by or ())
+    return [*SUMMARY_COLUMNS, *extra]
+
+
 def register(cli: click.Group) -> None:
     @cli.command("pareto")
-    @click.argument("results", type=click.Path(dir_okay=False))
+    @click.argument("results", type=click.Path())
     @click.option("--min", "mins", multiple=True, help="objective to minimise (column or alias); repeatable")
     @click.option("--max", "maxs", multiple=True, help="objective to maximise (column or alias); repeatable")
     @click.option("--by", multiple=True,
@@ -93,8 +116,8 @@ def register(cli: click.Group) -> None:
         if joint and by:
             raise ConfigError("give --by or --joint, not both")
         fmt = output_format(fmt, out)
-        df = read_results(results)
         objectives = {**{m: "min" for m in mins}, **{m: "max" for m in maxs}} or None
+        df = read_results(results, None if out else _needed(objectives, by))
         obj_cols = result_columns(df, results, objectives, by=list(by) or None)
         with about(results):
             front = pareto(df, objectives, by=None if joint else (list(by) or AUTO))

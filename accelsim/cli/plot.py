@@ -77,7 +77,7 @@ def register(cli: click.Group) -> None:
         """Render one of the study's figures."""
 
     @plot_group.command("energy-throughput")
-    @click.argument("results", type=click.Path(dir_okay=False))
+    @click.argument("results", type=click.Path())
     @click.option("--label-col", default="arch", show_default=True, help="column labelling the points")
     @click.option("--group-col", default="auto", show_default=True,
                   help="one series and front per value ('auto': per workload, execution path and scope, "
@@ -93,8 +93,11 @@ def register(cli: click.Group) -> None:
         from ..sweep.pareto import AUTO
         from .pareto import read_results, result_columns
 
-        df = read_results(results)
+        from ..sweep.dataset import SUMMARY_COLUMNS
+
         group = group_col if group_col == AUTO else (group_col or None)
+        wanted = [*SUMMARY_COLUMNS, label_col, *([group] if group and group != AUTO else [])]
+        df = read_results(results, wanted)
         result_columns(df, results, None, label_col=label_col, group_col=None if group == AUTO else group)
         fig = plot_energy_throughput(df, label_col=label_col, group_col=group, title=title)
         _save(fig, out, "energy-throughput")

@@ -56,7 +56,7 @@ def build_spec(spec_path: str | None, arch: tuple[str, ...], base: str | None, g
     data: dict = {}
     if spec_path:
         spec, folder = load_spec(spec_path)
-        data = spec.model_dump(exclude_none=True)
+        data = spec.model_dump(exclude_none=True, warnings=False)  # see SweepSpec.replace
         for field in ("output", "layers", "cache"):  # still relative to the spec file
             if data.get(field) and not Path(data[field]).is_absolute():
                 data[field] = str(folder / data[field])
@@ -107,19 +107,28 @@ def register(cli: click.Group) -> None:
     @tolerance_option(default=None)
     @click.option("--max-candidates", type=CANDIDATES, default=None)
     @click.option("-o", "--output", default=None,
-                  help="results file (.csv, .parquet or .json, from the suffix); resumes if it exists")
-    @click.option("--layers", default=None, help="also write per-layer rows to this file (.csv, .parquet, .json)")
-    @click.option("--executor", type=click.Choice(["local", "dask"]), default=None)
+                  help="results file (.csv, .parquet or .json, from the suffix) or folder (DIR/: a partitioned "
+                       "Parquet dataset); resumes if it exists")
+    @click.option("--layers", default=None,
+                  help="also write per-layer rows to this file (.csv, .parquet, .json) or folder (DIR/)")
+    @click.option("--executor", type=click.Choice(["local", "dask"]), default=None,
+                  help="local processes, or Dask (implied by --scheduler)")
     @click.option("--workers", type=WORKERS, default=None, help="processes (default: all cores)")
-    @click.option("--scheduler", default=None, help="dask scheduler address (default: a LocalCluster)")
+    @click.option("--scheduler", default=None,
+                  help="dask scheduler address tcp://HOST:PORT (implies --executor dask; without it: a LocalCluster)")
+    @click.option("--worker-timeout", type=click.FloatRange(min=0, max=10**7), default=None, metavar="SECONDS",
+                  help="stop a Dask sweep after this long without any worker (0: wait forever) [default: 120]")
     @click.option("--cache", default=None, help="folder of per-layer costs reused across runs")
+    @click.option("--verify-cache", type=click.IntRange(min=0, max=10**9), default=0, metavar="N",
+                  help="recompute the first N cache hits (all when N is at least their number); any difference "
+                       "fails the sweep (exit 2)")
     @click.option("--chunk-size", type=click.IntRange(1, COUNT), default=None, help="points per task")
     @click.option("--overwrite", is_flag=True, help="discard an existing output instead of resuming")
     @click.option("--progress/--no-progress", default=True, show_default=True)
     def sweep_cmd(spec, arch, base, grid, constraint, workload, exec_path, paths_file, families, input_size,
                   classes, objective,
-                  scope, tolerance, max_candidates, output, layers, executor, workers, scheduler, cache,
-                  chunk_size, overwrite, progress) -> None:
+                  scope, tolerance, max_candidates, output, layers, executor, workers, scheduler,
+                  worker_timeout, cache, verify_cache, chunk_size, overwrite, progress) -> None:
         """Evaluate every architecture x workload x execution path; one row per point."""
         from ..sweep import run_sweep
 
@@ -128,11 +137,14 @@ def register(cli: click.Group) -> None:
         df = run_sweep(spec_or_dict, output=output, layers=layers, executor=executor, workers=workers,
                        scheduler=scheduler, cache=cache, objective=objective, max_candidates=max_candidates,
                        overwrite=overwrite, progress=progress, chunk_size=chunk_size, scope=scope,
-                       tolerance=tolerance, on_start=note_jit)
+                       tolerance=tolerance, on_start=note_jit, verify_cache=verify_cache,
+                       worker_timeout=worker_timeout, return_rows=not output)
         st = df.attrs.get("sweep", {})
         click.echo(f"{st.get('points', len(df))} points ({st.get('resumed', 0)} kept from a previous run, "
                    f"{st.get('computed', 0)} computed, {st.get('failed', 0)} unmappable) "
                    f"in {st.get('seconds', 0.0):.1f} s", err=True)
+        if st.get("cache_verified"):
+            click.echo(f"cache: {st['cache_verified']} hit(s) recomputed, all equal to the stored entries", err=True)
         if st.get("failed"):
             click.echo(f"warning: {st['failed']} point(s) could not be mapped (empty cost columns, reason in "
                        f"the error column), e.g. {st['first_error']}", err=True)

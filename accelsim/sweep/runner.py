@@ -36,16 +36,16 @@ import pandas as pd
 from ..arch.config import ArchConfig
 from ..cost.settings import DEFAULT_SCOPE, DEFAULT_TOLERANCE
 from ..errors import AccelsimError, ConfigError
-from ..safeio import about, check_folder, check_output, clip, exclusive, one_line
+from ..safeio import MAX_TABLE_BYTES, about, check_folder, check_output, clip, exclusive, one_line, writing
 from ..paths.accuracy import UNKNOWN, lookup
 from ..workload.ir import Workload
 from ..compose import load_workload
-from .cache import DiskMemo, model_tag, point_error_key, workload_digest
+from .cache import MEMO_BYTES, DiskMemo, check_cache_folder, model_tag, point_error_key, workload_digest
 from .pareto import error_rows
 from .spec import (ARCH_PARAMS, SweepPoint, SweepSpec, WorkloadItem, expand_arch_space, load_spec,
                    sweep_points, workload_items)
 from ..tableio import FORMATS
-from .store import RowStore
+from .stream import Points, _norm, convert, drop_checksum, is_dataset, journal_of, make_sink, unconvert
 
 KEY = ["arch", "workload", "exec_path", "scope"]
 #: Sweep-wide settings and their defaults: spec fields passed to ``simulate`` by name, stored
@@ -58,6 +58,13 @@ RESULT_COLUMNS = ["arch", *ARCH_PARAMS, "workload", "exec_path", "scope", "macs"
                   "accuracy_metric", *(c for c in SETTING_COLUMNS if c != "scope"), "error"]
 #: Chunks per worker when no chunk size is given: enough to balance uneven points.
 CHUNKS_PER_WORKER = 4
+#: Wall time a chunk aims at when no chunk size is given (s): rows reach disk at least this
+#: often per worker, so a kill loses at most a few seconds of work per worker.
+CHUNK_SECONDS = 2.0
+#: Most points in one chunk (whatever the measured rate).
+MAX_CHUNK_POINTS = 5_000
+#: Chunks in flight per worker (the next one is queued while one runs).
+IN_FLIGHT_PER_WORKER = 2
 #: Fewer points than this per worker run in this process (benchmarks/bench_sweep.py).
 IN_PROCESS_POINTS = 8
 
@@ -76,6 +83,9 @@ class ChunkTask:
     cache_dir: str | None
     want_layers: bool
     simulate: Simulate | None = None
+    first: int = 0  # point index of the first point (the points are consecutive)
+    memo_bytes: int = 0  # bound of the per-layer memo (0: MEMO_BYTES)
+    verify: int = 0  # disk-cache hits to recompute and compare
 
 
 @dataclass
@@ -84,7 +94,13 @@ class ChunkResult:
     layers: pd.DataFrame | None
     memo_hits: int = 0
     memo_misses: int = 0
-    cache_skipped: list[str] = field(default_factory=list)  # cache files skipped, one line each
+    cache_skipped: list[str] = field(default_factory=list)  # cache problems, one line each
+    first: int = 0
+    last: int = -1
+    seconds: float = 0.0  # wall time of the chunk in its worker
+    cache_bad: int = 0  # cache entries that failed validation (recomputed)
+    verified: int = 0  # cache hits recomputed for --verify-cache
+    mismatches: list[str] = field(default_factory=list)  # verified hits that differed
 
 
 def result_row(arch: ArchConfig, workload: str, exec_path: str, res: Any,
@@ -121,10 +137,11 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     """Evaluate the points of ``task`` with one memo (and the disk cache when given)."""
     from ..cost.model import arch_fingerprint
 
+    t0 = time.perf_counter()
     simulate = task.simulate
     if simulate is None:
         from ..cost import simulate
-    memo = DiskMemo(task.cache_dir)
+    memo = DiskMemo(task.cache_dir, max_bytes=task.memo_bytes or MEMO_BYTES, verify=task.verify)
     rows, layer_frames = [], []
     # an unmappable point is a result too: the disk cache remembers its reason
     digests = {k: workload_digest(wl) for k, wl in task.workloads.items()} if memo.root else {}
@@ -153,11 +170,14 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         if task.want_layers:
             layer_frames.append(res.layers.assign(arch=arch.name, workload=wl_label, exec_path=path, scope=scope))
     memo.flush()
+    memo.close()
     layers = None
     if layer_frames:
         layers = pd.concat(layer_frames, ignore_index=True)
         layers = layers[KEY + [c for c in layers.columns if c not in KEY]]
-    return ChunkResult(rows, layers, memo.hits, memo.misses, memo.skipped)
+    return ChunkResult(rows, layers, memo.hits, memo.misses, memo.skipped, task.first,
+                       task.first + len(task.points) - 1, time.perf_counter() - t0, memo.bad,
+                       memo.verified, memo.mismatches)
 
 
 def _settings(source: Any) -> dict[str, Any]:
@@ -275,14 +295,6 @@ def make_chunks(points: list[SweepPoint], workers: int,
 
 
 # ------------------------------------------------------------------ resume
-def _norm(v: Any) -> Any:
-    if v is None or (isinstance(v, (float, np.floating)) and math.isnan(v)):
-        return None
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        return float(v)
-    return str(v)
 
 
 def check_existing(existing: pd.DataFrame, settings: dict[str, Any], path: "str | Path") -> None:
@@ -367,58 +379,155 @@ def _exit_with(main_pid: int) -> None:
     threading.Thread(target=watch, name="accelsim-parent-watch", daemon=True).start()
 
 
-def _local_results(tasks: list[ChunkTask], workers: int, small_in_process: bool = True) -> Iterable[ChunkResult]:
-    """Chunk results in this process (one worker, one chunk, or with ``small_in_process``
-    fewer than :data:`IN_PROCESS_POINTS` points per worker: starting workers would cost more
-    than they save), else from a process pool. The pool's workers are forked after the
-    compiled search is loaded here, so they inherit it instead of each loading it; each
-    worker exits when the sweep's main process is gone."""
-    points = sum(len(t.points) for t in tasks)
-    if workers <= 1 or len(tasks) <= 1 or (small_in_process and points < IN_PROCESS_POINTS * workers):
-        for t in tasks:
-            yield run_chunk(t)
+def _local_results(planner: "ChunkPlanner", workers: int, in_process: bool) -> Iterable[ChunkResult]:
+    """Chunk results in this process (``in_process``: one worker, or a sweep too small to
+    be worth starting workers), else from a process pool fed a few chunks ahead. The pool's
+    workers are forked after the compiled search is loaded here, so they inherit it instead
+    of each loading it; each worker exits when the sweep's main process is gone."""
+    if in_process:
+        while (task := planner.next()) is not None:
+            yield run_chunk(task)
         return
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent import futures as cf
 
-    if any(t.simulate is None for t in tasks):
+    first = planner.next()
+    if first is None:
+        return
+    if first.simulate is None:
         from ..cost.mapper import load_search
 
         load_search()
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), initializer=_exit_with,
-                               initargs=(os.getpid(),))
+    size = planner.chunk_size or 1
+    n = min(workers, max(1, math.ceil((planner.remaining + len(first.points)) / size)))
+    pool = cf.ProcessPoolExecutor(max_workers=n, initializer=_exit_with, initargs=(os.getpid(),))
     try:
-        futures = [pool.submit(run_chunk, t) for t in tasks]
-        for fut in as_completed(futures):
-            yield fut.result()
+        pending = {pool.submit(run_chunk, first)}
+        while True:
+            while len(pending) < n * IN_FLIGHT_PER_WORKER and (task := planner.next()) is not None:
+                pending.add(pool.submit(run_chunk, task))
+            if not pending:
+                break
+            done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for fut in done:
+                yield fut.result()
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
 
 
-def _dask_results(tasks: list[ChunkTask], workers: int, scheduler: str | None) -> Iterable[ChunkResult]:
+#: seconds between checks of a Dask cluster while waiting for results
+DASK_POLL_S = 2.0
+
+
+def _dask_results(planner: "ChunkPlanner", workers: int, scheduler: str | None,
+                  worker_timeout: float | None) -> Iterable[ChunkResult]:
+    """Chunk results from a Dask cluster (``scheduler``) or a ``LocalCluster``, a few chunks
+    ahead per worker. A lost scheduler, or no worker for ``worker_timeout`` seconds (0:
+    wait forever), ends the sweep with one line (:class:`_ClusterGone`)."""
     try:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Client, LocalCluster, wait
     except ImportError:
         raise ConfigError("the dask executor needs the 'dask' extra (pip install 'accelsim[dask]')") from None
+    import logging
+
+    timeout = WORKER_TIMEOUT_S if worker_timeout is None else worker_timeout
     cluster = None
-    if scheduler:
-        try:
-            client = Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError) as exc:
-            raise ConfigError(f"cannot reach the dask scheduler {scheduler!r}: {exc}") from None
-    else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
+    quiet = _quiet_dask(logging)
     try:
-        futures = [client.submit(run_chunk, t, pure=False) for t in tasks]
-        for fut in as_completed(futures):
-            yield fut.result()
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
+            except (OSError, TimeoutError) as exc:
+                raise ConfigError(f"cannot reach the dask scheduler {scheduler!r}: {one_line(str(exc))}") from None
+        else:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=":0")  # any free port: never "8787 in use"
+            client = Client(cluster)
+        where = scheduler or "the local Dask cluster"
+        try:
+            pending: set = set()
+            idle_since = None
+            while True:
+                n = max(1, _n_workers(client, where))
+                while len(pending) < n * IN_FLIGHT_PER_WORKER and (task := planner.next()) is not None:
+                    pending.add(client.submit(run_chunk, task, pure=False))
+                if not pending:
+                    return
+                try:
+                    done, pending = _wait(wait, pending)
+                except TimeoutError:
+                    done = set()
+                except Exception as exc:  # noqa: BLE001  (futures cancelled: the scheduler went away)
+                    raise _ClusterGone(f"lost the dask scheduler {where} ({type(exc).__name__})") from None
+                for fut in done:
+                    try:
+                        res = fut.result()
+                    except AccelsimError:
+                        raise
+                    except Exception as exc:  # noqa: BLE001  (cancelled: the scheduler went away)
+                        if client.status in ("running", "connecting") and not _is_cancel(exc):
+                            raise
+                        raise _ClusterGone(f"lost the dask scheduler {where} ({type(exc).__name__})") from None
+                    yield res
+                if done:
+                    idle_since = None
+                    continue
+                if client.status not in ("running", "connecting"):
+                    raise _ClusterGone(f"lost the dask scheduler {where}")
+                if _n_workers(client, where) == 0:
+                    idle_since = idle_since or time.monotonic()
+                    if timeout and time.monotonic() - idle_since > timeout:
+                        raise _ClusterGone(f"the dask scheduler {where} has had no worker for {timeout:g} s "
+                                           "(start workers, or give --worker-timeout 0 to wait for them)")
+                else:
+                    idle_since = None
+        finally:
+            _close(client, cluster)
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        quiet()
+
+
+def _wait(wait, pending):
+    done_and_not = wait(list(pending), timeout=DASK_POLL_S, return_when="FIRST_COMPLETED")
+    return set(done_and_not.done), set(done_and_not.not_done)
+
+
+def _is_cancel(exc: BaseException) -> bool:
+    import concurrent.futures
+
+    return isinstance(exc, (concurrent.futures.CancelledError, OSError)) or "Cancelled" in type(exc).__name__
+
+
+def _n_workers(client, where: str) -> int:
+    try:
+        return len(client.scheduler_info().get("workers", {}))
+    except Exception as exc:  # noqa: BLE001  (the comm to a dead scheduler raises many kinds)
+        raise _ClusterGone(f"lost the dask scheduler {where} ({type(exc).__name__})") from None
+
+
+def _close(client, cluster) -> None:
+    import contextlib
+
+    with contextlib.suppress(Exception):
+        client.close(timeout=5)
+    if cluster is not None:
+        with contextlib.suppress(Exception):
+            cluster.close(timeout=10)
+
+
+def _quiet_dask(logging) -> Callable[[], None]:
+    """Silence distributed's loggers (a lost scheduler logs tracebacks); returns the undo."""
+    names = ("distributed", "distributed.client", "distributed.worker", "distributed.core",
+             "distributed.comm", "distributed.batched", "tornado")
+    old = {n: logging.getLogger(n).level for n in names}
+    for n in names:
+        logging.getLogger(n).setLevel(logging.CRITICAL)
+
+    def undo() -> None:
+        for n, level in old.items():
+            logging.getLogger(n).setLevel(level)
+    return undo
 
 
 # ------------------------------------------------------------------ entry point
@@ -436,7 +545,9 @@ class SweepStats:
     output: str = ""
     failed: int = 0  # points of this sweep (kept or computed) that could not be mapped
     first_error: str = ""
-    cache_skipped: int = 0  # cache files skipped (foreign, damaged or unwritable)
+    cache_skipped: int = 0  # cache problems (unreadable, unwritable)
+    cache_bad: int = 0  # cache entries that failed validation, recomputed
+    cache_verified: int = 0  # cache hits recomputed by verify_cache
 
 
 class CacheWarning(UserWarning):
@@ -454,14 +565,21 @@ def check_locations(setup: SweepSetup) -> tuple[Path | None, Path | None, Path |
         where = setup.field_source(name)
         return about(where) if where else nullcontext()
 
+    def checked(path: Path | None, raw: str | None, what: str) -> Path | None:
+        if path is None:
+            return None
+        if raw and is_dataset(raw):  # a folder: a partitioned Parquet dataset
+            return check_folder(path, what)
+        return check_output(path, what, OUTPUT_SUFFIXES)
+
     with located("output"):
-        out = check_output(setup.output, "sweep output", OUTPUT_SUFFIXES) if setup.output else None
+        out = checked(setup.output, setup.spec.output, "sweep output")
     with located("layers"):
-        lay = check_output(setup.layers, "per-layer file", OUTPUT_SUFFIXES) if setup.layers else None
+        lay = checked(setup.layers, setup.spec.layers, "per-layer file")
         if out is not None and out == lay:
             raise ConfigError(f"{setup.layers}: the per-layer file must differ from the sweep output")
     with located("cache"):
-        cache = check_folder(setup.cache, "cache folder") / model_tag() if setup.cache else None
+        cache = check_cache_folder(check_folder(setup.cache, "cache folder")) / model_tag() if setup.cache else None
     return out, lay, cache
 
 
@@ -471,133 +589,368 @@ def run_sweep(spec_or_path: "SweepSpec | dict | str | Path", *, output: "str | P
               max_candidates: int | None = None, overwrite: bool = False, progress: bool = False,
               chunk_size: int | None = None, simulate: Simulate | None = None,
               scope: str | None = None, tolerance: float | None = None,
-              on_start: Callable[[], None] | None = None) -> pd.DataFrame:
+              on_start: Callable[[], None] | None = None, verify_cache: int = 0,
+              worker_timeout: float | None = None, memo_bytes: int | None = None,
+              return_rows: bool = True) -> pd.DataFrame:
     """Run (or resume) a sweep; returns the result rows in point order.
 
     ``spec_or_path``: a YAML path, a dict or a :class:`SweepSpec`. Keyword arguments
-    override the spec's fields. Rows stream to ``output`` (CSV or Parquet) as chunks
-    finish; re-running with the same output keeps finished points (not recomputed).
-    ``cache`` is a folder for per-layer costs reused across runs. ``simulate``
-    replaces :func:`accelsim.simulate` (same signature; for tests and custom models).
-    The returned frame's ``attrs["sweep"]`` holds a :class:`SweepStats` as a dict.
+    override the spec's fields. Rows stream to ``output`` (a CSV file, a Parquet or JSON
+    file written from a CSV journal at the end, or a folder: a partitioned Parquet
+    dataset) as chunks finish, in point order (:mod:`accelsim.sweep.stream`);
+    re-running with the same output keeps finished points (not recomputed). ``cache`` is
+    a folder for per-layer costs reused across runs (:mod:`accelsim.sweep.cache`);
+    ``verify_cache`` recomputes that many of its hits (the first met) and fails on a difference.
+    ``worker_timeout``: seconds a Dask sweep waits with no worker before it stops (``0``:
+    wait forever; default :data:`WORKER_TIMEOUT_S`). ``memo_bytes`` bounds each worker's
+    per-layer memo. ``simulate`` replaces :func:`accelsim.simulate` (same signature; for
+    tests and custom models). ``return_rows=False`` returns an empty frame (a large sweep's
+    rows stay on disk). The returned frame's ``attrs["sweep"]`` holds a
+    :class:`SweepStats` as a dict.
     """
     t0 = time.perf_counter()
+    if scheduler and executor not in (None, "dask"):
+        raise ConfigError(f"--scheduler {scheduler!r} runs the sweep on a Dask cluster: give --executor dask "
+                          "or leave --executor out")
+    if scheduler:
+        executor = "dask"
     setup = setup_sweep(spec_or_path, output=str(output) if output else None,
                         layers=str(layers) if layers else None, cache=str(cache) if cache else None,
                         executor=executor, workers=workers, scheduler=scheduler, objective=objective,
                         max_candidates=max_candidates, scope=scope, tolerance=tolerance)
-    out_file, layer_file, cache_dir = check_locations(setup)  # before any work
     spec = setup.spec
+    if spec.scheduler and spec.executor != "dask":
+        raise ConfigError(f"{setup.field_source('scheduler') or 'scheduler'}: a scheduler address needs "
+                          "executor: dask")
+    out_file, layer_file, cache_dir = check_locations(setup)  # before any work
     n_workers = spec.workers or os.cpu_count() or 1
-    with ExitStack() as held, tempfile.TemporaryDirectory(prefix="accelsim-sweep-") as tmp:
+    with ExitStack() as held:
+        # a temporary folder only when no output is given (a killed sweep leaves nothing else)
+        tmp = None if out_file else held.enter_context(tempfile.TemporaryDirectory(prefix="accelsim-sweep-"))
         for path, what in ((out_file, "sweep output"), (layer_file, "per-layer file")):
             if path is not None:
                 held.enter_context(exclusive(path, what))
         plan = plan_sweep(setup)
+        if spec.executor == "dask" and spec.scheduler:
+            probe_scheduler(spec.scheduler)
+        check_disk(plan, out_file, layer_file, setup)
+        if return_rows and len(plan.points) * ROW_BYTES > MAX_TABLE_BYTES:
+            raise ConfigError(f"the sweep has {len(plan.points):,} points, about "
+                              f"{len(plan.points) * ROW_BYTES / 2**30:.1f} GiB of rows: too many to return in "
+                              "memory; give an output file (-o; from Python also return_rows=False)")
         if on_start is not None:  # the spec is valid and the files are ours: work starts now
             on_start()
         out = out_file or Path(tmp) / "results.csv"
-        store = RowStore(out)
-        layer_store = RowStore(layer_file) if layer_file else None
+        pts = Points([plan.points[i].arch for i in range(0, len(plan.points), max(1, _pairs(plan)))],
+                     _pair_list(plan), ARCH_PARAMS)
+        n = len(plan.points)
+        results = _Output(out, n, spec.output if out_file else None)
+        lay = _Output(layer_file, n, spec.layers) if layer_file else None
         if overwrite:
-            store.remove()
-            if layer_store:
-                layer_store.remove()
-        existing = store.read()
-        check_existing(existing, _settings(spec), out)
-        done, kept = finished_points(existing, plan.points)
-        if layer_store is not None:
-            done, kept = _sync_layers(layer_store, done, kept, plan.points)
-        if len(kept) != len(existing):
-            store.rewrite(kept.reindex(columns=RESULT_COLUMNS))
-        todo = [p for p in plan.points if p.key not in done]
-        stats = SweepStats(points=len(plan.points), resumed=len(plan.points) - len(todo),
-                           output=str(setup.output or ""))
-        tasks = _tasks(plan, todo, n_workers, chunk_size, simulate, cache_dir)
-        stats.chunks = len(tasks)
-        results = (_dask_results(tasks, n_workers, spec.scheduler) if spec.executor == "dask"
-                   else _local_results(tasks, n_workers, small_in_process=chunk_size is None))
-        bar = _progress(len(plan.points), stats.resumed, progress)
+            results.remove()
+            if lay:
+                lay.remove()
+        settings = _settings(spec)
+        taken = np.zeros(n, dtype=bool)
+        failed_pts = np.zeros(n, dtype=bool)
+        check = _checker(settings, out, failed_pts, pts)
+        allowed = None
+        if lay is not None:
+            allowed = _layer_points(lay, pts, n)
+        scan = results.sink.scan(pts, taken, check, allowed)
+        if lay is not None:
+            lay.sink.placed |= taken & failed_pts  # unmappable points have no per-layer rows
+            lay.sink.scan(pts, np.zeros(n, dtype=bool), None, taken, per_point=True)
+        todo = np.flatnonzero(~taken)
+        stats = SweepStats(points=n, resumed=n - len(todo), output=str(setup.output or ""),
+                           failed=scan.failed)
+        first_error = scan.first_failed
+        planner = ChunkPlanner(plan, todo, n_workers, chunk_size, settings, cache_dir, simulate,
+                               memo_bytes or 0, verify_cache)
+        in_process = n_workers <= 1 or (chunk_size is None and len(todo) < IN_PROCESS_POINTS * n_workers)
+        stream = (_dask_results(planner, n_workers, spec.scheduler, worker_timeout)
+                  if spec.executor == "dask" else _local_results(planner, n_workers, in_process))
+        bar = _progress(n, stats.resumed, progress)
         skipped: list[str] = []
+        mismatches: list[str] = []
+        bad = verified = 0
+        results.sink.start(RESULT_COLUMNS)
         try:
-            for res in results:
-                if layer_store is not None and res.layers is not None:
-                    layer_store.append(res.layers)
-                store.append(pd.DataFrame(res.rows, columns=RESULT_COLUMNS))
+            for res in stream:
+                planner.observe(res.first, len(res.rows), res.seconds, res.verified)
+                if lay is not None:
+                    lay.sink.add(res.first, res.last, res.layers if res.layers is not None else pd.DataFrame())
+                results.sink.add(res.first, res.last, pd.DataFrame(res.rows, columns=RESULT_COLUMNS))
                 stats.computed += len(res.rows)
+                stats.chunks += 1
                 stats.memo_hits += res.memo_hits
                 stats.memo_misses += res.memo_misses
                 skipped += res.cache_skipped
+                bad += res.cache_bad
+                verified += res.verified
+                mismatches += res.mismatches
+                for j, row in enumerate(res.rows):
+                    if row["error"]:
+                        stats.failed += 1
+                        if first_error is None or res.first + j < first_error[0]:
+                            path = f" [{row['exec_path']}]" if row["exec_path"] else ""
+                            first_error = (res.first + j, f"{row['arch']} x {row['workload']}{path}: {row['error']}")
                 if bar is not None:
                     bar.update(len(res.rows))
+        except _ClusterGone as exc:
+            raise AccelsimError(f"{exc}; the {stats.resumed + stats.computed} finished rows are in "
+                                f"{setup.output or 'no output file (none given)'}: re-run the same command to "
+                                "resume") from None
         finally:
             if bar is not None:
                 bar.close()
-        order = {p.key: p.index for p in plan.points}
-        sort_key = _sort_key(order)
-        df = store.finalize(sort_key)
-        if layer_store is not None:
-            layer_store.finalize(sort_key)
+        results.finish()
+        if lay is not None:
+            lay.finish()
+        df = results.read() if return_rows else pd.DataFrame(columns=RESULT_COLUMNS)
+    stats.first_error = first_error[1] if first_error else ""
     skipped = list(dict.fromkeys(skipped))
     if skipped:
         stats.cache_skipped = len(skipped)
-        warnings.warn(f"cache: skipped {len(skipped)} file(s) it did not write or cannot use, e.g. "
-                      f"{skipped[0]}", CacheWarning, stacklevel=2)
-    stats.failed, stats.first_error = _failures(df, order)
+        warnings.warn(f"cache: {len(skipped)} problem(s) reading or writing it (the results are unaffected), "
+                      f"e.g. {skipped[0]}", CacheWarning, stacklevel=2)
+    if bad:
+        stats.cache_bad = bad
+        warnings.warn(f"cache: {bad} entr{'y' if bad == 1 else 'ies'} failed validation (non-finite, negative, "
+                      f"inconsistent or malformed) and were recomputed and replaced", CacheWarning, stacklevel=2)
+    stats.cache_verified = verified
+    if mismatches:
+        raise ConfigError(f"{setup.cache}: --verify-cache: {len(mismatches)} of {verified} recomputed cache "
+                          f"entries differ from the stored ones (e.g. {mismatches[0]}); the folder was altered "
+                          "or written by another model: delete it and re-run")
     stats.seconds = time.perf_counter() - t0
     df.attrs["sweep"] = stats.__dict__
     return df
 
 
-def _failures(df: pd.DataFrame, order: dict) -> tuple[int, str]:
-    """How many of this sweep's points are unmappable, and the first one's reason."""
-    bad = df[error_rows(df)]
-    bad = bad[[k in order for k in bad[KEY].itertuples(index=False, name=None)]]
-    if bad.empty:
-        return 0, ""
-    r = bad.iloc[0]
-    path = f" [{r['exec_path']}]" if r["exec_path"] else ""
-    return len(bad), f"{r['arch']} x {r['workload']}{path}: {r['error']}"
+def _pairs(plan: SweepPlan) -> int:
+    """Points per architecture: (workload, path) pairs x scopes."""
+    return len(plan.workloads) * len(plan.spec.scopes)
 
 
-def _sort_key(order: dict) -> Callable[[pd.DataFrame], pd.Series]:
-    def key(df: pd.DataFrame) -> pd.Series:
-        idx = [order.get(k, len(order)) for k in df[KEY].itertuples(index=False, name=None)]
-        return pd.Series(idx, index=df.index)
-    return key
+def _pair_list(plan: SweepPlan) -> list[tuple[str, str, str]]:
+    k = _pairs(plan)
+    return [(p.workload, p.exec_path, p.scope) for p in plan.points[:k]]
 
 
-def _sync_layers(layer_store: RowStore, done: set, kept: pd.DataFrame,
-                 points: tuple[SweepPoint, ...]) -> tuple[set, pd.DataFrame]:
-    """A point is finished only with its per-layer rows too (an unmappable one has none);
-    drop layer rows of unfinished points."""
-    layers = layer_store.read()
-    have = set(layers[KEY].itertuples(index=False, name=None)) if len(layers) else set()
-    if len(kept):
-        have |= set(kept.loc[error_rows(kept), KEY].itertuples(index=False, name=None))
-    done = {k for k in done if k in have}
-    ours = {p.key for p in points}
-    if len(kept):
-        kept = kept[[k not in ours or k in done for k in kept[KEY].itertuples(index=False, name=None)]]
-    if len(layers):
-        keys = list(layers[KEY].itertuples(index=False, name=None))
-        mask = [k not in ours or k in done for k in keys]
-        if not all(mask):
-            layer_store.rewrite(layers[mask])
-    return done, kept
+class _Output:
+    """One output of a sweep: its sink, and the conversion of a single Parquet/JSON file."""
+
+    def __init__(self, path: Path, n: int, given: "str | Path | None") -> None:
+        self.path = path
+        self.dataset = is_dataset(given) if given else False
+        self.converted = not self.dataset and table_format_of(path) != "csv"
+        self.file = journal_of(path) if self.converted else path
+        if self.converted and path.exists():
+            unconvert(path, self.file)  # a finished file: resumed or grown like a journal
+        self.sink = make_sink(self.file, n, self.dataset, checksum=not self.converted)
+
+    def remove(self) -> None:
+        self.sink.remove()
+        if self.converted and self.path.exists():
+            with writing(self.path):
+                self.path.unlink()
+                drop_checksum(self.path)
+
+    def finish(self) -> None:
+        self.sink.finish()
+        if self.converted:
+            convert(self.file, self.path)
+
+    def read(self) -> pd.DataFrame:
+        from .dataset import read_results
+
+        return read_results(self.path)
 
 
-def _tasks(plan: SweepPlan, todo: list[SweepPoint], workers: int, chunk_size: int | None,
-           simulate: Simulate | None, cache_dir: Path | None) -> list[ChunkTask]:
-    settings = tuple(_settings(plan.spec).items())
-    tasks = []
-    for chunk in make_chunks(todo, workers, chunk_size=chunk_size):
+def table_format_of(path: Path) -> str:
+    from ..tableio import table_format
+
+    return table_format(path)
+
+
+def _checker(settings: dict, out: Path, failed_pts: np.ndarray, pts: Points) -> Callable[[pd.DataFrame], None]:
+    """Check each slice of existing rows (settings, columns) and note its unmappable points."""
+    def check(df: pd.DataFrame) -> None:
+        check_existing(df, settings, out)
+        if len(df) and "error" in df.columns:
+            for k in df.loc[df["error"] != "", KEY].itertuples(index=False, name=None):
+                j = pts.get(k)
+                if j >= 0:
+                    failed_pts[j] = True
+    return check
+
+
+def _layer_points(lay: "_Output", pts: Points, n: int) -> np.ndarray:
+    """Points that have per-layer rows on disk (a result row needs them unless unmappable).
+    Read in slices (key columns only)."""
+    have = np.zeros(n, dtype=bool)
+    sink = lay.sink
+    if isinstance(sink, type(make_sink(Path("x.csv"), 0, False))):
+        from .store import repair_tail
+
+        with writing(sink.path):
+            repair_tail(sink.path)
+        header = sink._header()
+        sources = ([sink.path] if header else []) + (sorted(sink.parts.glob("*.csv")) if sink.parts.is_dir() else [])
+        for src in sources:
+            for df in sink.slices(src, header or [], header=src == sink.path):
+                for k in df[KEY].drop_duplicates().itertuples(index=False, name=None):
+                    j = pts.get(k)
+                    if j >= 0:
+                        have[j] = True
+    else:
+        import pyarrow.parquet as pq
+
+        for part in sink.files():
+            df = pq.read_table(part, columns=KEY).to_pandas().drop_duplicates()
+            for k in df.itertuples(index=False, name=None):
+                j = pts.get(tuple("" if v is None else v for v in k))
+                if j >= 0:
+                    have[j] = True
+    return have
+
+
+class _ClusterGone(Exception):
+    """The Dask scheduler or every worker is gone."""
+
+
+#: seconds a Dask sweep waits with no worker before it stops (``worker_timeout``)
+WORKER_TIMEOUT_S = 120.0
+#: seconds to wait for a Dask scheduler to answer a connection
+CONNECT_TIMEOUT_S = 5.0
+
+
+def probe_scheduler(address: str) -> None:
+    """One line, within :data:`CONNECT_TIMEOUT_S`, when nothing answers at a scheduler address
+    (``tcp://host:port``; other protocols are left to Dask)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", ""):
+        return
+    try:
+        host, port = parts.hostname, parts.port or 8786
+    except ValueError as exc:
+        raise ConfigError(f"--scheduler {address!r}: not a tcp://host:port address ({exc})") from None
+    if not host:
+        raise ConfigError(f"--scheduler {address!r}: not a tcp://host:port address")
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"cannot reach the dask scheduler {address!r}: {describe_os(exc)}") from None
+
+
+def describe_os(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def check_disk(plan: SweepPlan, out: Path | None, layers: Path | None, setup: SweepSetup) -> None:
+    """Refuse, before any work, a sweep whose outputs would not fit the free disk space
+    (estimated at :data:`ROW_BYTES` per result row and :data:`LAYER_ROW_BYTES` per layer
+    row in CSV; Parquet is smaller)."""
+    import shutil
+
+    n = len(plan.points)
+    per_point_layers = 0
+    if layers is not None and n:
+        per_arch = sum(len(wl.layers) for wl in plan.workloads.values())
+        per_point_layers = per_arch / max(1, len(plan.workloads))
+    for path, need, what in ((out, n * ROW_BYTES, "sweep output"),
+                             (layers, n * per_point_layers * LAYER_ROW_BYTES, "per-layer file")):
+        if path is None or not need:
+            continue
+        folder = path if path.is_dir() else path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        try:
+            free = shutil.disk_usage(folder).free
+        except OSError:
+            continue
+        have = path.stat().st_size if path.is_file() else 0
+        if need > free + have:
+            field = "--layers" if what == "per-layer file" else "-o"
+            raise ConfigError(f"{path}: the {what} of {n:,} points needs about {need / 1e9:.3g} GB "
+                              f"(CSV; {ROW_BYTES if what == 'sweep output' else LAYER_ROW_BYTES} bytes a row), "
+                              f"{free / 1e9:.3g} GB are free on its disk; free space, use a Parquet dataset "
+                              f"(a folder) or drop {field}")
+
+
+#: CSV bytes of a result row and of a per-layer row (measured: benchmarks/bench_sweep_scale.py)
+ROW_BYTES = 450
+LAYER_ROW_BYTES = 420
+
+
+class ChunkPlanner:
+    """Cuts the points still to compute into chunks of consecutive points (so each chunk's
+    rows are one piece of the ordered output): ``chunk_size`` points when given, else as
+    many as take about :data:`CHUNK_SECONDS` at the rate measured so far (the first chunks:
+    one architecture's points), kept whole per architecture when that at most doubles a
+    chunk, and never more than a worker's share of what is left (so the last chunks spread
+    over the workers)."""
+
+    def __init__(self, plan: SweepPlan, todo: np.ndarray, workers: int, chunk_size: int | None,
+                 settings: dict, cache_dir: Path | None, simulate: Simulate | None, memo_bytes: int,
+                 verify: int) -> None:
+        self.plan, self.todo, self.workers, self.chunk_size = plan, todo, workers, chunk_size
+        self.settings = tuple(settings.items())
+        self.cache_dir = str(cache_dir) if cache_dir else None
+        self.simulate, self.memo_bytes = simulate, memo_bytes
+        self.verify_left = verify
+        self.pos = 0
+        self.spp: float | None = None  # seconds per point, smoothed
+        self.quota: dict[int, int] = {}  # first point of a chunk in flight -> its verification quota
+
+    @property
+    def remaining(self) -> int:
+        return len(self.todo) - self.pos
+
+    def observe(self, first: int, points: int, seconds: float, verified: int = 0) -> None:
+        """A chunk finished: update the rate, take back its unused verification quota."""
+        self.verify_left += max(0, self.quota.pop(first, 0) - verified)
+        if points and seconds > 0:
+            r = seconds / points
+            self.spp = r if self.spp is None else 0.5 * self.spp + 0.5 * r
+
+    def _size(self) -> int:
+        if self.chunk_size:
+            return self.chunk_size
+        share = max(1, math.ceil(self.remaining / self.workers))
+        if self.spp is None:
+            return min(share, max(1, _pairs(self.plan)))
+        return max(1, min(share, MAX_CHUNK_POINTS, int(CHUNK_SECONDS / self.spp)))
+
+    def next(self) -> ChunkTask | None:
+        if self.pos >= len(self.todo):
+            return None
+        size, todo, pts = self._size(), self.todo, self.plan.points
+        end = self.pos + 1
+        while end < len(todo) and todo[end] == todo[end - 1] + 1:
+            cur = end - self.pos
+            if cur >= size:
+                same = pts[todo[end]].arch.name == pts[todo[end - 1]].arch.name
+                if self.chunk_size or not same or cur >= 2 * size:
+                    break
+            end += 1
+        chunk = [pts[i] for i in todo[self.pos:end]]
+        first = int(todo[self.pos])
+        self.pos = end
+        verify = self.verify_left  # the quota goes to the next chunks; unused quota comes back
+        self.verify_left = 0
+        self.quota[first] = verify
         keys = {(p.workload, p.exec_path) for p in chunk}
-        tasks.append(ChunkTask(tuple((p.arch, p.workload, p.exec_path, p.scope) for p in chunk),
-                               {k: plan.workloads[k] for k in keys}, {k: plan.accuracy[k] for k in keys},
-                               settings, str(cache_dir) if cache_dir else None, plan.layers is not None,
-                               simulate))
-    return tasks
+        return ChunkTask(tuple((p.arch, p.workload, p.exec_path, p.scope) for p in chunk),
+                         {k: self.plan.workloads[k] for k in keys}, {k: self.plan.accuracy[k] for k in keys},
+                         self.settings, self.cache_dir, self.plan.layers is not None, self.simulate, first,
+                         self.memo_bytes, verify)
+
 
 
 def _progress(total: int, initial: int, enabled: bool):

@@ -146,7 +146,7 @@ def fillers(tmp: Path) -> dict[str, str]:
                     "explore: {objectives: {energy_per_op: min, throughput_per_mm2: max}, budget: {evaluations: 2}}\n")
     return {"layer_name": "decode_head.linear_fuse", "workload": "segformer-b0", "results": str(results),
             "spec": str(spec), "model_file": str(tmp / "missing.onnx"), "out": str(tmp / "o.yaml"),
-            "explore:spec": str(grid)}
+            "explore:spec": str(grid), "workload:name": "segformer-b0"}
 
 
 #: extra arguments a command needs before it reads its files
@@ -154,7 +154,9 @@ EXTRA = {("rdd",): ["--budget-latency", "3ms"], ("gpu", "measure"): ["--device",
          ("gpu", "whole-model"): ["--device", "cpu"], ("sweep",): ["--workload", "segformer-b0"],
          ("workload", "export"): ["--to", "timeloop"]}
 #: extra arguments for one option under test
-EXTRA_FOR = {(("sweep",), "base"): ["--grid", "num_pe=8,16"]}
+EXTRA_FOR = {(("sweep",), "base"): ["--grid", "num_pe=8,16"],
+             # Timeloop export takes a folder as -o; a ZigZag export writes one file
+             (("workload", "export"), "out"): ["--to", "zigzag"]}
 #: cases another part of the project fixes (reader of model files)
 KNOWN = {(("workload", "import"), "model_file", "fifo"): "a FIFO given as a model file is reported as not found",
          (("workload", "import"), "model_file", "dev_zero"): "the SCALE-Sim topology reader reads without the "

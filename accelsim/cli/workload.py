@@ -64,6 +64,12 @@ def _totals_text(totals: dict) -> str:
     return "\n".join(lines)
 
 
+def _checked_by_command(ctx: click.Context, param: click.Parameter, value: "str | None") -> "str | None":
+    """An output the command checks itself before any work (a folder or a file, by ``--to``),
+    so the generic output-file check does not apply."""
+    return value
+
+
 def _existing_folder(ctx: click.Context, param: click.Parameter, value: "str | None") -> "str | None":
     """A folder the command reads: it exists and is a folder (checked before any work)."""
     if value is None:
@@ -179,7 +185,8 @@ def register(cli: click.Group) -> None:
     @click.option("--to", "fmt", type=click.Choice(["timeloop", "zigzag"]), required=True,
                   help="timeloop: v0.4 problem files (a folder, or one .yaml with --layer); "
                        "zigzag: one ZigZag/Stream workload YAML")
-    @click.option("-o", "out", required=True, metavar="PATH", help="folder or .yaml file to write")
+    @click.option("-o", "out", required=True, metavar="PATH", callback=_checked_by_command,
+                  help="folder or .yaml file to write")
     @click.option("--layer", default=None, help="Timeloop: write this layer only (then -o names one problem)")
     @click.option("--input", "input_size", default=None, metavar="HxW",
                   help="input size, e.g. 512x512 (default: the model's)")

@@ -157,10 +157,8 @@ EXTRA = {("rdd",): ["--budget-latency", "3ms"], ("gpu", "measure"): ["--device",
 EXTRA_FOR = {(("sweep",), "base"): ["--grid", "num_pe=8,16"],
              # Timeloop export takes a folder as -o; a ZigZag export writes one file
              (("workload", "export"), "out"): ["--to", "zigzag"]}
-#: cases another part of the project fixes (reader of model files)
-KNOWN = {(("workload", "import"), "model_file", "fifo"): "a FIFO given as a model file is reported as not found",
-         (("workload", "import"), "model_file", "dev_zero"): "the SCALE-Sim topology reader reads without the "
-                                                             "size limit (/dev/zero fills the memory)"}
+#: cases known to fail, with the reason (none today: every reader goes through safeio)
+KNOWN: dict = {}
 
 
 class Hang(Exception):

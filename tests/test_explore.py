@@ -260,3 +260,20 @@ def test_progress_bar_fields(capsys):
     err = capsys.readouterr().err
     last = err.replace("\r", "\n").strip().splitlines()[-1]
     assert "8/8" in last and "feasible=" in last and "front=" in last and "hv=" in last, last
+
+
+def test_world_writable_cache_folder_is_refused(tmp_path, capsys):
+    """As for sweeps (docs/sweeps.md, cache): a folder anyone may write could hold planted costs."""
+    from accelsim.cli.main import main
+
+    cache = tmp_path / "open"
+    cache.mkdir()
+    cache.chmod(0o777)
+    spec = tmp_path / "s.yaml"
+    spec.write_text("name: t\narch: {base: E, grid: {num_pe: [8, 16]}}\nworkloads: [segformer-b0]\n"
+                    f"cache: {cache}\nexplore: {{objectives: {{energy_per_op: min, throughput_per_mm2: max}}, "
+                    "budget: {evaluations: 2}}\n")
+    assert main(["explore", str(spec), "-o", str(tmp_path / "r.csv")]) == 2
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("error:")]
+    assert len(err) == 1 and "writable by every user and not sticky" in err[0]
+    assert not (tmp_path / "r.csv").exists()

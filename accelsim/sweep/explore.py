@@ -1023,11 +1023,12 @@ def run_explore(spec_or_path: "dict | str | Path", *, resume: bool = False, over
     sweep = plan.spec.sweep
     cache_dir = None
     if sweep.cache:
-        from .cache import model_tag
+        from .cache import check_cache_folder, model_tag
         from ..safeio import check_folder
 
         c = Path(sweep.cache)
-        cache_dir = str(check_folder(c if c.is_absolute() else plan.spec.base / c, "cache folder") / model_tag())
+        folder = check_cache_folder(check_folder(c if c.is_absolute() else plan.spec.base / c, "cache folder"))
+        cache_dir = str(folder / model_tag())
     workers = sweep.workers or os.cpu_count() or 1
     evaluator = Evaluator(sweep.executor, workers, sweep.scheduler, simulate is None)  # may refuse the scheduler
     try:

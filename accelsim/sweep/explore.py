@@ -59,7 +59,7 @@ from .explore_spec import (ExploreSpec, Objective, ResultConstraint, Space, buil
 from .hypervolume import hypervolume, reference_point
 from .pareto import pareto_mask
 from .runner import (RESULT_COLUMNS, SETTING_COLUMNS, ChunkTask, OUTPUT_SUFFIXES, build_workloads,
-                     failed_row, run_chunk)
+                     failed_row, probe_scheduler, run_chunk)
 from .spec import workload_items
 
 #: columns of the explore results table: the sweep's plus the trial and its feasibility
@@ -396,27 +396,6 @@ class Evaluator:
 
             for n, level in self.quiet.items():
                 logging.getLogger(n).setLevel(level)
-
-
-def probe_scheduler(address: str) -> None:
-    """Refuse at once a ``tcp://host:port`` where nothing listens (Dask itself retries a
-    refused connection until its timeout)."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(address if "://" in address else "tcp://" + address)
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        host = port = None
-    if not host or not port:
-        raise ConfigError(f"--scheduler {short(address)}: expected tcp://host:port")
-    if parts.scheme not in ("tcp", "tls"):
-        return
-    try:
-        socket.create_connection((host, port), timeout=SCHEDULER_TIMEOUT_S).close()
-    except OSError as exc:
-        raise ConfigError(f"--scheduler {short(address)}: the dask scheduler does not answer "
-                          f"({one_line(exc.strerror or str(exc), 120)})") from None
 
 
 # ------------------------------------------------------------------ the study

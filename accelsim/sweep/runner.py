@@ -41,7 +41,6 @@ from ..paths.accuracy import UNKNOWN, lookup
 from ..workload.ir import Workload
 from ..compose import load_workload
 from .cache import MEMO_BYTES, DiskMemo, check_cache_folder, model_tag, point_error_key, workload_digest
-from .pareto import error_rows
 from .spec import (ARCH_PARAMS, SweepPoint, SweepSpec, WorkloadItem, expand_arch_space, load_spec,
                    sweep_points, workload_items)
 from ..tableio import FORMATS
@@ -833,7 +832,7 @@ def probe_scheduler(address: str) -> None:
     from urllib.parse import urlsplit
 
     parts = urlsplit(address if "://" in address else f"tcp://{address}")
-    if parts.scheme not in ("tcp", ""):
+    if parts.scheme not in ("tcp", "tls", ""):
         return
     try:
         host, port = parts.hostname, parts.port or 8786
@@ -845,7 +844,8 @@ def probe_scheduler(address: str) -> None:
         with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
             pass
     except OSError as exc:
-        raise ConfigError(f"cannot reach the dask scheduler {address!r}: {describe_os(exc)}") from None
+        raise ConfigError(f"cannot reach the dask scheduler {address!r}: it does not answer "
+                          f"({describe_os(exc)})") from None
 
 
 def describe_os(exc: OSError) -> str:

@@ -844,7 +844,7 @@ def probe_scheduler(address: str) -> None:
         with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
             pass
     except OSError as exc:
-        raise ConfigError(f"cannot reach the dask scheduler {address!r}: it does not answer "
+        raise ConfigError(f"--scheduler: cannot reach the dask scheduler {address!r}: it does not answer "
                           f"({describe_os(exc)})") from None
 
 

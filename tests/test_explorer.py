@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from accelsim.cli.main import main
 from accelsim.resources import project_root
 from accelsim.plots import explorer
-from accelsim.sweep.pareto import pareto, pareto_mask
+from accelsim.sweep.pareto import pareto
 
 pytest.importorskip("plotly", reason="the HTML explorer needs the html extra (plotly)")
 
@@ -79,15 +79,6 @@ def test_front_is_accelsim_pareto():
     data = explorer.payload(df)
     assert data["front"] == np.flatnonzero(pareto(df, mask=True)).tolist()
     assert data["front_keys"] == ["workload", "exec_path", "scope"]
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from([0.0, 1.0, 2.0, 3.0, float("nan")]), st.integers(0, 4)), max_size=40))
-def test_fast_front_is_pareto_mask(points):
-    # small grids make ties, duplicates and NaN common; the O(n log n) front must keep exactly what
-    # the all-pairs comparison keeps
-    v = np.array(points, float).reshape(-1, 2)
-    assert explorer.front_2d(v[:, 0], v[:, 1]).tolist() == pareto_mask(v, [False, False]).tolist()
 
 
 @settings(max_examples=200, deadline=None)

@@ -42,7 +42,7 @@ import pandas as pd
 from ..arch.config import ArchConfig
 from ..errors import ConfigError
 from ..safeio import describe, writing
-from ..tableio import INT_PREFIXES, TEXT_COLUMNS, normalise, table_format
+from ..tableio import INT_PREFIXES, ROWS_KEY, TEXT_COLUMNS, checksum_path, drop_checksum, normalise, table_format
 
 #: rows read at once when an existing output is scanned or converted
 SCAN_ROWS = 50_000
@@ -99,21 +99,6 @@ def _atomic_bytes(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-#: the checksum file beside a finished CSV or JSON output (``sha256sum -c NAME.sha256`` checks
-#: it; readers refuse a table that no longer matches it, e.g. one cut short by a full disk)
-CHECKSUM_SUFFIX = ".sha256"
-#: Parquet key-value metadata holding a finished file's row count
-ROWS_KEY = b"accelsim.rows"
-
-
-def drop_checksum(path: Path) -> None:
-    """Remove ``path``'s checksum file before the table changes (it would no longer match)."""
-    try:
-        path.with_name(path.name + CHECKSUM_SUFFIX).unlink()
-    except FileNotFoundError:
-        pass
-
-
 def write_checksum(path: Path) -> None:
     """Write ``path``'s checksum file (``sha256sum`` format), reading the table in 1 MiB blocks."""
     import hashlib
@@ -122,7 +107,7 @@ def write_checksum(path: Path) -> None:
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
-    _atomic_bytes(path.with_name(path.name + CHECKSUM_SUFFIX), f"{h.hexdigest()}  {path.name}\n".encode())
+    _atomic_bytes(checksum_path(path), f"{h.hexdigest()}  {path.name}\n".encode())
 
 
 def is_dataset(path: "str | Path") -> bool:
@@ -559,8 +544,6 @@ class DatasetSink:
             self.path.mkdir(parents=True, exist_ok=True)
 
     def add(self, first: int, last: int, df: pd.DataFrame) -> None:
-        import pyarrow.parquet as pq
-
         if self.columns is None:
             self.start(list(df.columns))
         if not len(df):
